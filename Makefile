@@ -1,0 +1,31 @@
+# Two commands from a fresh clone: `make map` builds the product, `make test` runs the tests.
+PY     := $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: map test validate bench lock clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+map: $(STAMP)  ## build build/vietnam_ree.gpkg and build/maps/*.html, print their paths
+	$(BIN)/geo build
+
+test: $(STAMP)  ## run the whole test suite
+	$(BIN)/python -m pytest
+
+validate: $(STAMP)
+	$(BIN)/geo validate
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+lock: $(STAMP)  ## re-pin constraints.txt to what is installed now
+	$(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check | sort > constraints.txt
+
+clean:
+	rm -rf build

@@ -1,0 +1,3 @@
+"""Generic geospatial engine: catalog, tables, CRS, safe outputs, GeoPackage. Knows nothing of REE."""
+
+__version__ = "0.1.0"

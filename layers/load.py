@@ -1,0 +1,73 @@
+"""Turn the catalog's declarations and sources into checked (Geo)DataFrames."""
+from __future__ import annotations
+
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import pandas as pd
+
+from geo.catalog import Catalog, LayerSpec, load_catalog
+from geo.errors import Problem, SourceDataError, raise_if
+from geo.points import coordinate_problems, to_points
+from geo.table import check_foreign_keys, read_table
+from geo.vector import read_vector
+from layers import CATALOG_DIR, ROOT
+from layers import builders, rules
+
+
+def default_catalog() -> Catalog:
+    """The project's own catalog (``layers/catalog``), sources resolved under ``layers/``."""
+    return load_catalog(CATALOG_DIR, ROOT)
+
+
+def _read_files(catalog: Catalog, spec: LayerSpec) -> tuple[pd.DataFrame, list[Problem]]:
+    frames, problems = [], []
+    for rel in spec.source.files:
+        path = catalog.root / rel
+        if path.suffix.lower() == ".csv":
+            frame, found = read_table(path, spec, catalog)
+            if spec.source.lon and not found:
+                found += coordinate_problems(frame, spec.source.lon, spec.source.lat,
+                                             rules.VIETNAM_BOUNDS, str(path), "Vietnam")
+                if not found:
+                    frame = to_points(frame, spec.source.lon, spec.source.lat)
+        else:
+            frame, found = read_vector(path, spec)
+        frames.append(frame)
+        problems += found
+    if len(frames) == 1:
+        return frames[0], problems
+    return pd.concat(frames, ignore_index=True), problems
+
+
+def build_order(catalog: Catalog) -> list[LayerSpec]:
+    """Layers ordered so that every builder's inputs come before it."""
+    graph = {spec.name: set(spec.source.inputs) for spec in catalog}
+    try:
+        return [catalog[name] for name in TopologicalSorter(graph).static_order()]
+    except CycleError as exc:
+        raise SourceDataError(problems=[Problem("catalog", f"layers depend on each other in a cycle: {exc.args[1]}",
+                                                fix="break the cycle in source.inputs")]) from exc
+
+
+def load_layers(catalog: Catalog | None = None) -> dict[str, pd.DataFrame]:
+    """Read, derive and check every layer; raise one :class:`SourceDataError` with all problems.
+
+    Builders run only when every source read cleanly (they assume checked inputs).
+    """
+    catalog = catalog or default_catalog()
+    frames: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
+    for spec in build_order(catalog):
+        if spec.source.files:
+            frames[spec.name], found = _read_files(catalog, spec)
+            problems += found
+    problems += check_foreign_keys(catalog, frames)
+    raise_if(problems, SourceDataError)
+    for spec in build_order(catalog):
+        if spec.source.builder:
+            frames[spec.name] = builders.run(spec, frames)
+        builders.fill_computed(spec, frames)
+    problems += rules.check(catalog, frames)
+    raise_if(problems, SourceDataError)
+    return {spec.name: frames[spec.name] for spec in catalog}

@@ -1,0 +1,169 @@
+"""The ``geo`` command: a thin layer over layers/ and maps/, one function per command."""
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from geo.catalog import load_catalog
+from geo.errors import GeoError
+from geo.paths import safe_user_path
+from layers import CATALOG_DIR
+from layers.load import load_layers
+from layers.package import GPKG_NAME, write_package
+from maps.composition import load_compositions
+from maps.export import FORMATS, check_choices, export_layer
+from maps.render import render, save_map
+from geo.crs import EXPORT_CRS, WEB_CRS
+
+err = Console(stderr=True)
+
+
+class Context:
+    def __init__(self, verbose: int, quiet: bool, catalog_dir: Path):
+        self.verbose, self.quiet, self.catalog_dir = verbose, quiet, catalog_dir
+
+    def catalog(self):
+        return load_catalog(self.catalog_dir)
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            click.echo(text)
+
+    @contextmanager
+    def step(self, text: str):
+        """A rich spinner for a step (shown when it runs long enough to matter)."""
+        start = time.perf_counter()
+        if self.quiet:
+            yield
+            return
+        with err.status(text):
+            yield
+        if self.verbose:
+            err.print(f"{text}: {time.perf_counter() - start:.2f} s")
+
+
+def _path(_ctx, param, value):
+    return None if value is None else safe_user_path(value, f"--{param.name.replace('_', '-')}")
+
+
+out_option = click.option("--out", "out", default="build", show_default=True, callback=_path,
+                          help="Output directory (local path).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More detail; full traceback on errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option("--catalog", "catalog_dir", default=str(CATALOG_DIR), show_default=False, callback=_path,
+              help="Catalog directory (default: the project's layers/catalog).")
+@click.pass_context
+def cli(ctx, verbose: int, quiet: bool, catalog_dir: Path):
+    """National prospect map of Vietnam's rare-earth elements: build, check and export the layers."""
+    ctx.obj = Context(verbose, quiet, catalog_dir)
+
+
+@cli.command()
+@out_option
+@click.pass_obj
+def build(obj: Context, out: Path):
+    """Build every layer into OUT/vietnam_ree.gpkg and render every map into OUT/maps/."""
+    catalog = obj.catalog()
+    comps = load_compositions(catalog)
+    with obj.step("Reading and checking layers"):
+        frames = load_layers(catalog)
+    with obj.step("Writing GeoPackage"):
+        gpkg = write_package(catalog, frames, out / GPKG_NAME)
+    obj.say(str(gpkg))
+    for name, comp in comps.items():
+        with obj.step(f"Rendering map {name}"):
+            path = save_map(render(comp, catalog, frames), out / "maps" / f"{name}.html")
+        obj.say(str(path))
+
+
+@cli.command("layers")
+@click.pass_obj
+def list_layers(obj: Context):
+    """List the catalog: name, geometry, features and source of every layer."""
+    catalog = obj.catalog()
+    frames = load_layers(catalog)
+    rows = [("layer", "geometry", "features", "source")]
+    for spec in catalog:
+        src = ", ".join(spec.source.files) or f"derived: {spec.source.builder}"
+        rows.append((spec.name, spec.geometry or "table", str(len(frames[spec.name])), src))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for r in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[3])
+
+
+@cli.command()
+@click.pass_obj
+def validate(obj: Context):
+    """Check the catalog, every source and every map composition, writing nothing."""
+    catalog = obj.catalog()
+    load_compositions(catalog)
+    frames = load_layers(catalog)
+    n = sum(len(f) for f in frames.values())
+    obj.say(f"ok: {len(catalog.layers)} layers, {n} rows, {len(catalog.domains)} domains")
+
+
+@cli.command("map")
+@click.argument("name")
+@out_option
+@click.pass_obj
+def map_(obj: Context, name: str, out: Path):
+    """Render the map composition NAME to OUT/maps/NAME.html."""
+    catalog = obj.catalog()
+    comps = load_compositions(catalog)
+    if name not in comps:
+        raise click.BadParameter(f"unknown map {name!r}; choose one of {', '.join(comps)}", param_hint="NAME")
+    frames = load_layers(catalog)
+    with obj.step(f"Rendering map {name}"):
+        path = save_map(render(comps[name], catalog, frames), out / "maps" / f"{name}.html")
+    obj.say(str(path))
+
+
+@cli.command()
+@click.option("--format", "fmt", default="gpkg", show_default=True,
+              help=f"One of: {', '.join(FORMATS)}.")
+@click.option("--layers", "names", default=None, help="Comma-separated layer names (default: all).")
+@click.option("--crs", default=WEB_CRS, show_default=True, help=f"One of: {', '.join(EXPORT_CRS)}.")
+@click.option("--out", "out", default="build/export", show_default=True, callback=_path,
+              help="Output directory (local path).")
+@click.pass_obj
+def export(obj: Context, fmt: str, names: str | None, crs: str, out: Path):
+    """Export layers for GIS tools, one file per layer, in OUT."""
+    catalog = obj.catalog()
+    wanted = [n.strip() for n in names.split(",")] if names else list(catalog.layers)
+    check_choices(catalog, fmt, wanted, crs)
+    frames = load_layers(catalog)
+    for name in wanted:
+        obj.say(str(export_layer(catalog[name], frames[name], fmt, crs, out)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; a project error prints one line and exits 2 (traceback only with -v)."""
+    args = sys.argv[1:] if argv is None else argv
+    verbose = any(a in ("-v", "--verbose") or (a.startswith("-v") and set(a[1:]) == {"v"}) for a in args)
+    try:
+        cli.main(args=args, prog_name="geo", standalone_mode=False)
+    except GeoError as exc:
+        if verbose:
+            traceback.print_exc()
+        click.echo(f"error: {exc}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

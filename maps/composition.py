@@ -1,0 +1,77 @@
+"""Map compositions: which layers a map shows, in what order and groups, and its initial view."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from geo.catalog import Catalog, Text
+from geo.errors import CatalogError, Problem
+from maps import COMPOSITIONS_DIR
+
+GROUPS = ("deposits", "zones", "admin", "base")
+BASEMAPS = ("osm", "satellite", "topo", "none")
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    layer: str
+    group: str
+    show: bool = True
+
+
+@dataclass(frozen=True)
+class Composition:
+    name: str
+    title: Text
+    center: tuple[float, float]  # lat, lon
+    zoom: int
+    layers: tuple[MapLayer, ...]
+    basemaps: tuple[str, ...]
+
+
+def _one(path: Path, catalog: Catalog, problems: list[Problem]) -> Composition | None:
+    try:
+        d = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(Problem(str(path), f"not valid TOML: {exc}"))
+        return None
+    layers = []
+    for i, item in enumerate(d.get("layers", [])):
+        name, group = item.get("layer"), item.get("group")
+        if name not in catalog.layers:
+            problems.append(Problem(str(path), "unknown layer", field=f"layers[{i}].layer", value=name,
+                                    fix=f"use one of {', '.join(catalog.layers)}"))
+            continue
+        if not catalog[name].spatial:
+            problems.append(Problem(str(path), "not a spatial layer", field=f"layers[{i}].layer", value=name))
+            continue
+        if group not in GROUPS:
+            problems.append(Problem(str(path), "unknown group", field=f"layers[{i}].group", value=group,
+                                    fix=f"use one of {', '.join(GROUPS)}"))
+            continue
+        layers.append(MapLayer(name, group, bool(item.get("show", True))))
+    for b in d.get("basemaps", []):
+        if b not in BASEMAPS:
+            problems.append(Problem(str(path), "unknown basemap", field="basemaps", value=b,
+                                    fix=f"use one of {', '.join(BASEMAPS)}"))
+    title = d.get("title", {})
+    return Composition(name=path.stem, title=Text(title.get("vi", path.stem), title.get("en", path.stem)),
+                       center=tuple(d.get("center", (16.0, 106.0))), zoom=int(d.get("zoom", 6)),
+                       layers=tuple(layers), basemaps=tuple(d.get("basemaps", BASEMAPS)))
+
+
+def load_compositions(catalog: Catalog, directory: Path = COMPOSITIONS_DIR) -> dict[str, Composition]:
+    """Every composition, checked against the catalog; one error lists every problem.
+
+    A composition naming a layer the catalog does not (yet) declare is an error.
+    """
+    problems: list[Problem] = []
+    out = {}
+    for path in sorted(directory.glob("*.toml")):
+        comp = _one(path, catalog, problems)
+        if comp:
+            out[comp.name] = comp
+    if problems:
+        raise CatalogError(problems=problems)
+    return out

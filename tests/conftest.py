@@ -1,0 +1,126 @@
+"""Shared fixtures: small catalogs built in code, and a runner for the real CLI."""
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+DOMAINS = """
+[kind]
+description = { vi = "Loại", en = "Kind" }
+values.a = { vi = "Loại A", en = "Kind A" }
+values.b = { vi = "Loại B", en = "Kind B" }
+"""
+
+SITES = """
+name = "sites"
+geometry = "Point"
+title = { vi = "Điểm", en = "Sites" }
+description = { vi = "Điểm thử", en = "Test sites" }
+attribution = "tests"
+licence = "CC0-1.0"
+source = { files = ["sites.csv"], lon = "lon", lat = "lat" }
+style = { category_field = "kind", label_field = "name", symbol = { fill = "#111111", stroke = "#222222" }, categories.a = { fill = "#D55E00", marker = "triangle" }, categories.b = { fill = "#0072B2" } }
+
+[[fields]]
+name = "id"
+type = "string"
+required = true
+unique = true
+alias = { vi = "Mã", en = "Id" }
+
+[[fields]]
+name = "name"
+type = "string"
+required = true
+alias = { vi = "Tên", en = "Name" }
+
+[[fields]]
+name = "kind"
+type = "string"
+required = true
+domain = "kind"
+alias = { vi = "Loại", en = "Kind" }
+
+[[fields]]
+name = "lon"
+type = "real"
+required = true
+alias = { vi = "Kinh độ", en = "Longitude" }
+
+[[fields]]
+name = "lat"
+type = "real"
+required = true
+alias = { vi = "Vĩ độ", en = "Latitude" }
+
+[[fields]]
+name = "refs"
+type = "string"
+list = true
+foreign_key = "refs.id"
+alias = { vi = "Tài liệu", en = "References" }
+"""
+
+REFS = """
+name = "refs"
+geometry = "None"
+title = { vi = "Tài liệu", en = "References" }
+description = { vi = "Tài liệu", en = "References" }
+attribution = "tests"
+licence = "CC0-1.0"
+source = { files = ["refs.csv"] }
+
+[[fields]]
+name = "id"
+type = "string"
+required = true
+unique = true
+alias = { vi = "Mã", en = "Id" }
+
+[[fields]]
+name = "title"
+type = "string"
+required = true
+alias = { vi = "Tiêu đề", en = "Title" }
+"""
+
+GOOD_SITES = [
+    {"id": "s1", "name": "Đông Pao", "kind": "a", "lon": "103.55", "lat": "22.30", "refs": "r1"},
+    {"id": "s2", "name": "Mường Hum", "kind": "b", "lon": "103.67", "lat": "22.62", "refs": "r1;r2"},
+]
+GOOD_REFS = [{"id": "r1", "title": "One"}, {"id": "r2", "title": "Two"}]
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+@pytest.fixture
+def make_catalog(tmp_path):
+    """Build a small catalog directory (domains, a point layer, a table) with the given rows."""
+    def make(sites=GOOD_SITES, refs=GOOD_REFS, sites_toml=SITES, refs_toml=REFS) -> Path:
+        root = tmp_path / "data"
+        (root / "catalog").mkdir(parents=True, exist_ok=True)
+        (root / "catalog" / "domains.toml").write_text(textwrap.dedent(DOMAINS), encoding="utf-8")
+        (root / "catalog" / "sites.toml").write_text(textwrap.dedent(sites_toml), encoding="utf-8")
+        (root / "catalog" / "refs.toml").write_text(textwrap.dedent(refs_toml), encoding="utf-8")
+        write_csv(root / "sites.csv", sites)
+        write_csv(root / "refs.csv", refs)
+        return root / "catalog"
+    return make
+
+
+def run_geo(*args: str, cwd: Path | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run the real ``geo`` CLI (``python -m geo``) in a subprocess."""
+    return subprocess.run([sys.executable, "-m", "geo", *args], cwd=cwd or ROOT, capture_output=True,
+                          text=True, timeout=timeout)
