@@ -45,10 +45,10 @@ from shapely.geometry import box, mapping, shape
 WINDOW = (100.0, 6.0, 118.0, 24.5)          # lon_min, lat_min, lon_max, lat_max
 MARGIN_DEG = 0.5                             # read/simplify a bit beyond the window
 SIMPLIFY_CRS = "EPSG:32648"                  # WGS 84 / UTM 48N (metres)
-SIMPLIFY_TOL_M = 30.0                        # Douglas-Peucker tolerance, metres
+SIMPLIFY_TOL_M = 50.0                        # Douglas-Peucker tolerance, metres
 AREA_CRS = "EPSG:6933"                       # WGS 84 / EASE-Grid 2.0 (equal area)
 GRID = 1e-5                                  # output precision, degrees (5 decimals)
-ZONE_SPACING_M = 500.0                       # coast sampling for nearest-province zones
+ZONE_SPACING_M = 1000.0                      # coast sampling for nearest-province zones
 GAP_MAX_DIST_M = 120_000.0                   # land outside NE polygons farther than this from its
                                              # nearest NE province is not assigned
 ARCHIPELAGOS = [
@@ -431,6 +431,36 @@ def build_provinces(ne, vn, sea_land, legacy, log):
     return out
 
 
+def reference_areas(vau_dir):
+    """Areas traced from vietnamadminunits 2025 wards (wardAreaKm2) back to legacy provinces.
+
+    A 2025 ward whose legacy source wards lie in one legacy province counts fully for it;
+    one drawn from several legacy provinces is split equally (returned separately).
+    Not an official statistic (see README)."""
+    con = sqlite3.connect(f"file:{os.path.join(vau_dir, 'data', 'dataset.db')}?mode=ro", uri=True)
+    ward_area = {(p, w): a or 0.0 for p, w, a in
+                 con.execute("select provinceKey, wardKey, wardAreaKm2 from admin_units")}
+    con.close()
+    with open(os.path.join(vau_dir, "data", "converter_2025.json"), encoding="utf-8") as fh:
+        conv = json.load(fh)
+    src = {}
+    for npk, d in conv["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
+        for nw, olds in d.items():
+            src.setdefault((npk, nw), set()).update(o.split("_")[0] for o in olds)
+    for npk, d in conv["DICT_PROVINCE_WARD_DIVIDED"].items():
+        for o, lst in d.items():
+            for e in lst:
+                src.setdefault((npk, e["newWardKey"]), set()).add(o.split("_")[0])
+    sure, split, new_total = {}, {}, {}
+    for k, a in sorted(ward_area.items()):
+        new_total[k[0]] = new_total.get(k[0], 0.0) + a
+        s = src.get(k, set())
+        for o in s:
+            tgt = sure if len(s) == 1 else split
+            tgt[o] = tgt.get(o, 0.0) + a / len(s)
+    return sure, split, new_total
+
+
 # ----------------------------------------------------------------- archipelagos
 def build_archipelagos(land_feats):
     out = []
@@ -533,10 +563,26 @@ def main(argv=None):
         log(f"{p['name_en']}: {p['n_islands']} polygons, {p['area_km2']} km2, {ncoords(g)} vertices, "
             f"label {p['label_lon']},{p['label_lat']}")
 
-    log("\ncode name                 NE_raw_km2  clipped_km2  added_km2  final_km2")
+    sure, split, new_total = reference_areas(a.vau)
+    code2key = {v["code"]: k for k, v in legacy.items()}
+    log("\n| code | province | NE raw km2 | clipped to GSHHG | added (outside NE) | final km2 "
+        "| vau wards km2 (+split) | final/vau |")
+    log("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in provs:
-        log(f"{r['code']}   {r['name_ascii']:<20} {r['ne_area']:10.1f} {r['core_area']:12.1f} "
-            f"{r['extra_area']:10.1f} {area_km2(r['geom']):10.1f}")
+        k = code2key[r["code"]]
+        ref = sure.get(k, 0.0) + split.get(k, 0.0)
+        fin = area_km2(r["geom"])
+        sp = f" (+{split[k]:.0f})" if split.get(k) else ""
+        log(f"| {r['code']} | {r['name_vi']} | {r['ne_area']:.1f} | {r['core_area']:.1f} | "
+            f"{r['extra_area']:.1f} | {fin:.1f} | {ref:.1f}{sp} | {fin / ref:.3f} |")
+    log("\n| code_2025 | province 2025 | sum of final km2 | vau wards km2 |")
+    log("|---|---|---:|---:|")
+    agg = {}
+    for r in provs:
+        n = cross[code2key[r["code"]]]
+        agg[n] = agg.get(n, 0.0) + area_km2(r["geom"])
+    for n in sorted(agg, key=lambda n: new[n]["code"]):
+        log(f"| {new[n]['code']} | {new[n]['short']} | {agg[n]:.1f} | {new_total[n]:.1f} |")
     log(f"done in {time.time() - t0:.1f}s")
     if tmpctx:
         tmpctx.cleanup()

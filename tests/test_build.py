@@ -1,0 +1,104 @@
+"""`geo build` writes a GeoPackage GDAL reads back; a failed or killed build keeps the old one."""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import textwrap
+
+import pyogrio
+import pytest
+
+from conftest import ROOT, run_geo
+from geo.errors import ExportError
+from layers.load import default_catalog, load_layers
+from layers.package import GPKG_NAME, write_package
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("build")
+    res = run_geo("build", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    return out, res
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_build_prints_paths_of_what_it_made(built):
+    out, res = built
+    printed = res.stdout.split()
+    assert str(out / GPKG_NAME) in printed
+    assert str(out / "maps" / "national.html") in printed
+    for p in printed:
+        assert (ROOT / p).exists() or __import__("pathlib").Path(p).exists()
+
+
+def test_every_catalog_layer_is_in_the_geopackage(built):
+    out, _ = built
+    cat = default_catalog()
+    frames = load_layers(cat)
+    listed = {name: geom for name, geom in pyogrio.list_layers(out / GPKG_NAME)}
+    for spec in cat:
+        assert spec.name in listed
+        info = pyogrio.read_info(out / GPKG_NAME, layer=spec.name)
+        assert info["features"] == len(frames[spec.name])
+        if spec.spatial:
+            assert listed[spec.name] == spec.geometry
+            assert info["crs"] == "EPSG:4326"
+        assert set(spec.field_names) <= set(info["fields"])
+
+
+def test_injected_failure_keeps_previous_geopackage(tmp_path, monkeypatch):
+    cat = default_catalog()
+    frames = load_layers(cat)
+    target = tmp_path / GPKG_NAME
+    write_package(cat, frames, target)
+    before = _sha(target)
+    real = pyogrio.write_dataframe
+    calls = {"n": 0}
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(28, "No space left on device (injected)")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", failing)
+    with pytest.raises(OSError):
+        write_package(cat, frames, target)
+    assert _sha(target) == before
+    assert pyogrio.list_layers(target).shape[0] == len(cat.layers)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [GPKG_NAME]  # no temporary left behind
+
+
+def test_killed_build_keeps_previous_geopackage(tmp_path):
+    first = run_geo("build", "--out", str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    target = tmp_path / GPKG_NAME
+    before = _sha(target)
+    script = textwrap.dedent(f"""
+        import os, signal, pyogrio
+        real = pyogrio.write_dataframe
+        def killing(*a, **k):
+            real(*a, **k)
+            os.kill(os.getpid(), signal.SIGKILL)   # die right after the first layer is written
+        pyogrio.write_dataframe = killing
+        from maps.cli import main
+        main(["build", "--out", {str(tmp_path)!r}])
+    """)
+    res = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, timeout=300)
+    assert res.returncode == -9
+    assert _sha(target) == before
+    assert len(pyogrio.list_layers(target)) == len(default_catalog().layers)
+
+
+def test_unwritable_output_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    res = run_geo("build", "--out", str(blocker / "sub"))
+    assert res.returncode == 2
+    assert res.stderr.startswith("error: cannot write to") and "Traceback" not in res.stderr
+    assert issubclass(ExportError, OSError)
