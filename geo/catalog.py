@@ -111,6 +111,7 @@ class Source:
     lat: str | None = None
     builder: str | None = None  # name of a function that derives the layer from others
     inputs: tuple[str, ...] = ()  # layers a builder reads
+    params: str | None = None  # a plain-text file of a builder's declared rules and parameters
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ class LayerSpec:
     licence: str
     style: Style | None
     order: int = 100
+    cites: tuple[str, ...] = ()  # reference ids that apply to the whole layer (e.g. a base map's source)
 
     @property
     def spatial(self) -> bool:
@@ -296,19 +298,20 @@ def _fields(r: _Reader, items: Any) -> list[FieldSpec]:
 def _layer(path: Path, data: dict, problems: list[Problem]) -> LayerSpec:
     r = _Reader(path, problems)
     allowed = {"name", "title", "description", "geometry", "fields", "source", "attribution",
-               "licence", "style", "order"}
+               "licence", "style", "order", "cites"}
     r.unknown_keys(data, allowed, "")
     name = r.get(data, "name", str, "") or path.stem
     if name != path.stem:
         r.problem("name", "must equal the file name", name, fix=f"rename to {path.stem!r} or the file")
     geometry = r.get(data, "geometry", str, "", choices=GEOMETRY_TYPES + ("None",))
     src = r.get(data, "source", dict, "") or {}
-    r.unknown_keys(src, {"files", "lon", "lat", "builder", "inputs"}, "source")
+    r.unknown_keys(src, {"files", "lon", "lat", "builder", "inputs", "params"}, "source")
     source = Source(files=tuple(r.get(src, "files", list, "source", False, [])),
                     lon=r.get(src, "lon", str, "source", False),
                     lat=r.get(src, "lat", str, "source", False),
                     builder=r.get(src, "builder", str, "source", False),
-                    inputs=tuple(r.get(src, "inputs", list, "source", False, [])))
+                    inputs=tuple(r.get(src, "inputs", list, "source", False, [])),
+                    params=r.get(src, "params", str, "source", False))
     if bool(source.files) == bool(source.builder):
         r.problem("source", "give exactly one of 'files' or 'builder'", src)
     style_t = r.get(data, "style", dict, "", required=geometry not in (None, "None"))
@@ -323,6 +326,7 @@ def _layer(path: Path, data: dict, problems: list[Problem]) -> LayerSpec:
         licence=r.get(data, "licence", str, "") or "",
         style=_style(r, style_t) if style_t is not None else None,
         order=r.get(data, "order", int, "", False, 100),
+        cites=tuple(r.get(data, "cites", list, "", False, [])),
     )
 
 
@@ -359,7 +363,7 @@ def _cross_check(cat: Catalog, problems: list[Problem]) -> None:
                 if tgt not in cat.layers or col not in cat.layers[tgt].field_names:
                     r.problem(f"fields ({f.name}).foreign_key", "does not name 'layer.field'",
                               f.foreign_key)
-        for rel in layer.source.files:
+        for rel in [*layer.source.files, *filter(None, [layer.source.params])]:
             if not (cat.root / rel).is_file():
                 r.problem("source.files", "file not found", rel,
                           fix=f"create {cat.root / rel} or correct the path")

@@ -13,6 +13,17 @@ from geo.errors import Problem
 from geo.table import PANDAS_DTYPES
 
 
+def promote_to_multi(geoms):
+    """Single parts as one-part Multi* geometries, so a layer has one declared geometry type."""
+    kinds = shapely.get_type_id(geoms)
+    out = geoms.copy()
+    for single, multi in ((0, shapely.multipoints), (1, shapely.multilinestrings), (3, shapely.multipolygons)):
+        mask = kinds == single
+        if mask.any():
+            out[mask] = [multi([g]) for g in geoms[mask]]
+    return out
+
+
 def read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Read ``path`` in WGS84 with the declared fields; invalid geometries are made valid."""
     problems: list[Problem] = []
@@ -36,6 +47,8 @@ def read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Pro
     invalid = ~frame.geometry.is_valid
     if invalid.any():
         frame.loc[invalid, "geometry"] = shapely.make_valid(frame.geometry[invalid].values)
+    if spec.geometry and spec.geometry.startswith("Multi"):
+        frame["geometry"] = promote_to_multi(frame.geometry.values)
     frame.attrs["rows"] = list(range(1, len(frame) + 1))
     frame.attrs["repaired"] = int(invalid.sum())
     return frame, problems

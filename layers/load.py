@@ -12,7 +12,8 @@ from geo.points import coordinate_problems, to_points
 from geo.table import check_foreign_keys, read_table
 from geo.vector import read_vector
 from layers import CATALOG_DIR, ROOT
-from layers import builders, rules
+from layers import registry, rules
+import layers.derived  # noqa: F401  (registers the builders)
 
 
 def default_catalog() -> Catalog:
@@ -66,8 +67,8 @@ def load_layers(catalog: Catalog | None = None) -> dict[str, pd.DataFrame]:
     raise_if(problems, SourceDataError)
     for spec in build_order(catalog):
         if spec.source.builder:
-            frames[spec.name] = builders.run(spec, frames)
-        builders.fill_computed(spec, frames)
+            frames[spec.name] = registry.run(spec, frames)
+        registry.fill_computed(spec, frames)
     problems += rules.check(catalog, frames)
     raise_if(problems, SourceDataError)
     return {spec.name: frames[spec.name] for spec in catalog}

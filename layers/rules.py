@@ -1,15 +1,20 @@
 """Data rules specific to this project, checked on every build and validate."""
 from __future__ import annotations
 
+import geopandas as gpd
 import pandas as pd
+import shapely
 
 from geo.catalog import Catalog
+from geo.crs import METRIC_CRS, WEB_CRS
 from geo.errors import Problem
 from geo.table import split_list
+from layers.derived.admin import pre_to_2025, vietnam_area
 
 # Vietnam with the Hoàng Sa and Trường Sa archipelagos, in WGS84 (lon_min, lat_min, lon_max, lat_max)
 VIETNAM_BOUNDS = (102.0, 6.0, 118.0, 23.5)
 REFERENCES = "references"
+TERRITORIAL_SEA_M = 22_224  # 12 nautical miles
 
 
 def uncited_references(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
@@ -18,6 +23,7 @@ def uncited_references(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> lis
         return []
     cited: set[str] = set()
     for spec in catalog:
+        cited.update(spec.cites)
         frame = frames.get(spec.name)
         for f in spec.fields:
             if f.foreign_key == f"{REFERENCES}.id" and frame is not None and f.name in frame:
@@ -31,6 +37,67 @@ def uncited_references(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> lis
             for row, ref in zip(rows, refs["id"]) if ref not in cited]
 
 
+def layer_citations(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
+    """A layer's ``cites`` must name references that exist; every reference needs a URL or DOI."""
+    if REFERENCES not in frames:
+        return []
+    refs = frames[REFERENCES]
+    known = set(refs["id"])
+    problems = [Problem(str(spec.path), "unknown reference id", field="cites", value=ref,
+                        fix=f"add it to {REFERENCES} or correct the id")
+                for spec in catalog for ref in spec.cites if ref not in known]
+    src = str(catalog.root / catalog[REFERENCES].source.files[0])
+    rows = refs.attrs.get("rows") or range(1, len(refs) + 1)
+    for row, (_, ref) in zip(rows, refs.iterrows()):
+        if pd.isna(ref["url"]) and pd.isna(ref["doi"]):
+            problems.append(Problem(src, "reference has neither URL nor DOI", row=row, field="url",
+                                    value=ref["id"], fix="give the URL or DOI where the source can be read"))
+    return problems
+
+
+def site_locations(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Sites lie on Vietnam's land or territorial sea, in the pre-2025 province they name.
+
+    A site whose point falls in another province's polygon must say why in ``location_note``.
+    """
+    if not {"deposits", "provinces_pre2025", "archipelagos", "province_crosswalk"} <= frames.keys():
+        return []
+    sites, provs = frames["deposits"], frames["provinces_pre2025"]
+    src = str(catalog.root / catalog["deposits"].source.files[0])
+    rows = sites.attrs.get("rows") or range(1, len(sites) + 1)
+    points = gpd.GeoSeries(sites.geometry.values, crs=WEB_CRS).to_crs(METRIC_CRS).values
+    inside = shapely.dwithin(vietnam_area(frames), points, TERRITORIAL_SEA_M)
+    hit = gpd.sjoin(sites[["geometry"]], provs[["name_vi", "geometry"]], how="left", predicate="within")
+    found = hit.groupby(level=0)["name_vi"].first()
+    canonical = dict(zip(provs["name_vi"], provs["name_vi"]))
+    to2025 = pre_to_2025(frames)
+    cw = frames["province_crosswalk"]
+    for former, name in zip(cw["former_names"], cw["name_pre2025"]):
+        for alias in split_list(None if pd.isna(former) else former):
+            canonical[alias] = name
+    problems = []
+    for i, (row, ok) in enumerate(zip(rows, inside)):
+        site = sites.iloc[i]
+        if not ok:
+            problems.append(Problem(src, "point is outside Vietnam's land and territorial sea", row=row,
+                                    field="lon/lat", value=(site["lon"], site["lat"]),
+                                    fix="check the coordinates and their datum (WGS84)"))
+        stated = site["province_pre2025"]
+        if stated not in to2025:
+            problems.append(Problem(src, "unknown pre-2025 province", row=row, field="province_pre2025",
+                                    value=stated, fix="use a name from layers/base/province_crosswalk.csv"))
+            continue
+        actual = found.get(sites.index[i])
+        actual = None if pd.isna(actual) else actual
+        if ok and canonical.get(stated) != actual and pd.isna(site.get("location_note")):
+            where = f"in {actual}" if actual else "in no province polygon (at sea)"
+            problems.append(Problem(src, f"point lies {where} by the province polygons", row=row,
+                                    field="province_pre2025", value=stated,
+                                    fix="correct the province or the coordinates, or explain in location_note"))
+    return problems
+
+
 def check(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
     """Every project rule over the loaded layers."""
-    return uncited_references(catalog, frames)
+    return (uncited_references(catalog, frames) + layer_citations(catalog, frames)
+            + site_locations(catalog, frames))

@@ -18,6 +18,8 @@ class MapLayer:
     layer: str
     group: str
     show: bool = True
+    popup: bool = True  # per-feature popups and tooltips (off for dense base layers)
+    tolerance_m: float = 0.0  # web simplification, metres in the metric CRS
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ def _one(path: Path, catalog: Catalog, problems: list[Problem]) -> Composition |
             problems.append(Problem(str(path), "unknown group", field=f"layers[{i}].group", value=group,
                                     fix=f"use one of {', '.join(GROUPS)}"))
             continue
-        layers.append(MapLayer(name, group, bool(item.get("show", True))))
+        layers.append(MapLayer(name, group, bool(item.get("show", True)), bool(item.get("popup", True)),
+                               float(item.get("tolerance_m", 0.0))))
     for b in d.get("basemaps", []):
         if b not in BASEMAPS:
             problems.append(Problem(str(path), "unknown basemap", field="basemaps", value=b,

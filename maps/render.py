@@ -11,7 +11,8 @@ from jinja2 import Template
 
 from geo.atomic import write_text
 from geo.catalog import Catalog, LayerSpec
-from maps.composition import Composition
+from geo.simplify import for_web
+from maps.composition import Composition, MapLayer
 from maps.escape import safe
 from maps.popup import REFERENCES, popup_html
 from maps.symbols import path_options, point_marker, swatch_svg
@@ -54,12 +55,18 @@ def _groups(spec: LayerSpec, frame: pd.DataFrame, catalog: Catalog, lang: str):
         yield label, sym, frame[frame[st.category_field] == code]
 
 
-def _add_layer(m: folium.Map, spec: LayerSpec, frame: gpd.GeoDataFrame, catalog: Catalog,
-               refs: pd.DataFrame | None, lang: str, show: bool) -> None:
+def _add_layer(m: folium.Map, ml: MapLayer, spec: LayerSpec, frame: gpd.GeoDataFrame, catalog: Catalog,
+               refs: pd.DataFrame | None, lang: str) -> None:
     st = spec.style
     hl = st.highlight
-    for label, sym, rows in _groups(spec, frame.to_crs("EPSG:4326"), catalog, lang):
-        group = folium.FeatureGroup(name=safe(label), show=show)
+    for label, sym, rows in _groups(spec, for_web(frame, ml.tolerance_m), catalog, lang):
+        group = folium.FeatureGroup(name=safe(label), show=ml.show)
+        if not ml.popup:
+            opts = path_options(sym)
+            folium.GeoJson(rows[["geometry"]].__geo_interface__, style_function=lambda _, o=opts: o,
+                           interactive=False).add_to(group)
+            group.add_to(m)
+            continue
         for _, row in rows.iterrows():
             popup = folium.Popup(popup_html(catalog, spec, row, lang, refs), max_width=420)
             tip = safe(row.get(st.label_field)) if st.label_field else safe(label)
@@ -69,9 +76,12 @@ def _add_layer(m: folium.Map, spec: LayerSpec, frame: gpd.GeoDataFrame, catalog:
                              stroke=hl.stroke if flagged else None,
                              stroke_width=hl.stroke_width if flagged else None).add_to(group)
             else:
-                opts = path_options(sym)
-                folium.GeoJson(row.geometry.__geo_interface__, style_function=lambda _, o=opts: o,
-                               popup=popup, tooltip=tip).add_to(group)
+                flagged = hl is not None and row.get(hl.field) == hl.value
+                opts = path_options(sym, hl.stroke if flagged else None, hl.stroke_width if flagged else None)
+                gj = folium.GeoJson(row.geometry.__geo_interface__, style_function=lambda _, o=opts: o,
+                                    tooltip=tip)
+                gj.add_child(popup)
+                gj.add_to(group)
         group.add_to(m)
 
 
@@ -92,6 +102,8 @@ def legend_html(comp: Composition, catalog: Catalog, lang: str) -> str:
     for ml in comp.layers:
         spec = catalog[ml.layer]
         st = spec.style
+        if not ml.popup:
+            continue  # base layers are not explained in the legend
         if st.category_field:
             dom = catalog.domain_of(spec.field(st.category_field))
             for code, sym in st.categories.items():
@@ -132,7 +144,7 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
     _basemaps(m, comp, lang)
     refs = frames[REFERENCES].set_index("id", drop=False) if REFERENCES in frames else None
     for ml in comp.layers:
-        _add_layer(m, catalog[ml.layer], frames[ml.layer], catalog, refs, lang, ml.show)
+        _add_layer(m, ml, catalog[ml.layer], frames[ml.layer], catalog, refs, lang)
     folium.LayerControl(collapsed=False).add_to(m)
     m.get_root().html.add_child(Element(legend_html(comp, catalog, lang)))
     _fix_ids(m)

@@ -53,9 +53,8 @@ def test_unknown_map_name_lists_choices():
 
 
 def test_python_dash_m_geo_and_console_script_agree():
-    import shutil
     import subprocess
-    exe = shutil.which("geo")
-    if exe is None:
-        pytest.skip("console script not on PATH")  # pragma: no cover - installed by make
+    import sys
+    from pathlib import Path
+    exe = Path(sys.executable).parent / "geo"  # installed by `make` beside the interpreter
     assert subprocess.run([exe, "--help"], capture_output=True, text=True).stdout == run_geo("--help").stdout

