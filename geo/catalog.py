@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -418,6 +418,9 @@ def load_catalog(directory: str | Path, data_root: str | Path | None = None) -> 
     layers = dict(sorted(layers.items(), key=lambda kv: (kv[1].order, kv[0])))
     cat = Catalog(root=root, layers=layers, domains=domains)
     _cross_check(cat, problems)
+    for name, spec in layers.items():  # builders get their parameter file as a full path
+        if spec.source.params:
+            layers[name] = replace(spec, source=replace(spec.source, params=str(root / spec.source.params)))
     if problems:
         raise CatalogError(problems=problems)
     return cat

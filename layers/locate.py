@@ -8,6 +8,7 @@ farthest corner of the unit's bounding box, rounded up to the next 500 m.
 """
 from __future__ import annotations
 
+import csv
 import math
 import sqlite3
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ import click
 from pyproj import Geod
 
 from geo.errors import Problem, SourceDataError
+from geo.table import split_list
+from layers import ROOT
 
 PACKAGE = "vietnamadminunits"
 REF_ID = "vietnamadminunits_1_0_4"
@@ -41,8 +44,18 @@ def _centre(lat: float, lon: float, bounds: str) -> Centre:
     return Centre(round(lon, 6), round(lat, 6), int(math.ceil(far / 500.0) * 500))
 
 
+def _package_name(province: str) -> str:
+    """The package's name of a province the literature calls by an earlier name (crosswalk)."""
+    with (ROOT / "base" / "province_crosswalk.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if province in split_list(row["former_names"]):
+                return row["name_pre2025"]
+    return province
+
+
 def locate(province: str, district: str, commune: str | None = None) -> Centre:
     """Centre of a pre-2025 commune (or of the district when ``commune`` is None)."""
+    province = _package_name(province)
     level = "ward" if commune else "district"
     sql = (f"SELECT DISTINCT {level}Lat, {level}Lon, {level}Bounds FROM admin_units_legacy "
            "WHERE provinceShort = ? AND districtShort = ?" + (" AND wardShort = ?" if commune else ""))

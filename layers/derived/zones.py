@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -11,7 +12,6 @@ import shapely
 from geo.crs import METRIC_CRS, WEB_CRS, area_km2
 from geo.table import LIST_SEP
 from geo.vector import promote_to_multi
-from layers import ROOT
 from layers.derived.admin import P2025, pre_to_2025, vietnam_area
 from layers.registry import builder
 
@@ -49,7 +49,7 @@ METHODS = {"hull_buffer": _hull_buffer, "site_buffer": _site_buffer, "coastal_st
 
 
 def zone_rules(spec) -> list[dict]:
-    return tomllib.loads((ROOT / spec.source.params).read_text(encoding="utf-8"))["zones"]
+    return tomllib.loads(Path(spec.source.params).read_text(encoding="utf-8"))["zones"]
 
 
 @builder("prospect_zones")

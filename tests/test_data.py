@@ -1,0 +1,183 @@
+"""The project's own data: cited, placed honestly, and complete enough to be the national map."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import shapely
+
+from geo.table import split_list
+from layers.load import default_catalog, load_layers
+from layers.locate import REF_ID, locate
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return load_layers(default_catalog())
+
+
+@pytest.fixture(scope="module")
+def deposits(frames):
+    return frames["deposits"]
+
+
+def test_at_least_20_located_sites_of_every_type(deposits, frames):
+    assert len(deposits) >= 20
+    dom = default_catalog().domains["deposit_type"]
+    assert set(deposits["deposit_type"]) == set(dom.values)
+    assert deposits.geometry.notna().all() and not deposits.geometry.is_empty.any()
+
+
+def test_named_sites_are_present(deposits):
+    for site in ("dong_pao", "bac_nam_xe", "nam_nam_xe", "yen_phu"):
+        assert site in set(deposits["id"])
+
+
+def test_every_location_states_basis_uncertainty_and_source(deposits):
+    assert deposits["location_uncertainty_m"].gt(0).all()
+    refs_ok = [loc in split_list(refs) for loc, refs in zip(deposits["location_ref"], deposits["refs"])]
+    assert all(refs_ok), "every row cites the source of its coordinates"
+
+
+@pytest.mark.parametrize("basis", ["commune_centre", "district_centre"])
+def test_admin_centres_match_the_package(deposits, basis):
+    rows = deposits[deposits["location_basis"] == basis]
+    assert len(rows) > 0
+    for _, r in rows.iterrows():
+        c = locate(r["province_pre2025"], r["district"], r["commune"] if basis == "commune_centre" else None)
+        assert (r["lon"], r["lat"]) == pytest.approx((c.lon, c.lat), abs=1e-6), r["id"]
+        assert r["location_ref"] == REF_ID
+        assert r["location_uncertainty_m"] >= c.uncertainty_m, r["id"]
+
+
+def test_resource_figures_carry_unit_and_source(deposits):
+    with_figure = deposits[deposits["resource_value"].notna()]
+    assert len(with_figure) >= 3
+    assert with_figure["resource_unit"].notna().all()
+    assert with_figure["resource_ref"].notna().all()
+
+
+def test_every_reference_is_cited_and_resolves(frames):
+    refs = set(frames["references"]["id"])
+    cat = default_catalog()
+    cited = set()
+    for spec in cat:
+        cited |= set(spec.cites)
+        frame = frames[spec.name]
+        for f in spec.fields:
+            if f.foreign_key == "references.id":
+                for raw in frame[f.name].dropna():
+                    cited |= set(split_list(raw))
+    assert cited <= refs
+    assert refs <= cited
+
+
+def test_crosswalk_maps_63_onto_34(frames):
+    cw = frames["province_crosswalk"]
+    assert len(cw) == 63 and cw["name_2025"].nunique() == 34
+    by_name = dict(zip(cw["name_pre2025"], cw["name_2025"]))
+    assert by_name["Yên Bái"] == "Lào Cai"
+    assert len(frames["provinces_2025"]) == 34 and len(frames["provinces_pre2025"]) == 63
+
+
+def test_2025_provinces_are_the_dissolved_63(frames):
+    p63, p34 = frames["provinces_pre2025"], frames["provinces_2025"]
+    assert p34["area_km2"].sum() == pytest.approx(p63["area_km2"].sum(), rel=0.002)
+    assert p34.geometry.is_valid.all()
+    lao_cai = p34.set_index("name_2025").loc["Lào Cai"]
+    assert set(split_list(lao_cai["names_pre2025"])) == {"Lào Cai", "Yên Bái"}
+
+
+def test_deposits_get_their_2025_province(deposits):
+    assert deposits["province_2025"].notna().all()
+    yen_phu = deposits.set_index("id").loc["yen_phu"]
+    assert (yen_phu["province_pre2025"], yen_phu["province_2025"]) == ("Yên Bái", "Lào Cai")
+
+
+def test_archipelagos_are_labelled_as_vietnamese(frames):
+    arch = frames["archipelagos"].set_index("name_vi")
+    assert set(arch.index) == {"Quần đảo Hoàng Sa", "Quần đảo Trường Sa"}
+    for _, a in arch.iterrows():
+        assert a.geometry.contains(shapely.Point(a["label_lon"], a["label_lat"])) or \
+            a.geometry.convex_hull.contains(shapely.Point(a["label_lon"], a["label_lat"]))
+
+
+def test_prospect_zones_are_derived_and_documented(frames, deposits):
+    zones = frames["prospect_zones"].set_index("id")
+    assert {"northern_hard_rock_belt", "northern_weathering_crust", "central_coastal_placer_strip"} <= set(zones.index)
+    for zid, z in zones.iterrows():
+        inside = deposits[deposits.within(z.geometry)]
+        wanted = set(split_list(z["site_ids"])) if pd.notna(z["site_ids"]) else set()
+        assert wanted <= set(inside["id"]), zid
+        assert z["n_sites"] == len(wanted) and z["rule_en"] and z["data_gaps_en"] and z["area_km2"] > 0
+
+
+def test_coastal_zones_cover_every_province_with_a_placer_site(frames, deposits):
+    zones = frames["coastal_placer_zones"]
+    placer_provinces = set(deposits.loc[deposits["deposit_type"] == "coastal_placer", "province_2025"])
+    assert placer_provinces <= set(zones["province_2025"])
+    for _, z in zones.iterrows():
+        sites = deposits[deposits["province_2025"] == z["province_2025"]]
+        sites = sites[sites["deposit_type"] == "coastal_placer"]
+        assert z["n_placer_sites"] == len(sites)
+        assert z["th_u_flag"] == ("yes" if (sites["th_u_flag"] == "yes").any() else "unknown")
+
+
+def test_province_summary_counts_every_site_once(frames, deposits):
+    s = frames["province_summary"]
+    assert len(s) == 34 and s["n_sites"].sum() == len(deposits)
+    assert s["n_unlocated"].sum() == frames["unlocated_occurrences"]["province_pre2025"].notna().sum()
+
+
+def test_reserves_context_has_the_usgs_revision(frames):
+    rc = frames["reserves_context"]
+    vn = rc[rc["country"] == "Vietnam"].set_index("edition")
+    assert vn.loc[2024, "reserves_t_reo"] == 22_000_000
+    assert vn.loc[2025, "reserves_t_reo"] == 3_500_000
+
+
+@pytest.fixture
+def project_copy(tmp_path):
+    """A copy of the project's catalog and sources that a test may break."""
+    import shutil
+    from layers import ROOT
+    for part in ("catalog", "sources", "base"):
+        shutil.copytree(ROOT / part, tmp_path / part)
+    return tmp_path
+
+
+def _edit_deposit(root, site, **changes):
+    import csv
+    path = root / "sources" / "deposits.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    for r in rows:
+        if r["id"] == site:
+            r.update(changes)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _problems(root):
+    from geo.catalog import load_catalog
+    from geo.errors import SourceDataError
+    with pytest.raises(SourceDataError) as info:
+        load_layers(load_catalog(root / "catalog"))
+    return str(info.value)
+
+
+def test_wrong_province_is_caught_with_the_polygon_name(project_copy):
+    _edit_deposit(project_copy, "yen_phu", province_pre2025="Lai Châu")
+    msg = _problems(project_copy)
+    assert "deposits.csv, row 4, field 'province_pre2025': point lies in Yên Bái" in msg
+
+
+def test_point_beyond_territorial_sea_is_caught(project_copy):
+    _edit_deposit(project_copy, "thuan_an", lon="110.5", lat="16.0")
+    assert "point is outside Vietnam's land and territorial sea" in _problems(project_copy)
+
+
+def test_uncited_reference_is_caught(project_copy):
+    with (project_copy / "sources" / "references.csv").open("a", encoding="utf-8") as fh:
+        fh.write("orphan_2020,Nobody,2020,Unused,Nowhere,https://example.org,,,\n")
+    assert "field 'id': reference is cited by no row of any layer (value: 'orphan_2020')" in _problems(project_copy)
