@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	# GDAL's GeoPackage validator, without the GDAL bindings it declares but does not need
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps $$(grep '^gdal-utils==' constraints.txt)
 	touch $(STAMP)
 
 map: $(STAMP)  ## build build/vietnam_ree.gpkg and build/maps/*.html, print their paths

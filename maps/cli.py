@@ -142,7 +142,7 @@ def export(obj: Context, fmt: str, names: str | None, crs: str, out: Path):
     check_choices(catalog, fmt, wanted, crs)
     frames = load_layers(catalog)
     for name in wanted:
-        obj.say(str(export_layer(catalog[name], frames[name], fmt, crs, out)))
+        obj.say(str(export_layer(catalog, catalog[name], frames, fmt, crs, out)))
 
 
 def main(argv: list[str] | None = None) -> int:

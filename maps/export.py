@@ -1,6 +1,16 @@
-"""Export catalog layers to the formats GIS tools read, through GDAL's drivers (pyogrio)."""
+"""Export catalog layers to the formats GIS tools read, through GDAL's drivers (pyogrio).
+
+One file per layer in the output directory, each written atomically. GeoJSON follows RFC 7946;
+KML (libkml) carries each layer's catalog style and a bilingual description balloon; Shapefiles are
+zipped with .prj/.cpg and a table of the field names the format truncated; CSV carries WKT or, for
+point layers with longitude/latitude fields, those columns.
+"""
 from __future__ import annotations
 
+import csv
+import io
+import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -9,14 +19,19 @@ import pandas as pd
 import pyogrio
 
 from geo.atomic import atomic_path
-from geo.catalog import Catalog, LayerSpec
+from geo.catalog import Catalog, LayerSpec, Symbol
+from geo.colour import hex_rgba
 from geo.crs import EXPORT_CRS, WEB_CRS
 from geo.errors import ExportError, Problem
+from maps.popup import REFERENCES, popup_html
 
 FORMATS = {  # name -> (GDAL driver, file suffix)
-    "gpkg": ("GPKG", ".gpkg"), "geojson": ("GeoJSON", ".geojson"), "kml": ("KML", ".kml"),
-    "fgb": ("FlatGeobuf", ".fgb"), "shp": ("ESRI Shapefile", ".shp"), "csv": ("CSV", ".csv"),
+    "gpkg": ("GPKG", ".gpkg"), "geojson": ("GeoJSON", ".geojson"), "kml": ("LIBKML", ".kml"),
+    "fgb": ("FlatGeobuf", ".fgb"), "shp": ("ESRI Shapefile", ".zip"), "csv": ("CSV", ".csv"),
 }
+WGS84_ONLY = {"geojson", "kml"}  # RFC 7946 and KML are defined in WGS 84
+KML_ICONS = {"circle": "placemark_circle", "triangle": "triangle", "square": "square",
+             "diamond": "open-diamond", "star": "star", "cross": "cross-hairs"}
 
 
 def check_choices(catalog: Catalog, fmt: str, layers: list[str], crs: str) -> None:
@@ -35,41 +50,114 @@ def check_choices(catalog: Catalog, fmt: str, layers: list[str], crs: str) -> No
 
 
 def _frame(spec: LayerSpec, frame: pd.DataFrame, crs: str):
-    cols = spec.field_names
     if not spec.spatial:
-        return frame[cols]
-    gdf = gpd.GeoDataFrame(frame[[*cols, "geometry"]], geometry="geometry", crs=frame.crs)
+        return frame[spec.field_names].copy()
+    gdf = gpd.GeoDataFrame(frame[[*spec.field_names, "geometry"]], geometry="geometry", crs=frame.crs)
     return gdf.to_crs(crs)
 
 
-def export_layer(spec: LayerSpec, frame: pd.DataFrame, fmt: str, crs: str, out_dir: Path) -> Path:
+def kml_style(spec: LayerSpec, sym: Symbol, highlighted: bool) -> str:
+    """An OGR feature style string, which the libkml driver writes as the placemark's KML Style."""
+    hl = spec.style.highlight
+    pen_colour = hl.stroke if highlighted else sym.stroke
+    width = hl.stroke_width if highlighted else sym.stroke_width
+    if "Point" in spec.geometry:
+        icon = f"http://maps.google.com/mapfiles/kml/shapes/{KML_ICONS[sym.marker]}.png"
+        return f'SYMBOL(id:"{icon}",c:{hex_rgba(sym.fill)},s:{1.4 if highlighted else 1.0})'
+    pen = f"PEN(c:{hex_rgba(pen_colour)},w:{width}px)"
+    if "Line" in spec.geometry:
+        return pen
+    return f"BRUSH(fc:{hex_rgba(sym.fill, max(sym.fill_opacity, 0.0))});{pen}"
+
+
+def _kml_frame(catalog: Catalog, spec: LayerSpec, data: pd.DataFrame, refs: pd.DataFrame | None):
+    out = data.copy()
+    st = spec.style
+    label = st.label_field if st and st.label_field else ("id" if "id" in spec.field_names else None)
+    out.insert(0, "Name", data[label].astype("string") if label else spec.name)
+    out.insert(1, "description", [
+        popup_html(catalog, spec, row, "vi", refs) + "<hr>" + popup_html(catalog, spec, row, "en", refs)
+        for _, row in data.iterrows()])
+    if spec.spatial:
+        hl = st.highlight
+        out.insert(2, "OGR_STYLE", [
+            kml_style(spec, st.symbol_for(row.get(st.category_field)) if st.category_field else st.symbol,
+                      hl is not None and row.get(hl.field) == hl.value)
+            for _, row in data.iterrows()])
+    return out
+
+
+DBF_TEXT_BYTES = 254  # the longest text a Shapefile (dBase) field holds
+
+
+def _csv_text(header: list[str], rows) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def _shapefile(data, name: str, tmp: Path) -> None:
+    """Write a zipped Shapefile (or DBF for a table) plus two CSVs: the field names the format
+    truncated to 10 characters, and the text values it cut at 254 bytes (row, field, full length)."""
+    with tempfile.TemporaryDirectory(dir=tmp.parent) as d:
+        shp = Path(d) / f"{name}.shp"
+        with warnings.catch_warnings():  # GDAL warns per truncation; both are recorded below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            pyogrio.write_dataframe(data, shp, driver="ESRI Shapefile", layer_options={"ENCODING": "UTF-8"})
+        written = list(pyogrio.read_info(shp if shp.exists() else shp.with_suffix(".dbf"))["fields"])
+        wanted = [c for c in data.columns if c != "geometry"]
+        renamed = [(a, b) for a, b in zip(wanted, written) if a != b]
+        cut = [(row, col, len(str(v).encode("utf-8")))
+               for col in wanted if data[col].dtype == "string" or data[col].dtype == object
+               for row, v in enumerate(data[col], 1)
+               if isinstance(v, str) and len(v.encode("utf-8")) > DBF_TEXT_BYTES]
+        (Path(d) / f"{name}_field_names.csv").write_text(
+            _csv_text(["field", "shapefile_field"], renamed), encoding="utf-8")
+        (Path(d) / f"{name}_truncated_values.csv").write_text(
+            _csv_text(["row", "field", "full_length_bytes"], cut), encoding="utf-8")
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            for part in sorted(Path(d).iterdir()):
+                zf.write(part, part.name)
+
+
+def export_layer(catalog: Catalog, spec: LayerSpec, frames: dict[str, pd.DataFrame], fmt: str, crs: str,
+                 out_dir: Path) -> Path:
     """Write one layer to ``out_dir/<layer><suffix>`` atomically and return the path."""
     driver, suffix = FORMATS[fmt]
-    data = _frame(spec, frame, WEB_CRS if fmt in ("geojson", "kml") else crs)
-    target = out_dir / f"{spec.name}{'.zip' if fmt == 'shp' else suffix}"
+    data = _frame(spec, frames[spec.name], WEB_CRS if fmt in WGS84_ONLY else crs)
+    target = out_dir / f"{spec.name}{suffix}"
     opts: dict = {}
     if fmt == "geojson":
-        opts = {"layer_options": {"RFC7946": "YES", "COORDINATE_PRECISION": "6"}}
+        opts["layer_options"] = {"RFC7946": "YES", "COORDINATE_PRECISION": "6", "WRITE_NAME": "NO",
+                                "AUTODETECT_JSON_STRINGS": "NO"}
     elif fmt == "csv" and spec.spatial:
-        opts = {"layer_options": {"GEOMETRY": "AS_WKT"}}
+        points_with_lonlat = spec.source.lon and crs == WEB_CRS
+        if points_with_lonlat:
+            data = pd.DataFrame(data.drop(columns="geometry"))
+        else:
+            opts["layer_options"] = {"GEOMETRY": "AS_WKT"}
+    elif fmt == "fgb":
+        opts["layer_options"] = {"SPATIAL_INDEX": "YES" if spec.spatial else "NO"}
+    elif fmt == "kml":
+        refs = frames[REFERENCES].set_index("id", drop=False) if REFERENCES in frames else None
+        data = _kml_frame(catalog, spec, data, refs)
+    elif fmt == "gpkg":
+        opts = {"dataset_options": {"VERSION": "1.2"}, "layer_options": {"SPATIAL_INDEX": "YES"} if spec.spatial else {}}
     try:
         with atomic_path(target) as tmp:
             if fmt == "shp":
-                shp_dir = tmp.with_suffix(".d")
-                shp_dir.mkdir()
-                try:
-                    pyogrio.write_dataframe(data, shp_dir / f"{spec.name}.shp", driver=driver,
-                                            layer_options={"ENCODING": "UTF-8"})
-                    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-                        for part in sorted(shp_dir.iterdir()):
-                            zf.write(part, part.name)
-                finally:
-                    for part in shp_dir.iterdir():
-                        part.unlink()
-                    shp_dir.rmdir()
+                _shapefile(data, spec.name, tmp)
             else:
-                pyogrio.write_dataframe(data, tmp, layer=spec.name, driver=driver, **opts)
-    except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+                with warnings.catch_warnings():
+                    if not spec.spatial:  # a table has no SRS, and needs none
+                        warnings.filterwarnings("ignore", "No SRS set", RuntimeWarning)
+                    pyogrio.write_dataframe(data, tmp, layer=spec.name, driver=driver, **opts)
+    except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            pyogrio.errors.FeatureError, pyogrio.errors.FieldError) as exc:
+        if isinstance(exc, ExportError):
+            raise
         raise ExportError(problems=[Problem(str(target), f"export failed: {exc}",
                                             fix="check the output directory is writable")]) from exc
     return target

@@ -33,12 +33,23 @@ def _conda_names() -> set[str]:
     return names
 
 
+NO_DEPS = {"gdal-utils": "gdal"}  # pip name (installed --no-deps by the Makefile) -> conda-forge name
+
+
 def test_environment_yml_matches_pyproject():
     meta = _pyproject()["project"]
     wanted = {_name(r) for r in meta["dependencies"]}
     for extra in meta["optional-dependencies"].values():
         wanted |= {_name(r) for r in extra}
+    wanted |= set(NO_DEPS.values())
     assert _conda_names() == wanted
+
+
+def test_no_deps_packages_are_pinned_and_installed_by_make():
+    pins = (ROOT / "constraints.txt").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    for name in NO_DEPS:
+        assert f"\n{name}==" in pins and f"'^{name}==' constraints.txt" in makefile
 
 
 def test_every_dependency_is_pinned_in_constraints():
