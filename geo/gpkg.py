@@ -75,16 +75,13 @@ def _data(spec: LayerSpec, frame: pd.DataFrame):
 def write_gpkg(target: str | Path, catalog: Catalog, frames: dict[str, pd.DataFrame], info: DatasetInfo) -> Path:
     """Write every catalog layer of ``frames`` to ``target``; the old file stays until all succeed."""
     specs = [spec for spec in catalog if spec.name in frames]
-    dataset_md = {"TITLE": info.title, "ABSTRACT": info.abstract, "LICENCE": info.licence,
-                  "VERSION": info.version, "BUILD_DATE": info.stamp.date().isoformat()}
     with gdal_date(info.stamp), atomic_path(target) as tmp:
         for i, spec in enumerate(specs):
             pyogrio.write_dataframe(
                 _data(spec, frames[spec.name]), tmp, layer=spec.name, driver="GPKG", append=i > 0,
                 geometry_type=spec.geometry if spec.spatial else None,
                 dataset_options={"VERSION": GPKG_VERSION} if i == 0 else None,
-                layer_options=_layer_options(spec), dataset_metadata=dataset_md if i == 0 else None,
-                layer_metadata=_gdal_metadata(spec, info))
+                layer_options=_layer_options(spec), layer_metadata=_gdal_metadata(spec, info))
         write_relations(tmp, catalog, specs, frames)
         write_styles(tmp, catalog, specs, info.stamp)
         with contextlib.closing(sqlite3.connect(tmp)) as con, con:

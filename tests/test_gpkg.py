@@ -111,7 +111,14 @@ def test_metadata_for_gdal_and_qgis(gpkg, catalog):
     assert "vietnamadminunits" in md["SOURCES"]
     qgis = [v for k, v in md.items() if k.startswith("GPKG_METADATA_ITEM")]
     assert qgis and ET.fromstring(qgis[0]).find("title").text == md["TITLE"]
-    assert info["dataset_metadata"]["TITLE"]
+    dataset = ET.fromstring(pyogrio.read_info(gpkg, layer="references")["dataset_metadata"]["GPKG_METADATA_ITEM_1"])
+    assert "REE" in dataset.find("title").text and dataset.find("license").text
+
+
+def test_reading_leaves_no_sidecar_files(gpkg):
+    pyogrio.list_layers(gpkg)
+    pyogrio.read_info(gpkg, layer="deposits")
+    assert sorted(p.name for p in gpkg.parent.iterdir() if p.is_file()) == [gpkg.name]
 
 
 def test_references_are_linked_through_related_tables(gpkg):
