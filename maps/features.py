@@ -85,7 +85,7 @@ def options(spec: LayerSpec, sym: Symbol, interactive: bool) -> dict:
     """What ree.js needs to draw a group: path styles or marker icons, hatch, highlight, uncertainty."""
     hl = spec.style.highlight
     hs, hw = (hl.stroke, hl.stroke_width) if hl else (None, None)
-    out = {"scale": SCALE, "interactive": interactive, "style": leaflet_style(sym), "styleFlag": leaflet_style(sym, hs, hw),
+    out = {"scale": SCALE, "interactive": interactive, "attribution": safe(spec.attribution), "style": leaflet_style(sym), "styleFlag": leaflet_style(sym, hs, hw),
            "hatch": sym.hatch, "uncColor": sym.fill}
     if spec.geometry.endswith("Point"):
         out.update(size=marker_size(sym), sizeFlag=marker_size(sym, hw),

@@ -69,7 +69,7 @@ var REE = (function () {
   function build(map, group, data, o) {
     data.features.forEach(function (f) { decode(f.geometry, o.scale); });
     return L.geoJSON(data, {
-      interactive: o.interactive,
+      interactive: o.interactive, attribution: o.attribution,
       style: function (f) { return pathStyle(o, f.properties && f.properties.h); },
       pointToLayer: function (f, ll) {
         var flagged = f.properties.h, s = flagged ? o.sizeFlag : o.size;
