@@ -23,7 +23,8 @@ test: $(STAMP)  ## run the whole test suite
 validate: $(STAMP)
 	$(BIN)/geo validate
 
-bench: $(STAMP)
+bench: $(STAMP)  ## national map vs GeoDataFrame.explore(): HTML size and time to interactive
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
 	$(BIN)/python -m bench
 
 lock: $(STAMP)  ## re-pin constraints.txt to what is installed now

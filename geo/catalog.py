@@ -80,6 +80,7 @@ class Style:
     size_field: str | None = None  # numeric field scaling the marker size (sqrt), optional
     label_field: str | None = None
     highlight: Highlight | None = None
+    uncertainty_field: str | None = None  # point layers: a field of position uncertainty in metres
 
     def symbol_for(self, value: Any) -> Symbol:
         return self.categories.get(value, self.symbol) if self.category_field else self.symbol
@@ -246,7 +247,7 @@ def _highlight(r: _Reader, t: dict | None) -> Highlight | None:
 def _style(r: _Reader, t: dict) -> Style:
     where = "style"
     r.unknown_keys(t, {"symbol", "category_field", "categories", "size_field", "label_field",
-                       "highlight"}, where)
+                       "highlight", "uncertainty_field"}, where)
     base = _symbol(r, r.get(t, "symbol", dict, where, default={}) or {}, "style.symbol")
     cats = {}
     for code, sub in (r.get(t, "categories", dict, where, required=False, default={}) or {}).items():
@@ -259,7 +260,8 @@ def _style(r: _Reader, t: dict) -> Style:
                  categories=cats,
                  size_field=r.get(t, "size_field", str, where, required=False),
                  label_field=r.get(t, "label_field", str, where, required=False),
-                 highlight=_highlight(r, r.get(t, "highlight", dict, where, required=False)))
+                 highlight=_highlight(r, r.get(t, "highlight", dict, where, required=False)),
+                 uncertainty_field=r.get(t, "uncertainty_field", str, where, required=False))
 
 
 def _fields(r: _Reader, items: Any) -> list[FieldSpec]:
@@ -376,7 +378,7 @@ def _cross_check(cat: Catalog, problems: list[Problem]) -> None:
         st = layer.style
         if st is None:
             continue
-        for key in ("category_field", "size_field", "label_field", "highlight"):
+        for key in ("category_field", "size_field", "label_field", "highlight", "uncertainty_field"):
             col = getattr(st, key)
             col = col.field if key == "highlight" and col else col
             if col and col not in names:

@@ -1,4 +1,5 @@
-"""Lighter geometries for web output: simplified in the metric CRS, rounded in WGS84."""
+"""Lighter geometries for web output: small polygons dropped and shapes simplified in the metric CRS,
+coordinates rounded in WGS84."""
 from __future__ import annotations
 
 import geopandas as gpd
@@ -6,13 +7,16 @@ import shapely
 
 from geo.crs import METRIC_CRS, WEB_CRS
 
-WEB_DECIMALS = 5  # 1e-5° ≈ 1.1 m
+WEB_DECIMALS = 4  # 1e-4° ≈ 11 m: below every web simplification tolerance (≥ 100 m)
 
 
-def for_web(frame: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
-    """``frame`` in WGS84 with lines and polygons simplified by ``tolerance_m`` metres
-    (topology-preserving, per feature) and coordinates rounded to :data:`WEB_DECIMALS`."""
+def for_web(frame: gpd.GeoDataFrame, tolerance_m: float, min_area_km2: float = 0.0) -> gpd.GeoDataFrame:
+    """``frame`` in WGS84 without polygons smaller than ``min_area_km2``, with lines and polygons
+    simplified by ``tolerance_m`` metres (topology-preserving, per feature) and coordinates rounded to
+    :data:`WEB_DECIMALS`."""
     out = frame.to_crs(METRIC_CRS)
+    if min_area_km2 > 0:
+        out = out[~out.geom_type.str.endswith("Polygon") | (out.geometry.area >= min_area_km2 * 1e6)]
     if tolerance_m > 0 and not out.geom_type.str.endswith("Point").all():
         out["geometry"] = out.geometry.simplify(tolerance_m, preserve_topology=True)
     out = out.to_crs(WEB_CRS)

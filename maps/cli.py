@@ -52,6 +52,9 @@ def _path(_ctx, param, value):
     return None if value is None else safe_user_path(value, f"--{param.name.replace('_', '-')}")
 
 
+offline_option = click.option("--offline", is_flag=True,
+                              help="Inline every script and stylesheet: the HTML works from file:// with no "
+                                   "network; opens on the project's land layer instead of web tiles.")
 out_option = click.option("--out", "out", default="build", show_default=True, callback=_path,
                           help="Output directory (local path).")
 
@@ -69,8 +72,9 @@ def cli(ctx, verbose: int, quiet: bool, catalog_dir: Path):
 
 @cli.command()
 @out_option
+@offline_option
 @click.pass_obj
-def build(obj: Context, out: Path):
+def build(obj: Context, out: Path, offline: bool):
     """Build every layer into OUT/vietnam_ree.gpkg and render every map into OUT/maps/."""
     catalog = obj.catalog()
     comps = load_compositions(catalog)
@@ -81,7 +85,7 @@ def build(obj: Context, out: Path):
     obj.say(str(gpkg))
     for name, comp in comps.items():
         with obj.step(f"Rendering map {name}"):
-            path = save_map(render(comp, catalog, frames), out / "maps" / f"{name}.html")
+            path = save_map(render(comp, catalog, frames, offline), out / "maps" / f"{name}.html", offline)
         obj.say(str(path))
 
 
@@ -114,8 +118,9 @@ def validate(obj: Context):
 @cli.command("map")
 @click.argument("name")
 @out_option
+@offline_option
 @click.pass_obj
-def map_(obj: Context, name: str, out: Path):
+def map_(obj: Context, name: str, out: Path, offline: bool):
     """Render the map composition NAME to OUT/maps/NAME.html."""
     catalog = obj.catalog()
     comps = load_compositions(catalog)
@@ -123,7 +128,7 @@ def map_(obj: Context, name: str, out: Path):
         raise click.BadParameter(f"unknown map {name!r}; choose one of {', '.join(comps)}", param_hint="NAME")
     frames = load_layers(catalog)
     with obj.step(f"Rendering map {name}"):
-        path = save_map(render(comps[name], catalog, frames), out / "maps" / f"{name}.html")
+        path = save_map(render(comps[name], catalog, frames, offline), out / "maps" / f"{name}.html", offline)
     obj.say(str(path))
 
 

@@ -20,6 +20,7 @@ class MapLayer:
     show: bool = True
     popup: bool = True  # per-feature popups and tooltips (off for dense base layers)
     tolerance_m: float = 0.0  # web simplification, metres in the metric CRS
+    min_area_km2: float = 0.0  # polygons smaller than this are left out of the web map
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def _one(path: Path, catalog: Catalog, problems: list[Problem]) -> Composition |
                                     fix=f"use one of {', '.join(GROUPS)}"))
             continue
         layers.append(MapLayer(name, group, bool(item.get("show", True)), bool(item.get("popup", True)),
-                               float(item.get("tolerance_m", 0.0))))
+                               float(item.get("tolerance_m", 0.0)), float(item.get("min_area_km2", 0.0))))
     for b in d.get("basemaps", []):
         if b not in BASEMAPS:
             problems.append(Problem(str(path), "unknown basemap", field="basemaps", value=b,

@@ -6,19 +6,26 @@ import pandas as pd
 from geo.catalog import Catalog, LayerSpec
 from geo.table import split_list
 from maps.escape import safe
+from maps.i18n import bi, bi_html
 
 REFERENCES = "references"
 
 
 def citation(ref: pd.Series) -> str:
     """One reference as safe HTML: authors (year). Title. Publisher. link / DOI."""
-    parts = [f"{safe(ref['authors'])} ({safe(ref['year'])}). <i>{safe(ref['title'])}</i>. "
-             f"{safe(ref['publisher'])}."]
-    if pd.notna(ref.get("doi")) and ref.get("doi"):
+    def has(k: str) -> bool:
+        v = ref.get(k)
+        return v is not None and not pd.isna(v) and str(v) != ""
+    head = " ".join(x for x in (safe(ref["authors"]) if has("authors") else "",
+                                f"({safe(ref['year'])})." if has("year") else "") if x)
+    parts = [f"{head} <i>{safe(ref['title'])}</i>." + (f" {safe(ref['publisher'])}." if has("publisher") else "")]
+    if has("doi"):
         doi = safe(ref["doi"])
         parts.append(f' <a href="https://doi.org/{doi}" target="_blank" rel="noopener">doi:{doi}</a>')
-    if pd.notna(ref.get("url")) and ref.get("url"):
+    if has("url") and str(ref["url"]).lower().startswith(("https://", "http://")):
         parts.append(f' <a href="{safe(ref["url"])}" target="_blank" rel="noopener">{safe(ref["url"])}</a>')
+    elif has("url"):  # not a web link: shown, never followed
+        parts.append(f" {safe(ref['url'])}")
     return "".join(parts)
 
 
@@ -32,6 +39,8 @@ def _value(catalog: Catalog, spec: LayerSpec, name: str, raw, lang: str,
     if dom:
         items = split_list(raw) if f.is_list else [raw]
         return safe("; ".join(dom.values[i][lang] if i in dom.values else i for i in items))
+    if f.is_list:
+        return safe("; ".join(split_list(raw)))
     if f.type == "real" and isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     if f.type == "real" or (f.type == "integer" and f.unit):
@@ -41,16 +50,16 @@ def _value(catalog: Catalog, spec: LayerSpec, name: str, raw, lang: str,
     return safe(text) + (f" {safe(f.unit)}" if f.unit else "")
 
 
-def popup_html(catalog: Catalog, spec: LayerSpec, row: pd.Series, lang: str,
-               refs: pd.DataFrame | None) -> str:
-    """An HTML table of every non-empty attribute, labelled in ``lang``."""
-    title = row.get(spec.style.label_field) if spec.style and spec.style.label_field else spec.title[lang]
+def popup_html(catalog: Catalog, spec: LayerSpec, row: pd.Series, refs: pd.DataFrame | None) -> str:
+    """An HTML table of every non-empty attribute under its label in both languages; a value is
+    written twice only when it reads differently in Vietnamese and English (coded values)."""
+    title = row.get(spec.style.label_field) if spec.style and spec.style.label_field else None
     cells = []
     for f in spec.fields:
         raw = row.get(f.name)
         if raw is None or (not isinstance(raw, (list, tuple)) and pd.isna(raw)) or raw == "":
             continue
-        cells.append(f"<tr><th>{safe(f.alias[lang])}</th>"
-                     f"<td>{_value(catalog, spec, f.name, raw, lang, refs)}</td></tr>")
-    return (f'<div class="ree-popup"><h4>{safe(title)}</h4>'
-            f'<table>{"".join(cells)}</table></div>')
+        vi, en = (_value(catalog, spec, f.name, raw, lang, refs) for lang in ("vi", "en"))
+        cells.append(f"<tr><th>{bi(f.alias)}</th><td>{vi if vi == en else bi_html(vi, en, 'span')}</td></tr>")
+    head = safe(title) if title is not None and not pd.isna(title) else bi(spec.title)
+    return f'<div class="ree-popup"><h4>{head}</h4><table>{"".join(cells)}</table></div>'

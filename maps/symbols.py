@@ -1,41 +1,36 @@
-"""Catalog symbols drawn as Leaflet vector markers and as legend swatches (one mapping for both)."""
+"""Catalog symbols as Leaflet path styles, marker icons and legend swatches (one mapping for all)."""
 from __future__ import annotations
-
-import folium
 
 from geo.catalog import Symbol
 
-# marker -> (number of sides, rotation in degrees) for folium.RegularPolygonMarker; circle is a CircleMarker
-_POLYGONS = {"triangle": (3, 30), "square": (4, 45), "diamond": (4, 0), "star": (5, 18), "cross": (4, 45)}
 
-
-def path_options(sym: Symbol, stroke: str | None = None, stroke_width: float | None = None) -> dict:
+def leaflet_style(sym: Symbol, stroke: str | None = None, stroke_width: float | None = None) -> dict:
     """Leaflet path options of a symbol (optionally with a highlight outline)."""
-    return {"color": stroke or sym.stroke, "weight": stroke_width or sym.stroke_width,
-            "fill": True, "fill_color": sym.fill, "fill_opacity": sym.fill_opacity,
-            "opacity": 1.0, "dash_array": sym.dash}
+    out = {"color": stroke or sym.stroke, "weight": stroke_width or sym.stroke_width, "opacity": 1.0,
+           "fill": sym.fill_opacity > 0, "fillColor": sym.fill, "fillOpacity": sym.fill_opacity}
+    if sym.dash:
+        out["dashArray"] = sym.dash
+    return out
 
 
-def point_marker(lat: float, lon: float, sym: Symbol, **extra) -> folium.Marker:
-    """A vector marker with the symbol's shape, colours and size (pixels)."""
-    opts = path_options(sym, extra.pop("stroke", None), extra.pop("stroke_width", None))
-    if sym.marker == "circle":
-        return folium.CircleMarker((lat, lon), radius=sym.size / 2, **opts, **extra)
-    sides, rotation = _POLYGONS[sym.marker]
-    return folium.RegularPolygonMarker((lat, lon), number_of_sides=sides, rotation=rotation,
-                                       radius=sym.size / 2 + 1, **opts, **extra)
+def marker_size(sym: Symbol, stroke_width: float | None = None) -> int:
+    """Icon box in pixels: the symbol's size plus room for its outline."""
+    return int(round(sym.size + 2 * (stroke_width or sym.stroke_width) + 4))
 
 
 def swatch_svg(sym: Symbol, geometry: str, stroke: str | None = None, stroke_width: float | None = None,
                size: int = 18) -> str:
-    """An inline SVG legend swatch for a symbol."""
+    """An inline SVG of a symbol: the legend swatch, and the map marker of point layers."""
     c, h = size / 2, size / 2 - 2
     st = (f'fill="{sym.fill}" fill-opacity="{sym.fill_opacity}" stroke="{stroke or sym.stroke}" '
           f'stroke-width="{stroke_width or sym.stroke_width}"')
+    if sym.hatch != "none" and "Point" not in geometry:
+        st += f' style="fill-opacity:{min(1.0, sym.fill_opacity * 2.5):.2f}"'
     if "Point" not in geometry:
         shape = f'<rect x="2" y="4" width="{size - 4}" height="{size - 8}" {st}/>'
         if "Line" in geometry:
-            shape = f'<line x1="2" y1="{c}" x2="{size - 2}" y2="{c}" stroke="{sym.stroke}" stroke-width="{sym.stroke_width + 1}"/>'
+            shape = (f'<line x1="2" y1="{c}" x2="{size - 2}" y2="{c}" stroke="{sym.stroke}" '
+                     f'stroke-width="{sym.stroke_width + 1}"/>')
     elif sym.marker == "circle":
         shape = f'<circle cx="{c}" cy="{c}" r="{h}" {st}/>'
     elif sym.marker == "triangle":

@@ -124,3 +124,24 @@ def run_geo(*args: str, cwd: Path | None = None, timeout: int = 300) -> subproce
     """Run the real ``geo`` CLI (``python -m geo``) in a subprocess."""
     return subprocess.run([sys.executable, "-m", "geo", *args], cwd=cwd or ROOT, capture_output=True,
                           text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def project():
+    """The project's catalog, loaded layers and map compositions (loaded once per session)."""
+    from geo.catalog import load_catalog
+    from layers import CATALOG_DIR
+    from layers.load import load_layers
+    from maps.composition import load_compositions
+    catalog = load_catalog(CATALOG_DIR)
+    return catalog, load_layers(catalog), load_compositions(catalog)
+
+
+@pytest.fixture(scope="session")
+def offline_maps(project, tmp_path_factory):
+    """The national and coastal maps rendered offline: name -> HTML path."""
+    from maps.render import render, save_map
+    catalog, frames, comps = project
+    out = tmp_path_factory.mktemp("maps")
+    return {name: save_map(render(comps[name], catalog, frames, offline=True), out / f"{name}.html", offline=True)
+            for name in ("national", "coastal")}

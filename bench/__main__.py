@@ -1,0 +1,3 @@
+from bench.maps import main
+
+main()

@@ -1,0 +1,56 @@
+"""Bilingual text in the page: every string is rendered in both languages and the switch shows one.
+
+Vietnamese is the default; ``static/ree.css`` hides ``.ree-en`` unless ``<html>`` has class ``lang-en``.
+The interface texts (control labels, groups, basemaps) are declared once in ``maps/labels.toml``.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from geo.catalog import LANGS, Text
+from maps.escape import safe
+
+LABELS_FILE = Path(__file__).resolve().parent / "labels.toml"
+
+
+def bi(text: Text) -> str:
+    """Safe HTML showing ``text`` in the current page language."""
+    return "".join(f'<span class="ree-{lang}" lang="{lang}">{safe(text[lang])}</span>' for lang in LANGS)
+
+
+def bi_html(vi_html: str, en_html: str, tag: str = "div") -> str:
+    """Two already-safe HTML fragments, one per language."""
+    return f'<{tag} class="ree-vi" lang="vi">{vi_html}</{tag}><{tag} class="ree-en" lang="en">{en_html}</{tag}>'
+
+
+@dataclass(frozen=True)
+class Basemap:
+    key: str
+    label: Text
+    url: str | None  # None: no tiles, the project's own land layer is the background
+    attribution: str = ""
+    max_zoom: int = 18
+    background: str | None = None  # page colour behind the layers (the sea) when this basemap is chosen
+
+
+@dataclass(frozen=True)
+class Labels:
+    ui: dict[str, Text]
+    groups: dict[str, Text]
+    basemaps: dict[str, Basemap]
+
+
+def _text(d: dict) -> Text:
+    return Text(d["vi"], d["en"])
+
+
+def load_labels(path: Path = LABELS_FILE) -> Labels:
+    """The interface texts and basemaps of ``labels.toml``."""
+    d = tomllib.loads(path.read_text(encoding="utf-8"))
+    return Labels(ui={k: _text(v) for k, v in d["ui"].items()},
+                  groups={k: _text(v) for k, v in d["groups"].items()},
+                  basemaps={k: Basemap(k, _text(v["label"]), v.get("url"), v.get("attribution", ""),
+                                       int(v.get("max_zoom", 18)), v.get("background"))
+                            for k, v in d["basemaps"].items()})

@@ -1,0 +1,184 @@
+/* Behaviour of the REE maps: catalog layers, uncertainty circles, hatching, legend, search, language.
+   Every text and colour arrives from Python (the catalog); nothing here is data. */
+var REE = (function () {
+  "use strict";
+  var features = {}; // search key -> {layer, group}
+  var patterns = {};
+
+  function fold(s) {  // must match maps/search.py fold()
+    return s.replace(/đ/g, "d").replace(/Đ/g, "D").normalize("NFD").replace(/[\u0300-\u036f]/g, "")
+      .replace(/\s+/g, " ").trim().toLowerCase();
+  }
+
+  function decodeLine(str, scale) {  // encoded polyline (maps/features.py encode_line) -> [[x, y], ...]
+    var out = [], i = 0, x = 0, y = 0, n = str.length;
+    function next() {
+      var b, shift = 0, v = 0;
+      do { b = str.charCodeAt(i++) - 63; v |= (b & 0x1f) << shift; shift += 5; } while (b >= 0x20);
+      return v & 1 ? ~(v >> 1) : v >> 1;
+    }
+    while (i < n) { x += next(); y += next(); out.push([x / scale, y / scale]); }
+    return out;
+  }
+  function decodeCoords(c, scale) {
+    return typeof c === "string" ? decodeLine(c, scale) : c.map(function (x) { return decodeCoords(x, scale); });
+  }
+  function decode(g, scale) {  // geometry from maps/features.py geometry_json(), in place
+    if (!g) return g;
+    if (g.type === "GeometryCollection") { g.geometries.forEach(function (x) { decode(x, scale); }); return g; }
+    if (g.type !== "Point" && g.type !== "MultiPoint") g.coordinates = decodeCoords(g.coordinates, scale);
+    return g;
+  }
+
+  function hatch(kind, colour, opacity) {  // a screen-space stripe pattern for the canvas renderer
+    var id = kind + colour + opacity;
+    if (patterns[id]) return patterns[id];
+    var n = 10, c = document.createElement("canvas");
+    c.width = c.height = n;
+    var g = c.getContext("2d");
+    g.globalAlpha = opacity; g.fillStyle = colour; g.fillRect(0, 0, n, n);
+    g.globalAlpha = 0.85; g.strokeStyle = colour; g.lineWidth = 1.5; g.beginPath();
+    if (kind === "diagonal" || kind === "cross") { g.moveTo(0, n); g.lineTo(n, 0); g.moveTo(-1, 1); g.lineTo(1, -1); g.moveTo(n - 1, n + 1); g.lineTo(n + 1, n - 1); }
+    if (kind === "back_diagonal" || kind === "cross") { g.moveTo(0, 0); g.lineTo(n, n); g.moveTo(n - 1, -1); g.lineTo(n + 1, 1); g.moveTo(-1, n - 1); g.lineTo(1, n + 1); }
+    if (kind === "horizontal") { g.moveTo(0, n / 2); g.lineTo(n, n / 2); }
+    if (kind === "vertical") { g.moveTo(n / 2, 0); g.lineTo(n / 2, n); }
+    g.stroke();
+    patterns[id] = g.createPattern(c, "repeat");
+    return patterns[id];
+  }
+
+  function pathStyle(o, flagged) {
+    var s = L.extend({}, flagged ? o.styleFlag : o.style);
+    if (o.hatch && o.hatch !== "none") { s.fillColor = hatch(o.hatch, s.fillColor, s.fillOpacity); s.fillOpacity = 1; }
+    return s;
+  }
+
+  function uncertainty(map, layer, f, o) {  // the location-uncertainty radius on hover and while selected
+    var circle = null, open = false;
+    function show() {
+      if (!circle) circle = L.circle(layer.getLatLng(), {radius: f.properties.u, color: o.uncColor, weight: 1.5,
+        dashArray: "4 3", fillColor: o.uncColor, fillOpacity: 0.08, interactive: false});
+      if (!map.hasLayer(circle)) circle.addTo(map);
+    }
+    function hide() { if (circle && !open) map.removeLayer(circle); }
+    layer.on({mouseover: show, mouseout: hide,
+      popupopen: function () { open = true; show(); }, popupclose: function () { open = false; hide(); }});
+    layer.on("remove", function () { open = false; hide(); });
+  }
+
+  function build(map, group, data, o) {
+    data.features.forEach(function (f) { decode(f.geometry, o.scale); });
+    return L.geoJSON(data, {
+      interactive: o.interactive, attribution: o.attribution,
+      style: function (f) { return pathStyle(o, f.properties && f.properties.h); },
+      pointToLayer: function (f, ll) {
+        var flagged = f.properties.h, s = flagged ? o.sizeFlag : o.size;
+        return L.marker(ll, {icon: L.divIcon({html: flagged ? o.iconFlag : o.icon, className: "ree-icon",
+          iconSize: [s, s], iconAnchor: [s / 2, s / 2], popupAnchor: [0, -s / 2], tooltipAnchor: [s / 2, 0]}),
+          keyboard: false, riseOnHover: true});
+      },
+      onEachFeature: function (f, l) {
+        var p = f.properties || {};
+        if (p.p) l.bindPopup(p.p, {maxWidth: 440, maxHeight: 420, autoPanPadding: [20, 20]});
+        if (p.t) l.bindTooltip(p.t, {sticky: !l.getLatLng, direction: "auto"});
+        if (p.k !== undefined) features[p.k] = {layer: l, group: group};
+        if (p.u && l.getLatLng) uncertainty(map, l, f, o);
+      }
+    }).addTo(group);
+  }
+
+  function layer(map, group, data, o) {  // drawn now if its group is shown, else when first switched on
+    if (map.hasLayer(group)) return build(map, group, data, o);
+    group.once("add", function () { build(map, group, data, o); });
+  }
+
+  function geoJSON(data, scale, opts) {  // a plain L.geoJSON of encoded geometry (the minimap's land)
+    decode(data, scale);
+    return L.geoJSON(data, opts);
+  }
+
+  function legend(map) {  // show a legend row only while its layer is on the map
+    var rows = document.querySelectorAll(".ree-legend-row[data-layer]");
+    function sync() {
+      rows.forEach(function (r) {
+        var on = r.getAttribute("data-layer").split(" ").some(function (n) { return window[n] && map.hasLayer(window[n]); });
+        r.style.display = on ? "" : "none";
+      });
+    }
+    map.on("layeradd layerremove", sync);
+    sync();
+  }
+
+  function setLang(lang) {
+    var root = document.documentElement;
+    root.classList.toggle("lang-en", lang === "en");
+    root.setAttribute("lang", lang);
+    document.querySelectorAll("[data-placeholder-" + lang + "]").forEach(function (el) {
+      el.setAttribute("placeholder", el.getAttribute("data-placeholder-" + lang));
+    });
+    document.querySelectorAll(".ree-lang button").forEach(function (b) {
+      b.classList.toggle("active", b.getAttribute("data-lang") === lang);
+    });
+  }
+
+  function languageControl(map, html) {
+    var C = L.Control.extend({options: {position: "topright"}, onAdd: function () {
+      var d = L.DomUtil.create("div", "ree-lang leaflet-bar");
+      d.innerHTML = html;
+      L.DomEvent.disableClickPropagation(d);
+      d.querySelectorAll("button").forEach(function (b) {
+        b.addEventListener("click", function () { setLang(b.getAttribute("data-lang")); });
+      });
+      return d;
+    }});
+    new C().addTo(map);
+    setLang("vi");
+  }
+
+  function go(map, key, groupName) {
+    var grp = window[groupName];
+    if (grp && !map.hasLayer(grp)) map.addLayer(grp);  // builds a layer that was never shown
+    var hit = features[key];
+    if (!hit) return;
+    if (!map.hasLayer(hit.group)) map.addLayer(hit.group);
+    if (hit.layer.getLatLng) map.setView(hit.layer.getLatLng(), Math.max(map.getZoom(), 9));
+    else map.fitBounds(hit.layer.getBounds(), {maxZoom: 9});
+    hit.layer.openPopup(hit.layer.getLatLng ? undefined : hit.layer.getBounds().getCenter());
+  }
+
+  function searchControl(map, index, labels, html) {
+    var C = L.Control.extend({options: {position: "topleft"}, onAdd: function () {
+      var d = L.DomUtil.create("div", "ree-search leaflet-bar");
+      d.innerHTML = html;
+      L.DomEvent.disableClickPropagation(d);
+      L.DomEvent.disableScrollPropagation(d);
+      var input = d.querySelector("input"), list = d.querySelector("ul");
+      function render() {
+        var q = fold(input.value), out = [];
+        list.innerHTML = "";
+        if (!q) return;
+        for (var i = 0; i < index.length && out.length < 12; i++) if (index[i].f.indexOf(q) >= 0) out.push(index[i]);
+        if (!out.length) { list.innerHTML = '<li class="ree-none">' + d.querySelector(".ree-nomatch").innerHTML + "</li>"; return; }
+        out.forEach(function (e) {
+          var li = document.createElement("li");
+          li.innerHTML = e.n + ' <small>' + (labels[e.g] || "") + "</small>";
+          li.setAttribute("data-key", e.k);
+          li.setAttribute("data-group", e.g);
+          li.addEventListener("click", function () { go(map, e.k, e.g); });
+          list.appendChild(li);
+        });
+      }
+      input.addEventListener("input", render);
+      input.addEventListener("keydown", function (ev) {
+        if (ev.key === "Enter" && list.firstChild && list.firstChild.getAttribute("data-key") !== null) {
+          go(map, +list.firstChild.getAttribute("data-key"), list.firstChild.getAttribute("data-group"));
+        }
+      });
+      return d;
+    }});
+    new C().addTo(map);
+  }
+
+  return {fold: fold, decode: decode, geoJSON: geoJSON, layer: layer, legend: legend, setLang: setLang, languageControl: languageControl,
+          searchControl: searchControl, go: go, features: features, ready: null};
+})();
