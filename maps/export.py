@@ -30,6 +30,8 @@ FORMATS = {  # name -> (GDAL driver, file suffix)
     "fgb": ("FlatGeobuf", ".fgb"), "shp": ("ESRI Shapefile", ".zip"), "csv": ("CSV", ".csv"),
 }
 WGS84_ONLY = {"geojson", "kml"}  # RFC 7946 and KML are defined in WGS 84
+# the popup HTML holds each text in both languages (spans the web map toggles): a balloon shows both
+KML_BALLOON_CSS = "<style>.ree-en::before{content:' / '} div.ree-en::before{content:''}</style>"
 KML_ICONS = {"circle": "placemark_circle", "triangle": "triangle", "square": "square",
              "diamond": "open-diamond", "star": "star", "cross": "cross-hairs"}
 
@@ -75,9 +77,8 @@ def _kml_frame(catalog: Catalog, spec: LayerSpec, data: pd.DataFrame, refs: pd.D
     st = spec.style
     label = st.label_field if st and st.label_field else ("id" if "id" in spec.field_names else None)
     out.insert(0, "Name", data[label].astype("string") if label else spec.name)
-    out.insert(1, "description", [
-        popup_html(catalog, spec, row, "vi", refs) + "<hr>" + popup_html(catalog, spec, row, "en", refs)
-        for _, row in data.iterrows()])
+    out.insert(1, "description", [KML_BALLOON_CSS + popup_html(catalog, spec, row, refs)
+                                  for _, row in data.iterrows()])
     if spec.spatial:
         hl = st.highlight
         out.insert(2, "OGR_STYLE", [
