@@ -58,7 +58,7 @@ class Grid:
         return x, y - win.height * self.res, x + win.width * self.res, y
 
     def window_transform(self, win: Window) -> Affine:
-        return self.transform * Affine.translation(win.col_off, win.row_off)
+        return self.transform @ Affine.translation(win.col_off, win.row_off)
 
     def centres(self, win: Window) -> tuple[np.ndarray, np.ndarray]:
         """Cell-centre x (per column) and y (per row) of ``win``, float64."""

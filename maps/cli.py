@@ -38,6 +38,11 @@ class Context:
         if not self.quiet:
             click.echo(text)
 
+    def note(self, text: str) -> None:
+        """Human-readable results on stderr: stdout stays a list of the paths written."""
+        if not self.quiet:
+            click.echo(text, err=True)
+
     @contextmanager
     def step(self, text: str):
         """A rich spinner for a step (shown when it runs long enough to matter)."""
@@ -92,7 +97,7 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence):
         for path in tr.paths.values():
             obj.say(str(path))
     table = validation_table(run)
-    obj.say(table[["deposit_type", "top_pct", "area_pct", "n_sites", "n_in_top", "pct_sites_in_top"]]
+    obj.note(table[["deposit_type", "top_pct", "area_pct", "n_sites", "n_in_top", "pct_sites_in_top"]]
             .to_string(index=False))
     return run, table
 

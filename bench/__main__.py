@@ -1,0 +1,3 @@
+from bench.grid import main
+
+main()
