@@ -1,1 +1,1 @@
-"""Benchmarks, run on demand (`make bench` or `python -m bench.maps`); not part of the tests."""
+"""Benchmarks, run on demand (`make bench`, `python -m bench.maps`, `python -m bench.grid`); not tests."""

@@ -1,3 +1,5 @@
-from bench.maps import main
+"""`python -m bench`: every benchmark in turn (maps, then grids)."""
+from bench import grid, maps
 
-main()
+maps.main()
+grid.main()

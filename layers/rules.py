@@ -10,6 +10,7 @@ from geo.crs import METRIC_CRS, WEB_CRS
 from geo.errors import Problem
 from geo.table import split_list
 from layers.derived.admin import pre_to_2025, vietnam_area
+from layers.model_spec import SPEC_PATH, load_spec
 
 # Vietnam with the Hoàng Sa and Trường Sa archipelagos, in WGS84 (lon_min, lat_min, lon_max, lat_max)
 VIETNAM_BOUNDS = (102.0, 6.0, 118.0, 23.5)
@@ -17,11 +18,16 @@ REFERENCES = "references"
 TERRITORIAL_SEA_M = 22_224  # 12 nautical miles
 
 
+def model_refs() -> set[str]:
+    """Reference ids cited by the prospectivity model spec (layers/models/prospectivity.toml)."""
+    return load_spec().refs()
+
+
 def uncited_references(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
     """A reference that no row of any layer cites is an error (it is either unused or mis-keyed)."""
     if REFERENCES not in frames:
         return []
-    cited: set[str] = set()
+    cited: set[str] = set(model_refs())
     for spec in catalog:
         cited.update(spec.cites)
         frame = frames.get(spec.name)
@@ -46,6 +52,9 @@ def layer_citations(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[P
     problems = [Problem(str(spec.path), "unknown reference id", field="cites", value=ref,
                         fix=f"add it to {REFERENCES} or correct the id")
                 for spec in catalog for ref in spec.cites if ref not in known]
+    problems += [Problem(str(SPEC_PATH), "unknown reference id", field="refs", value=ref,
+                         fix=f"add it to {REFERENCES} or correct the id")
+                 for ref in sorted(model_refs() - known)]
     src = str(catalog.root / catalog[REFERENCES].source.files[0])
     rows = refs.attrs.get("rows") or range(1, len(refs) + 1)
     for row, (_, ref) in zip(rows, refs.iterrows()):

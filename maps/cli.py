@@ -15,7 +15,10 @@ from geo.errors import GeoError
 from geo.paths import safe_user_path
 from layers import CATALOG_DIR
 from layers.load import load_layers
+from layers.derived.prospectivity import validation_table, zonal_table
+from layers.overlay import GRIDS_DIR
 from layers.package import GPKG_NAME, write_package
+from layers.prospectivity import run_grids
 from maps.composition import load_compositions
 from maps.export import FORMATS, check_choices, export_layer
 from maps.render import render, save_map
@@ -34,6 +37,11 @@ class Context:
     def say(self, text: str) -> None:
         if not self.quiet:
             click.echo(text)
+
+    def note(self, text: str) -> None:
+        """Human-readable results on stderr: stdout stays a list of the paths written."""
+        if not self.quiet:
+            click.echo(text, err=True)
 
     @contextmanager
     def step(self, text: str):
@@ -55,6 +63,22 @@ def _path(_ctx, param, value):
 offline_option = click.option("--offline", is_flag=True,
                               help="Inline every script and stylesheet: the HTML works from file:// with no "
                                    "network; opens on the project's land layer instead of web tiles.")
+
+
+def _types(_ctx, _param, value):
+    return [t.strip() for t in value.split(",") if t.strip()] if value else None
+
+
+def grid_options(fn):
+    """--resolution, --types and --evidence, shared by `geo grid` and `geo build`."""
+    fn = click.option("--evidence", type=click.Path(dir_okay=False), default=None, callback=_path,
+                      help="Extra evidence raster (values = fuzzy membership 0-1, any CRS; reprojected).")(fn)
+    fn = click.option("--types", "types", default=None, callback=_types,
+                      help="Comma-separated deposit types (default: every modelled type).")(fn)
+    return click.option("--resolution", type=click.FloatRange(min=1, min_open=False), default=250,
+                        show_default=True, help="Grid cell size in metres (VN-2000 / UTM 48N).")(fn)
+
+
 out_option = click.option("--out", "out", default="build", show_default=True, callback=_path,
                           help="Output directory (local path).")
 
@@ -70,16 +94,32 @@ def cli(ctx, verbose: int, quiet: bool, catalog_dir: Path):
     ctx.obj = Context(verbose, quiet, catalog_dir)
 
 
+def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence):
+    """Run the prospectivity model, write OUT/grids/*.tif, print the paths and the validation table."""
+    with obj.step(f"Prospectivity grids at {resolution:g} m"):
+        run = run_grids(frames, resolution, types, out / GRIDS_DIR, evidence)
+    for tr in run.types.values():
+        for path in tr.paths.values():
+            obj.say(str(path))
+    table = validation_table(run)
+    obj.note(table[["deposit_type", "top_pct", "area_pct", "n_sites", "n_in_top", "pct_sites_in_top"]]
+            .to_string(index=False))
+    return run, table
+
+
 @cli.command()
 @out_option
 @offline_option
+@grid_options
 @click.pass_obj
-def build(obj: Context, out: Path, offline: bool):
-    """Build every layer into OUT/vietnam_ree.gpkg and render every map into OUT/maps/."""
+def build(obj: Context, out: Path, offline: bool, resolution: float, types, evidence):
+    """Build every layer into OUT/vietnam_ree.gpkg, the grids into OUT/grids/ and every map into OUT/maps/."""
     catalog = obj.catalog()
     comps = load_compositions(catalog)
     with obj.step("Reading and checking layers"):
         frames = load_layers(catalog)
+    run, frames["prospectivity_validation"] = _grids(obj, frames, out, resolution, types, evidence)
+    frames["prospectivity_zonal"] = zonal_table(run)
     with obj.step("Writing GeoPackage"):
         gpkg = write_package(catalog, frames, out / GPKG_NAME)
     obj.say(str(gpkg))
@@ -87,6 +127,15 @@ def build(obj: Context, out: Path, offline: bool):
         with obj.step(f"Rendering map {name}"):
             path = save_map(render(comp, catalog, frames, offline), out / "maps" / f"{name}.html", offline)
         obj.say(str(path))
+
+
+@cli.command()
+@out_option
+@grid_options
+@click.pass_obj
+def grid(obj: Context, out: Path, resolution: float, types, evidence):
+    """Write OUT/grids/prospectivity_<type>.tif and uncertainty_<type>.tif (Cloud-Optimized GeoTIFFs)."""
+    _grids(obj, load_layers(obj.catalog()), out, resolution, types, evidence)
 
 
 @cli.command("layers")

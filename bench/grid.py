@@ -1,0 +1,98 @@
+"""Time `geo grid --resolution R` for every type against a plain whole-array numpy/scipy version.
+
+Each run is a child process, so its wall time and peak memory (ru_maxrss) are its own:
+
+    python -m bench.grid [--resolution 100] [--skip-whole]
+
+The whole-array version computes the same memberships and fuzzy gamma on full national arrays
+(scipy's exact distance transform for the shoreline, numpy for distances to sites) and writes nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+WHOLE = r'''
+import json, sys, time
+import numpy as np
+from scipy import ndimage
+from geo.fuzzy import combine, linear_decay
+from geo.grid import burn
+from layers.load import load_layers
+from layers.model_spec import load_spec
+from layers.prospectivity import national_grid, prepare
+from rasterio.windows import Window
+res = float(sys.argv[1])
+inputs = prepare(load_layers()); spec = load_spec()
+t0 = time.perf_counter()
+grid = national_grid(inputs, res)
+full = Window(0, 0, grid.width, grid.height)
+national = burn(grid, full, inputs.national).astype(bool)
+land = burn(grid, full, inputs.land)
+shore = (ndimage.distance_transform_edt(land) * res).astype(np.float32)
+xs, ys = grid.centres(full)
+for t, model in spec.types.items():
+    mems = []
+    for ev in model.evidence:
+        p = ev.params
+        if ev.kind == "site_distance":
+            s = inputs.sites[t]; best = np.full(national.shape, p["low"], np.float32)
+            for x, y, u in zip(s.x, s.y, s.uncertainty_m):
+                d = np.sqrt(((ys[:, None] - y) ** 2).astype(np.float32) + ((xs[None, :] - x) ** 2).astype(np.float32))
+                np.maximum(best, linear_decay(d, u, u + p["decay_m"], p["high"], p["low"]), out=best)
+            mems.append(best)
+        elif ev.kind == "zone_membership":
+            a = np.full(national.shape, p["outside"], np.float32)
+            for i in np.flatnonzero(inputs.zones.deposit_type == t):
+                a[burn(grid, full, [inputs.zones.geometry.iloc[i]]).astype(bool)] = p["confidence"][inputs.zones.confidence.iloc[i]]
+            mems.append(a)
+        elif ev.kind == "shoreline_distance":
+            mems.append(linear_decay(shore, p["near_m"], p["far_m"], p["high"], p["low"]))
+    score = combine(model.operator, mems, model.gamma); score[~national] = np.nan
+print(json.dumps({"seconds": time.perf_counter() - t0}))
+'''
+
+
+def child(cmd: list[str]) -> dict:
+    """Run ``cmd``; return its wall time (s) and peak resident memory (MB)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode:
+        return {"wall_s": wall, "peak_mb": None, "error": (proc.stderr or proc.stdout)[-400:]}
+    # RUSAGE_CHILDREN keeps the largest child so far: run the small one last or read it per run
+    return {"wall_s": wall, "peak_mb": peak / 1024 if peak > before else None, "out": proc.stdout}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--resolution", type=float, default=100)
+    ap.add_argument("--skip-whole", action="store_true", help="only the tiled run (e.g. at 30 m)")
+    a = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as out:
+        tiled = child([sys.executable, "-m", "geo", "-q", "grid", "--resolution", str(a.resolution), "--out", out])
+    print(f"geo grid --resolution {a.resolution:g} (all types, tiled, writes 6 COGs): "
+          f"{tiled['wall_s']:.1f} s wall, peak {tiled['peak_mb'] or float('nan'):.0f} MB")
+    if "error" in tiled:
+        print(tiled["error"])
+    if a.skip_whole:
+        return
+    whole = child([sys.executable, "-c", WHOLE, str(a.resolution)])
+    if "error" in whole:
+        print("whole-array version failed:", whole["error"])
+        return
+    print(f"whole-array numpy/scipy (same model, no output): {whole['wall_s']:.1f} s wall "
+          f"({json.loads(whole['out'])['seconds']:.1f} s compute), peak {whole['peak_mb'] or float('nan'):.0f} MB")
+    print(f"ratio tiled / whole: time {tiled['wall_s'] / whole['wall_s']:.2f}, "
+          f"memory {(tiled['peak_mb'] or 0) / (whole['peak_mb'] or 1):.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""A north-up raster grid in a metric CRS, walked tile by tile so no whole-grid array is ever held."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import shapely
+from affine import Affine
+from rasterio import features
+from rasterio.windows import Window
+
+
+@dataclass(frozen=True)
+class Grid:
+    """``width`` x ``height`` cells of ``res`` metres, upper-left corner at (``x0``, ``y0``)."""
+
+    crs: str
+    x0: float
+    y0: float
+    res: float
+    width: int
+    height: int
+
+    @classmethod
+    def covering(cls, bounds: tuple[float, float, float, float], res: float, crs: str) -> "Grid":
+        """The grid of ``res`` cells snapped to multiples of ``res`` that covers ``bounds``."""
+        if not res > 0:
+            raise ValueError(f"resolution must be positive, got {res!r}")
+        xmin, ymin, xmax, ymax = bounds
+        x0, y0 = math.floor(xmin / res) * res, math.ceil(ymax / res) * res
+        width = int(math.ceil((xmax - x0) / res))
+        height = int(math.ceil((y0 - ymin) / res))
+        return cls(crs, x0, y0, float(res), max(width, 1), max(height, 1))
+
+    @property
+    def transform(self) -> Affine:
+        return Affine(self.res, 0.0, self.x0, 0.0, -self.res, self.y0)
+
+    @property
+    def cell_area_km2(self) -> float:
+        return self.res * self.res / 1e6
+
+    def tiles(self, size: int = 1024) -> Iterator[Window]:
+        """Windows of at most ``size`` x ``size`` cells, row by row."""
+        for r in range(0, self.height, size):
+            for c in range(0, self.width, size):
+                yield Window(c, r, min(size, self.width - c), min(size, self.height - r))
+
+    def padded(self, win: Window, pad: int) -> Window:
+        """``win`` grown by ``pad`` cells on each side (may extend past the grid: cells there are real)."""
+        return Window(win.col_off - pad, win.row_off - pad, win.width + 2 * pad, win.height + 2 * pad)
+
+    def bounds(self, win: Window) -> tuple[float, float, float, float]:
+        x = self.x0 + win.col_off * self.res
+        y = self.y0 - win.row_off * self.res
+        return x, y - win.height * self.res, x + win.width * self.res, y
+
+    def window_transform(self, win: Window) -> Affine:
+        return self.transform @ Affine.translation(win.col_off, win.row_off)
+
+    def centres(self, win: Window) -> tuple[np.ndarray, np.ndarray]:
+        """Cell-centre x (per column) and y (per row) of ``win``, float64."""
+        xs = self.x0 + (win.col_off + np.arange(win.width) + 0.5) * self.res
+        ys = self.y0 - (win.row_off + np.arange(win.height) + 0.5) * self.res
+        return xs, ys
+
+    def cell_of(self, x: float, y: float) -> tuple[int, int]:
+        """(row, col) of the cell containing (x, y); may lie outside the grid."""
+        return int(math.floor((self.y0 - y) / self.res)), int(math.floor((x - self.x0) / self.res))
+
+
+def burn(grid: Grid, win: Window, geoms, values=None, fill: float = 0, dtype="uint8") -> np.ndarray:
+    """Rasterize ``geoms`` (in the grid's CRS) into ``win``; later geometries win where they overlap.
+
+    Geometries are clipped to the window first, so the cost follows what lies in the window.
+    """
+    box = grid.bounds(win)
+    pad = grid.res
+    clipped = shapely.clip_by_rect(np.asarray(geoms, dtype=object), box[0] - pad, box[1] - pad,
+                                   box[2] + pad, box[3] + pad)
+    values = np.ones(len(clipped)) if values is None else np.asarray(values)
+    shapes = [(g, v) for g, v in zip(clipped, values) if g is not None and not g.is_empty]
+    shape = (int(win.height), int(win.width))
+    if not shapes:
+        return np.full(shape, fill, dtype=dtype)
+    return features.rasterize(shapes, out_shape=shape, transform=grid.window_transform(win),
+                              fill=fill, dtype=dtype)
+
+
+def point_influence(grid: Grid, win: Window, xy: np.ndarray, reach: np.ndarray, membership,
+                    floor: float = 0.0) -> np.ndarray:
+    """Per cell of ``win``, the largest ``membership(distance, k)`` over points ``xy[k]`` within ``reach[k]``.
+
+    Cells beyond every point's reach get ``floor``. Each point is compared only with the cells inside
+    its reach (a few numpy rows and columns), so the cost follows the points, not the grid.
+    """
+    xs, ys = grid.centres(win)
+    best = np.full((len(ys), len(xs)), floor, dtype=np.float32)
+    for k, ((px, py), r) in enumerate(zip(np.asarray(xy, dtype=float), np.asarray(reach, dtype=float))):
+        c0, c1 = np.searchsorted(xs, px - r), np.searchsorted(xs, px + r, side="right")
+        r0, r1 = np.searchsorted(-ys, -(py + r)), np.searchsorted(-ys, -(py - r), side="right")
+        if c0 >= c1 or r0 >= r1:
+            continue
+        dx2 = ((xs[c0:c1] - px) ** 2).astype(np.float32)
+        dy2 = ((ys[r0:r1] - py) ** 2).astype(np.float32)
+        mu = membership(np.sqrt(dy2[:, None] + dx2[None, :]), k)
+        np.maximum(best[r0:r1, c0:c1], mu, out=best[r0:r1, c0:c1])
+    return best

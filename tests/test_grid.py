@@ -1,0 +1,195 @@
+"""The raster engine on small synthetic grids: fuzzy operators, land mask, nodata, COG, leave-one-out."""
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from rio_cogeo.cogeo import cog_validate
+from shapely.geometry import Point, box
+
+from geo.cog import NODATA, CogWriter
+from geo.fuzzy import combine, fuzzy_gamma, linear_decay
+from geo.grid import Grid, burn, point_influence
+
+A = np.array([0.2, 0.5, 0.9, np.nan], dtype=np.float32)
+B = np.array([0.4, 0.5, 0.1, 0.6], dtype=np.float32)
+
+
+# Definitions: Bonham-Carter (1994, ch. 9); gamma after Zimmermann & Zysno (1980).
+@pytest.mark.parametrize("op, expected", [
+    ("and", [min(0.2, 0.4), 0.5, 0.1, 0.6]),
+    ("or", [max(0.2, 0.4), 0.5, 0.9, 0.6]),
+    ("product", [0.2 * 0.4, 0.25, 0.9 * 0.1, 0.6]),
+    ("sum", [1 - 0.8 * 0.6, 1 - 0.25, 1 - 0.1 * 0.9, 0.6]),
+])
+def test_operators_follow_their_formulas(op, expected):
+    np.testing.assert_allclose(combine(op, [A, B]), expected, rtol=1e-6)
+
+
+def test_gamma_is_sum_to_the_gamma_times_product_to_one_minus_gamma():
+    g = 0.7
+    s, p = 1 - (1 - 0.2) * (1 - 0.4), 0.2 * 0.4
+    assert fuzzy_gamma([A, B], g)[0] == pytest.approx(s ** g * p ** (1 - g), rel=1e-6)
+    np.testing.assert_allclose(fuzzy_gamma([A, B], 1.0), combine("sum", [A, B]), rtol=1e-6)
+    np.testing.assert_allclose(fuzzy_gamma([A, B], 0.0), combine("product", [A, B]), rtol=1e-6)
+
+
+def test_all_missing_stays_missing_and_bad_operator_is_refused():
+    nan = np.array([np.nan], dtype=np.float32)
+    for op in ("and", "or", "product", "sum", "gamma"):
+        assert np.isnan(combine(op, [nan, nan], 0.5)[0])
+    with pytest.raises(ValueError, match="unknown fuzzy operator"):
+        combine("xor", [A])
+
+
+def test_linear_decay():
+    d = np.array([0, 100, 550, 1000, 5000], dtype=np.float32)
+    np.testing.assert_allclose(linear_decay(d, 100, 1000, 1.0, 0.1), [1, 1, 0.55, 0.1, 0.1], rtol=1e-6)
+
+
+GRID = Grid.covering((0, 0, 10_000, 8_000), 100, "EPSG:3405")
+
+
+def test_grid_covers_bounds_and_burns_the_mask():
+    assert (GRID.width, GRID.height) == (100, 80)
+    win = next(GRID.tiles(1024))
+    mask = burn(GRID, win, [box(2_000, 2_000, 5_000, 4_000)])
+    assert mask.sum() == 30 * 20
+    assert mask[80 - 30, 25] == 1 and mask[0, 0] == 0  # row 50 is y 3,000-3,100
+
+
+def test_point_influence_matches_brute_force():
+    win = next(GRID.tiles(1024))
+    xy = np.array([[1_000.0, 1_000.0], [7_050.0, 6_000.0]])
+    far = np.array([3_000.0, 2_000.0])
+    mu = point_influence(GRID, win, xy, far, lambda d, k: linear_decay(d, 0, far[k], 1, 0.05), 0.05)
+    xs, ys = GRID.centres(win)
+    X, Y = np.meshgrid(xs, ys)
+    brute = np.maximum.reduce([linear_decay(np.hypot(X - x, Y - y), 0, f, 1, 0.05) for (x, y), f in zip(xy, far)])
+    np.testing.assert_allclose(mu, brute, atol=1e-5)
+
+
+def test_cog_writer_makes_a_valid_cog_with_overviews_and_nodata(tmp_path):
+    grid = Grid.covering((0, 0, 130_000, 120_000), 100, "EPSG:3405")  # 1,300 x 1,200: needs overviews
+    target = tmp_path / "score.tif"
+    with CogWriter(target, grid, "test score", {"model": '{"a": 1}'}) as w:
+        for win in grid.tiles(512):
+            a = np.full((win.height, win.width), 0.5, dtype=np.float32)
+            if win.col_off == 0:
+                a[:, :10] = np.nan  # "sea"
+            w.write(win, a)
+    valid, errors, warnings = cog_validate(str(target))
+    assert valid, errors
+    with rasterio.open(target) as ds:
+        assert ds.overviews(1), "no internal overviews"
+        assert ds.nodata == NODATA and ds.descriptions == ("test score",)
+        assert ds.tags()["model"] == '{"a": 1}'
+        assert ds.profile["compress"].lower() == "zstd"
+        assert ds.tags(ns="IMAGE_STRUCTURE")["PREDICTOR"] == "3"
+        head = ds.read(1, window=((0, 5), (0, 20)))
+        assert (head[:, :10] == NODATA).all() and (head[:, 10:] == 0.5).all()
+    assert not list(tmp_path.glob(".*")), "scratch files left behind"
+
+
+# A synthetic country: 0.4 x 0.3 degree land square, two provinces, one zone, three sites of one type.
+def _frames():
+    crs = "EPSG:4326"
+    land = box(105.0, 20.0, 105.4, 20.3)
+    provinces = gpd.GeoDataFrame({"code_2025": ["01", "02"], "name_2025": ["West", "East"]},
+                                 geometry=[box(105.0, 20.0, 105.2, 20.3), box(105.2, 20.0, 105.4, 20.3)], crs=crs)
+    sites = gpd.GeoDataFrame({"id": ["s1", "s2", "s3"], "deposit_type": ["kind_a"] * 3,
+                              "location_uncertainty_m": [0, 0, 0]},
+                             geometry=[Point(105.05, 20.1), Point(105.08, 20.12), Point(105.35, 20.25)], crs=crs)
+    zones = gpd.GeoDataFrame({"id": ["z"], "name_en": ["Zone"], "deposit_type": ["kind_a"], "confidence": ["high"]},
+                             geometry=[box(105.0, 20.05, 105.1, 20.15)], crs=crs)
+    return {"provinces_2025": provinces, "archipelagos": provinces.iloc[:0],
+            "land": gpd.GeoDataFrame(geometry=[box(104.5, 19.5, 105.4, 20.8)], crs=crs),
+            "prospect_zones": zones, "deposits": sites}
+
+
+SPEC = """
+resolution_m = 500
+table_resolution_m = 1000
+top_shares = [0.05, 0.10, 0.20]
+uncertainty_refs = ["r"]
+[style]
+score_ramp = ["#000000", "#ffffff"]
+uncertainty_ramp = ["#000000", "#ffffff"]
+[types.kind_a]
+operator = "or"
+rationale = "test"
+refs = ["r"]
+[[types.kind_a.evidence]]
+name = "near"
+kind = "site_distance"
+decay_m = 6000
+high = 1.0
+low = 0.0
+rationale = "test"
+refs = ["r"]
+[[types.kind_a.evidence]]
+name = "absent"
+kind = "unavailable"
+rationale = "test"
+refs = ["r"]
+"""
+
+
+@pytest.fixture(scope="module")
+def synthetic_run(tmp_path_factory):
+    from layers.model_spec import load_spec
+    from layers.prospectivity import run_grids
+    d = tmp_path_factory.mktemp("grid")
+    (d / "spec.toml").write_text(SPEC)
+    return run_grids(_frames(), 250, out_dir=d / "grids", spec=load_spec(d / "spec.toml"))
+
+
+def test_land_mask_nodata_and_uncertainty(synthetic_run):
+    paths = synthetic_run.types["kind_a"].paths
+    with rasterio.open(paths["prospectivity"]) as ds, rasterio.open(paths["uncertainty"]) as unc:
+        assert cog_validate(str(paths["prospectivity"]))[0]
+        score, u = ds.read(1), unc.read(1)
+        land = score != NODATA
+        assert 0.9 < land.mean() <= 1.0  # the grid is the land's bounding box
+        assert ((score[land] >= 0) & (score[land] <= 1)).all()
+        # the sea and abroad are nodata: the cell outside the land square
+        x, y = 105.45, 20.1
+        from pyproj import Transformer
+        ex, ey = Transformer.from_crs("EPSG:4326", "EPSG:3405", always_xy=True).transform(x, y)
+        row, col = ds.index(ex, ey)
+        assert not (0 <= row < ds.height and 0 <= col < ds.width) or score[row, col] == NODATA
+        np.testing.assert_allclose(u[land], 0.5)  # one of two evidence layers is missing everywhere
+        assert (u[~land] == NODATA).all()
+
+
+def test_leave_one_out_scores_each_site_without_itself(synthetic_run):
+    from layers.derived.prospectivity import validation_table
+    run = synthetic_run
+    tr = run.types["kind_a"]
+    frames = _frames()
+    pts = frames["deposits"].to_crs("EPSG:3405")
+    grid = run.grid
+    def centre(p):
+        r, c = grid.cell_of(p.x, p.y)
+        return grid.x0 + (c + 0.5) * grid.res, grid.y0 - (r + 0.5) * grid.res
+    c1 = centre(pts.geometry.iloc[0])
+    d12 = math.hypot(c1[0] - pts.geometry.iloc[1].x, c1[1] - pts.geometry.iloc[1].y)
+    assert tr.loo_scores["s1"] == pytest.approx(max(0.0, 1 - d12 / 6000), abs=1e-5)
+    assert tr.loo_scores["s3"] == pytest.approx(0.0, abs=1e-6)  # the nearest other site is ~30 km away
+    table = validation_table(run)
+    row = table[table.top_pct == 20.0].iloc[0]
+    assert row.n_sites == 3 and row.n_in_top == 2 and row.sites_missed == "s3"
+
+
+def test_zonal_statistics(synthetic_run):
+    from layers.derived.prospectivity import zonal_table
+    z = zonal_table(synthetic_run).set_index("unit_id")
+    assert set(z.index) == {"01", "02", "z"}
+    assert z.loc["01", "max_score"] > 0.95  # a cell centre within ~125 m of a site
+    assert z.loc["01", "mean_score"] > z.loc["02", "mean_score"]
+    assert z.loc["01", "scored_km2"] + z.loc["02", "scored_km2"] == pytest.approx(
+        synthetic_run.types["kind_a"].stats.count * 0.0625, abs=0.2)
