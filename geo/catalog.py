@@ -81,6 +81,7 @@ class Style:
     label_field: str | None = None
     highlight: Highlight | None = None
     uncertainty_field: str | None = None  # point layers: a field of position uncertainty in metres
+    labels_always: bool = False  # show the label field on the map at all times, not only on hover
 
     def symbol_for(self, value: Any) -> Symbol:
         return self.categories.get(value, self.symbol) if self.category_field else self.symbol
@@ -247,7 +248,7 @@ def _highlight(r: _Reader, t: dict | None) -> Highlight | None:
 def _style(r: _Reader, t: dict) -> Style:
     where = "style"
     r.unknown_keys(t, {"symbol", "category_field", "categories", "size_field", "label_field",
-                       "highlight", "uncertainty_field"}, where)
+                       "highlight", "uncertainty_field", "labels_always"}, where)
     base = _symbol(r, r.get(t, "symbol", dict, where, default={}) or {}, "style.symbol")
     cats = {}
     for code, sub in (r.get(t, "categories", dict, where, required=False, default={}) or {}).items():
@@ -261,7 +262,8 @@ def _style(r: _Reader, t: dict) -> Style:
                  size_field=r.get(t, "size_field", str, where, required=False),
                  label_field=r.get(t, "label_field", str, where, required=False),
                  highlight=_highlight(r, r.get(t, "highlight", dict, where, required=False)),
-                 uncertainty_field=r.get(t, "uncertainty_field", str, where, required=False))
+                 uncertainty_field=r.get(t, "uncertainty_field", str, where, required=False),
+                 labels_always=r.get(t, "labels_always", bool, where, False, False))
 
 
 def _fields(r: _Reader, items: Any) -> list[FieldSpec]:

@@ -125,7 +125,8 @@ def build(obj: Context, out: Path, offline: bool, resolution: float, types, evid
     obj.say(str(gpkg))
     for name, comp in comps.items():
         with obj.step(f"Rendering map {name}"):
-            path = save_map(render(comp, catalog, frames, offline), out / "maps" / f"{name}.html", offline)
+            path = save_map(render(comp, catalog, frames, offline, grids_dir=out), out / "maps" / f"{name}.html",
+                            offline)
         obj.say(str(path))
 
 
@@ -177,7 +178,8 @@ def map_(obj: Context, name: str, out: Path, offline: bool):
         raise click.BadParameter(f"unknown map {name!r}; choose one of {', '.join(comps)}", param_hint="NAME")
     frames = load_layers(catalog)
     with obj.step(f"Rendering map {name}"):
-        path = save_map(render(comps[name], catalog, frames, offline), out / "maps" / f"{name}.html", offline)
+        path = save_map(render(comps[name], catalog, frames, offline, grids_dir=out), out / "maps" / f"{name}.html",
+                        offline)
     obj.say(str(path))
 
 

@@ -31,6 +31,7 @@ class Composition:
     zoom: int
     layers: tuple[MapLayer, ...]
     basemaps: tuple[str, ...]
+    grids: bool = False  # the prospectivity grids (when built) as overlays, off by default
 
 
 def _one(path: Path, catalog: Catalog, problems: list[Problem]) -> Composition | None:
@@ -62,7 +63,8 @@ def _one(path: Path, catalog: Catalog, problems: list[Problem]) -> Composition |
     title = d.get("title", {})
     return Composition(name=path.stem, title=Text(title.get("vi", path.stem), title.get("en", path.stem)),
                        center=tuple(d.get("center", (16.0, 106.0))), zoom=int(d.get("zoom", 6)),
-                       layers=tuple(layers), basemaps=tuple(d.get("basemaps", BASEMAPS)))
+                       layers=tuple(layers), basemaps=tuple(d.get("basemaps", BASEMAPS)),
+                       grids=bool(d.get("grids", False)))
 
 
 def load_compositions(catalog: Catalog, directory: Path = COMPOSITIONS_DIR) -> dict[str, Composition]:

@@ -86,7 +86,7 @@ def options(spec: LayerSpec, sym: Symbol, interactive: bool) -> dict:
     hl = spec.style.highlight
     hs, hw = (hl.stroke, hl.stroke_width) if hl else (None, None)
     out = {"scale": SCALE, "interactive": interactive, "attribution": safe(spec.attribution), "style": leaflet_style(sym), "styleFlag": leaflet_style(sym, hs, hw),
-           "hatch": sym.hatch, "uncColor": sym.fill}
+           "hatch": sym.hatch, "uncColor": sym.fill, "labels": spec.style.labels_always}
     if spec.geometry.endswith("Point"):
         out.update(size=marker_size(sym), sizeFlag=marker_size(sym, hw),
                    icon=swatch_svg(sym, spec.geometry, size=marker_size(sym)),

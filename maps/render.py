@@ -19,6 +19,7 @@ from maps.controls import (LandMiniMap, Language, LayerControl, Legend, Ready, S
                            page_assets)
 from maps.escape import safe
 from maps.features import GeoLayer, Group, collection, geometry_json, groups, options
+from maps.grids import BASE_PANE, Panes, grid_groups
 from maps.i18n import load_labels
 from maps.offline import LEAFLET_CSS, LEAFLET_JS, inline
 from maps.popup import REFERENCES
@@ -48,8 +49,13 @@ def _default_basemap(comp: Composition, offline: bool) -> str:
     return "none" if offline and "none" in comp.basemaps else comp.basemaps[0]
 
 
-def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame], offline: bool = False) -> folium.Map:
-    """A folium map of ``comp`` drawn from ``frames`` (name -> loaded layer), in both languages."""
+def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame], offline: bool = False,
+           grids_dir: Path | None = None) -> folium.Map:
+    """A folium map of ``comp`` drawn from ``frames`` (name -> loaded layer), in both languages.
+
+    ``grids_dir``: the build directory whose ``grids/`` holds the prospectivity grids; when the
+    composition asks for them and they exist there, each is an overlay (off by default) above the
+    base geography."""
     labels = load_labels()
     m = folium.Map(location=list(comp.center), zoom_start=comp.zoom, tiles=None, prefer_canvas=True,
                    control_scale=False, maxZoom=18)
@@ -60,10 +66,17 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
     page_assets(m, (STATIC / "ree.css").read_text(encoding="utf-8"), (STATIC / "ree.js").read_text(encoding="utf-8"),
                 none.background if none else None)
     refs = frames[REFERENCES].set_index("id", drop=False) if REFERENCES in frames else None
+    Panes().add_to(m)
     keys = iter(range(1, 1 << 30))
-    by_group: dict[str, list[Group]] = {g: [] for g in GROUPS}
+    by_group: dict[str, list[Group]] = {g: [] for g in (*GROUPS, "grids")}
     legend, minimap, sea = [], None, None
+    grids_pending = comp.grids and grids_dir is not None
     for ml in comp.layers:
+        if grids_pending and ml.group != "base":  # above the land, below everything else
+            grid_rows = grid_groups(m, grids_dir)
+            by_group["grids"] = [g for g, _, _ in grid_rows]
+            legend[:0] = [(svg, text, [g]) for g, svg, text in grid_rows]
+            grids_pending = False
         spec = catalog[ml.layer]
         web = for_web(frames[ml.layer], ml.tolerance_m, ml.min_area_km2)
         layer_groups = groups(spec, web, catalog)
@@ -71,7 +84,10 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
         for g in layer_groups:
             g.layer = folium.FeatureGroup(name=spec.name, show=ml.show, control=False)
             data = collection(spec, g, catalog, refs, ml.popup, lambda: next(keys))
-            GeoLayer(data, options(spec, g.symbol, ml.popup)).add_to(g.layer)
+            opts = options(spec, g.symbol, ml.popup)
+            if ml.group == "base":
+                opts["pane"] = BASE_PANE[0]
+            GeoLayer(data, opts).add_to(g.layer)
             g.layer.add_to(m)
             by_group[ml.group].append(g)
             rows.append((swatch_svg(g.symbol, spec.geometry), g.label, [g]))
@@ -87,12 +103,12 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
             minimap = LandMiniMap({"type": "GeometryCollection",
                                    "geometries": [geometry_json(g) for g in coarse.geometry if not g.is_empty]},
                                   {**leaflet_style(spec.style.symbol), "weight": 0.5})
-    order = ["deposits", "zones", "admin", "base"]
+    order = ["deposits", "zones", "grids", "admin", "base"]
+    Language(labels.ui["language"]).add_to(m)  # first in the top-right corner, above the layer control
     LayerControl([labels.basemaps[b] for b in comp.basemaps], _default_basemap(comp, offline),
                  [(labels.groups[k], by_group[k]) for k in order if by_group[k]], sea).add_to(m)
     Legend(labels.ui["legend"], legend).add_to(m)
     Search(labels, [g for k in order for g in by_group[k]]).add_to(m)
-    Language(labels.ui["language"]).add_to(m)
     add_tools(m)
     if minimap:
         minimap.add_to(m)

@@ -139,9 +139,17 @@ def project():
 
 @pytest.fixture(scope="session")
 def offline_maps(project, tmp_path_factory):
-    """The national and coastal maps rendered offline: name -> HTML path."""
+    """The national and coastal maps rendered offline, with 1 km prospectivity grids:
+    name -> HTML path."""
+    from layers.overlay import GRIDS_DIR
+    from layers.prospectivity import run_grids
     from maps.render import render, save_map
     catalog, frames, comps = project
     out = tmp_path_factory.mktemp("maps")
-    return {name: save_map(render(comps[name], catalog, frames, offline=True), out / f"{name}.html", offline=True)
+    run_grids(frames, GRID_TEST_RESOLUTION_M, out_dir=out / GRIDS_DIR)
+    return {name: save_map(render(comps[name], catalog, frames, offline=True, grids_dir=out),
+                           out / f"{name}.html", offline=True)
             for name in ("national", "coastal")}
+
+
+GRID_TEST_RESOLUTION_M = 1000  # the web preview (2.8 km) looks as it does at 250 m

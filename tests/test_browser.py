@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from layers.model_spec import load_spec
+
 from conftest import GOOD_REFS, ROOT, write_csv
 from maps.headless import CHROMIUM
 
@@ -56,7 +58,8 @@ def test_offline_map_loads_with_no_network_and_no_errors(browser, offline_maps, 
 
 def test_every_layer_is_in_the_control_toggles_and_the_legend_follows(national, project):
     catalog, _, comps = project
-    expected = sum(len(catalog[ml.layer].style.categories) or 1 for ml in comps["national"].layers)
+    grids = 2 * len(load_spec().types)  # prospectivity and uncertainty of every modelled type
+    expected = sum(len(catalog[ml.layer].style.categories) or 1 for ml in comps["national"].layers) + grids
     inputs = national.page.locator(".leaflet-control-layers-overlays input")
     assert inputs.count() == expected
     state = """(i) => {
@@ -77,6 +80,20 @@ def test_every_layer_is_in_the_control_toggles_and_the_legend_follows(national, 
         assert after["checked"] != before["checked"], i
         assert after["on"] == after["checked"] == after["shown"] != after["hidden"], i
         inputs.nth(i).click()
+    assert national.errors == []
+
+
+def test_grid_overlay_draws_between_the_land_and_the_zones(national):
+    label = national.page.locator(".leaflet-control-layers-overlays label").filter(
+        has_text=load_spec().types["alkaline_carbonatite"].title.vi).first
+    label.locator("input").check()
+    panes = national.js("""() => ({
+      grid: getComputedStyle(document.querySelector('.leaflet-reeGrids-pane')).zIndex,
+      base: getComputedStyle(document.querySelector('.leaflet-reeBase-pane')).zIndex,
+      img: document.querySelectorAll('.leaflet-reeGrids-pane img.leaflet-image-layer').length})""")
+    assert panes["img"] == 1 and int(panes["base"]) < int(panes["grid"]) < 400
+    label.locator("input").uncheck()
+    assert national.js("() => document.querySelectorAll('.leaflet-reeGrids-pane img').length") == 0
     assert national.errors == []
 
 

@@ -69,7 +69,7 @@ var REE = (function () {
   function build(map, group, data, o) {
     data.features.forEach(function (f) { decode(f.geometry, o.scale); });
     return L.geoJSON(data, {
-      interactive: o.interactive, attribution: o.attribution,
+      interactive: o.interactive, attribution: o.attribution, pane: o.pane || "overlayPane",
       style: function (f) { return pathStyle(o, f.properties && f.properties.h); },
       pointToLayer: function (f, ll) {
         var flagged = f.properties.h, s = flagged ? o.sizeFlag : o.size;
@@ -80,7 +80,8 @@ var REE = (function () {
       onEachFeature: function (f, l) {
         var p = f.properties || {};
         if (p.p) l.bindPopup(p.p, {maxWidth: 440, maxHeight: 420, autoPanPadding: [20, 20]});
-        if (p.t) l.bindTooltip(p.t, {sticky: !l.getLatLng, direction: "auto"});
+        if (p.t) l.bindTooltip(p.t, o.labels ? {permanent: true, direction: "center", className: "ree-label"}
+                                          : {sticky: !l.getLatLng, direction: "auto"});
         if (p.k !== undefined) features[p.k] = {layer: l, group: group};
         if (p.u && l.getLatLng) uncertainty(map, l, f, o);
       }
