@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in pages:
         if name != ref:
             print(f"{name} / {ref}: size x{size[name] / size[ref]:.2f}, time to interactive x{tti[name] / tti[ref]:.2f}")
-    print(f"budget (national): <= 1,500,000 bytes and < 1000 ms")
+    print("budget (national): <= 1,500,000 bytes and < 1000 ms")
 
 
 if __name__ == "__main__":

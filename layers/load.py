@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from graphlib import CycleError, TopologicalSorter
-from pathlib import Path
 
 import pandas as pd
 

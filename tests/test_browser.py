@@ -7,7 +7,7 @@ import pytest
 
 from layers.model_spec import load_spec
 
-from conftest import GOOD_REFS, ROOT, write_csv
+from conftest import GOOD_REFS, ROOT
 from maps.headless import CHROMIUM
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")

@@ -5,7 +5,6 @@ import math
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 import rasterio
 from rio_cogeo.cogeo import cog_validate
@@ -98,7 +97,6 @@ def test_cog_writer_makes_a_valid_cog_with_overviews_and_nodata(tmp_path):
 # A synthetic country: 0.4 x 0.3 degree land square, two provinces, one zone, three sites of one type.
 def _frames():
     crs = "EPSG:4326"
-    land = box(105.0, 20.0, 105.4, 20.3)
     provinces = gpd.GeoDataFrame({"code_2025": ["01", "02"], "name_2025": ["West", "East"]},
                                  geometry=[box(105.0, 20.0, 105.2, 20.3), box(105.2, 20.0, 105.4, 20.3)], crs=crs)
     sites = gpd.GeoDataFrame({"id": ["s1", "s2", "s3"], "deposit_type": ["kind_a"] * 3,
