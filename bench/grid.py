@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import subprocess
 import sys
 import tempfile
@@ -59,16 +59,19 @@ print(json.dumps({"seconds": time.perf_counter() - t0}))
 
 
 def child(cmd: list[str]) -> dict:
-    """Run ``cmd``; return its wall time (s) and peak resident memory (MB)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run ``cmd``; return its wall time (s) and its own peak resident memory (MB), read with
+    ``os.wait4`` (RUSAGE_CHILDREN would report the largest child so far, e.g. an earlier browser)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        stdout, stderr = out.read(), err.read()
     if proc.returncode:
-        return {"wall_s": wall, "peak_mb": None, "error": (proc.stderr or proc.stdout)[-400:]}
-    # RUSAGE_CHILDREN keeps the largest child so far: run the small one last or read it per run
-    return {"wall_s": wall, "peak_mb": peak / 1024 if peak > before else None, "out": proc.stdout}
+        return {"wall_s": wall, "peak_mb": None, "error": (stderr or stdout)[-400:]}
+    return {"wall_s": wall, "peak_mb": usage.ru_maxrss / 1024, "out": stdout}
 
 
 def main(argv=None) -> None:

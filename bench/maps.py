@@ -22,6 +22,7 @@ from layers.load import load_layers
 from maps.composition import load_compositions
 from maps.headless import chromium, time_to_interactive
 from maps.offline import LOCAL, VENDOR
+from layers.overlay import GRIDS_DIR
 from maps.render import page_html, render
 
 EXTRA = {"https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js": LOCAL[next(u for u in LOCAL if u.endswith("leaflet.js"))],
@@ -68,8 +69,9 @@ def main(argv: list[str] | None = None) -> None:
     comp = load_compositions(catalog)["national"]
     out = Path(tempfile.mkdtemp(prefix="ree-bench-"))
     pages, build = {}, {}
-    for name, make in [("national (CDN)", lambda: page_html(render(comp, catalog, frames))),
-                       ("national --offline", lambda: page_html(render(comp, catalog, frames, True), True)),
+    grids = Path("build") if (Path("build") / GRIDS_DIR).is_dir() else None  # overlays of the last build, if any
+    for name, make in [("national (CDN)", lambda: page_html(render(comp, catalog, frames, grids_dir=grids))),
+                       ("national --offline", lambda: page_html(render(comp, catalog, frames, True, grids), True)),
                        ("explore()", lambda: explore_html(comp, frames))]:
         t = time.perf_counter()
         html = make()
