@@ -15,7 +15,7 @@ from geo.catalog import Catalog, LayerSpec, Symbol, Text
 from geo.simplify import WEB_DECIMALS
 from maps.escape import safe, script_json
 from maps.i18n import bi_html
-from maps.popup import popup_html
+from maps.popup import empty, popup_html
 from maps.symbols import leaflet_style, marker_size, swatch_svg
 
 
@@ -56,8 +56,6 @@ def geometry_json(geom) -> dict:
             if gi["type"] == "MultiPoint" else [round(v, WEB_DECIMALS) for v in gi["coordinates"]]}
 
 
-def _empty(v) -> bool:
-    return v is None or (not isinstance(v, (list, tuple)) and pd.isna(v)) or v == ""
 
 
 @dataclass
@@ -108,12 +106,12 @@ def collection(spec: LayerSpec, group: Group, catalog: Catalog, refs: pd.DataFra
             continue
         name = row.get(st.label_field) if st.label_field else None
         props = {"p": popup_html(catalog, spec, row, refs),
-                 "t": safe(name) if not _empty(name) else bi_html(safe(group.label.vi), safe(group.label.en), "span")}
+                 "t": safe(name) if not empty(name) else bi_html(safe(group.label.vi), safe(group.label.en), "span")}
         if st.highlight and row.get(st.highlight.field) == st.highlight.value:
             props["h"] = 1
-        if st.uncertainty_field and not _empty(row.get(st.uncertainty_field)):
+        if st.uncertainty_field and not empty(row.get(st.uncertainty_field)):
             props["u"] = float(row[st.uncertainty_field])
-        if not _empty(name):
+        if not empty(name):
             props["k"] = next_key()
             group.search.append((str(name), props["k"]))
         feats.append({"type": "Feature", "properties": props, "geometry": geometry_json(row.geometry)})

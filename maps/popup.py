@@ -11,11 +11,15 @@ from maps.i18n import bi, bi_html
 REFERENCES = "references"
 
 
+def empty(value) -> bool:
+    """No value: None, NA/NaN or an empty string."""
+    return value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)) or value == ""
+
+
 def citation(ref: pd.Series) -> str:
     """One reference as safe HTML: authors (year). Title. Publisher. link / DOI."""
     def has(k: str) -> bool:
-        v = ref.get(k)
-        return v is not None and not pd.isna(v) and str(v) != ""
+        return not empty(ref.get(k))
     head = " ".join(x for x in (safe(ref["authors"]) if has("authors") else "",
                                 f"({safe(ref['year'])})." if has("year") else "") if x)
     parts = [f"{head} <i>{safe(ref['title'])}</i>." + (f" {safe(ref['publisher'])}." if has("publisher") else "")]
@@ -57,9 +61,9 @@ def popup_html(catalog: Catalog, spec: LayerSpec, row: pd.Series, refs: pd.DataF
     cells = []
     for f in spec.fields:
         raw = row.get(f.name)
-        if raw is None or (not isinstance(raw, (list, tuple)) and pd.isna(raw)) or raw == "":
+        if empty(raw):
             continue
         vi, en = (_value(catalog, spec, f.name, raw, lang, refs) for lang in ("vi", "en"))
         cells.append(f"<tr><th>{bi(f.alias)}</th><td>{vi if vi == en else bi_html(vi, en, 'span')}</td></tr>")
-    head = safe(title) if title is not None and not pd.isna(title) else bi(spec.title)
+    head = bi(spec.title) if empty(title) else safe(title)
     return f'<div class="ree-popup"><h4>{head}</h4><table>{"".join(cells)}</table></div>'
