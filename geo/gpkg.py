@@ -12,7 +12,6 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 import pyogrio
 from pyproj import CRS
@@ -24,6 +23,7 @@ from geo.gpkg_relations import write_relations
 from geo.gpkg_schema import write_schema
 from geo.gpkg_styles import GEOMETRY_COLUMN, write_styles
 from geo.qml import bilingual
+from geo.vector import declared_frame
 
 GPKG_VERSION = "1.2"  # QGIS 3.22/GDAL 3.6 and older validators accept 1.2 (see pitfalls)
 
@@ -66,19 +66,13 @@ def _layer_options(spec: LayerSpec) -> dict[str, str]:
     return opts
 
 
-def _data(spec: LayerSpec, frame: pd.DataFrame):
-    if not spec.spatial:
-        return frame[spec.field_names]
-    return gpd.GeoDataFrame(frame[[*spec.field_names, "geometry"]], geometry="geometry", crs=frame.crs)
-
-
 def write_gpkg(target: str | Path, catalog: Catalog, frames: dict[str, pd.DataFrame], info: DatasetInfo) -> Path:
     """Write every catalog layer of ``frames`` to ``target``; the old file stays until all succeed."""
     specs = [spec for spec in catalog if spec.name in frames]
     with gdal_date(info.stamp), atomic_path(target) as tmp:
         for i, spec in enumerate(specs):
             pyogrio.write_dataframe(
-                _data(spec, frames[spec.name]), tmp, layer=spec.name, driver="GPKG", append=i > 0,
+                declared_frame(spec, frames[spec.name]), tmp, layer=spec.name, driver="GPKG", append=i > 0,
                 geometry_type=spec.geometry if spec.spatial else None,
                 dataset_options={"VERSION": GPKG_VERSION} if i == 0 else None,
                 layer_options=_layer_options(spec), layer_metadata=_gdal_metadata(spec, info))

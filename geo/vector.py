@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import shapely
 
@@ -11,6 +12,13 @@ from geo.catalog import LayerSpec
 from geo.crs import WEB_CRS
 from geo.errors import Problem
 from geo.table import PANDAS_DTYPES
+
+
+def declared_frame(spec: LayerSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """The layer's declared fields, in declared order (plus the geometry of a spatial layer)."""
+    if not spec.spatial:
+        return frame[spec.field_names].copy()
+    return gpd.GeoDataFrame(frame[[*spec.field_names, "geometry"]], geometry="geometry", crs=frame.crs)
 
 
 def promote_to_multi(geoms):

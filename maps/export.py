@@ -14,7 +14,6 @@ import warnings
 import zipfile
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 import pyogrio
 
@@ -23,6 +22,7 @@ from geo.catalog import Catalog, LayerSpec, Symbol
 from geo.colour import hex_rgba
 from geo.crs import EXPORT_CRS, WEB_CRS
 from geo.errors import ExportError, Problem
+from geo.vector import declared_frame
 from maps.popup import REFERENCES, popup_html
 
 FORMATS = {  # name -> (GDAL driver, file suffix)
@@ -52,10 +52,8 @@ def check_choices(catalog: Catalog, fmt: str, layers: list[str], crs: str) -> No
 
 
 def _frame(spec: LayerSpec, frame: pd.DataFrame, crs: str):
-    if not spec.spatial:
-        return frame[spec.field_names].copy()
-    gdf = gpd.GeoDataFrame(frame[[*spec.field_names, "geometry"]], geometry="geometry", crs=frame.crs)
-    return gdf.to_crs(crs)
+    data = declared_frame(spec, frame)
+    return data.to_crs(crs) if spec.spatial else data
 
 
 def kml_style(spec: LayerSpec, sym: Symbol, highlighted: bool) -> str:
