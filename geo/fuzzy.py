@@ -17,37 +17,43 @@ import numpy as np
 OPERATORS = ("and", "or", "product", "sum", "gamma")
 
 
-def _stack(layers) -> np.ndarray:
-    return np.stack([np.asarray(a, dtype=np.float32) for a in layers])
-
-
-def _none_present(s: np.ndarray) -> np.ndarray:
-    return np.isnan(s).all(axis=0)
+def _fold(layers, op, fill: float) -> np.ndarray:
+    """Reduce the layers pairwise with ``op``, each NaN taken as ``fill``; cells NaN in every layer
+    come out NaN. Layers without any NaN skip the replacement (the common case: a pass saved)."""
+    acc, all_missing, complete = None, None, False
+    for a in layers:
+        a = np.asarray(a, dtype=np.float32)
+        nan = np.isnan(a)
+        if nan.any():
+            if not np.isnan(fill):  # fmin/fmax already skip NaN
+                a = np.where(nan, np.float32(fill), a)
+            if not complete:
+                all_missing = nan if all_missing is None else all_missing & nan
+        else:
+            complete, all_missing = True, None
+        acc = a.copy() if acc is None else op(acc, a, out=acc)
+    if acc is None:
+        raise ValueError("no membership layers to combine")
+    if all_missing is not None:
+        acc[all_missing] = np.nan
+    return acc
 
 
 def fuzzy_and(layers) -> np.ndarray:
-    s = _stack(layers)
-    out = np.fmin.reduce(s, axis=0)
-    return out
+    return _fold(layers, np.fmin, np.nan)
 
 
 def fuzzy_or(layers) -> np.ndarray:
-    s = _stack(layers)
-    return np.fmax.reduce(s, axis=0)
+    return _fold(layers, np.fmax, np.nan)
 
 
 def fuzzy_product(layers) -> np.ndarray:
-    s = _stack(layers)
-    out = np.nanprod(s, axis=0, dtype=np.float32)
-    out[_none_present(s)] = np.nan
-    return out
+    return _fold(layers, np.multiply, 1.0)
 
 
 def fuzzy_sum(layers) -> np.ndarray:
-    s = _stack(layers)
-    out = np.float32(1) - np.nanprod(np.float32(1) - s, axis=0, dtype=np.float32)
-    out[_none_present(s)] = np.nan
-    return out
+    one = np.float32(1)
+    return one - _fold([one - np.asarray(a, dtype=np.float32) for a in layers], np.multiply, 1.0)
 
 
 def fuzzy_gamma(layers, gamma: float) -> np.ndarray:
@@ -55,7 +61,9 @@ def fuzzy_gamma(layers, gamma: float) -> np.ndarray:
         raise ValueError(f"gamma must lie in [0, 1], got {gamma!r}")
     layers = list(layers)
     g = np.float32(gamma)
-    return (fuzzy_sum(layers) ** g * fuzzy_product(layers) ** (np.float32(1) - g)).astype(np.float32)
+    out = np.power(fuzzy_sum(layers), g)
+    out *= np.power(fuzzy_product(layers), np.float32(1) - g)
+    return out
 
 
 def combine(operator: str, layers, gamma: float | None = None) -> np.ndarray:

@@ -70,23 +70,43 @@ class Grid:
         """(row, col) of the cell containing (x, y); may lie outside the grid."""
         return int(math.floor((self.y0 - y) / self.res)), int(math.floor((x - self.x0) / self.res))
 
+    def cell_centre(self, x: float, y: float) -> tuple[float, float]:
+        """Centre (x, y) of the cell containing (x, y)."""
+        r, c = self.cell_of(x, y)
+        return self.x0 + (c + 0.5) * self.res, self.y0 - (r + 0.5) * self.res
 
-def burn(grid: Grid, win: Window, geoms, values=None, fill: float = 0, dtype="uint8") -> np.ndarray:
-    """Rasterize ``geoms`` (in the grid's CRS) into ``win``; later geometries win where they overlap.
 
-    Geometries are clipped to the window first, so the cost follows what lies in the window.
+class Shapes:
+    """Geometries (in the grid's CRS) and their burn values, indexed once for rasterizing many windows."""
+
+    def __init__(self, geoms, values=None):
+        geoms = np.asarray(geoms, dtype=object)
+        # without values every geometry burns 1: split it into parts, whose envelopes are smaller
+        self.geoms = shapely.get_parts(geoms) if values is None else geoms
+        self.values = np.ones(len(self.geoms)) if values is None else np.asarray(values)
+        if len(self.values) != len(self.geoms):
+            raise ValueError(f"{len(self.geoms)} geometries but {len(self.values)} values")
+        self.tree = shapely.STRtree(self.geoms)
+
+
+def burn(grid: Grid, win: Window, shapes, values=None, fill: float = 0, dtype="uint8") -> np.ndarray:
+    """Rasterize ``shapes`` (a :class:`Shapes`, or geometries and ``values``) into ``win`` (cell
+    centres inside a geometry take its value); later geometries win where they overlap.
+
+    Only geometries whose envelope meets the window are clipped to it and drawn, so the cost follows
+    what lies in the window.
     """
+    shapes = shapes if isinstance(shapes, Shapes) else Shapes(shapes, values)
     box = grid.bounds(win)
     pad = grid.res
-    clipped = shapely.clip_by_rect(np.asarray(geoms, dtype=object), box[0] - pad, box[1] - pad,
-                                   box[2] + pad, box[3] + pad)
-    values = np.ones(len(clipped)) if values is None else np.asarray(values)
-    shapes = [(g, v) for g, v in zip(clipped, values) if g is not None and not g.is_empty]
+    hits = np.sort(shapes.tree.query(shapely.box(box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad)))
+    clipped = shapely.clip_by_rect(shapes.geoms[hits], box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad)
+    keep = ~shapely.is_empty(clipped)
     shape = (int(win.height), int(win.width))
-    if not shapes:
+    if not keep.any():
         return np.full(shape, fill, dtype=dtype)
-    return features.rasterize(shapes, out_shape=shape, transform=grid.window_transform(win),
-                              fill=fill, dtype=dtype)
+    return features.rasterize(zip(clipped[keep], shapes.values[hits][keep]), out_shape=shape,
+                              transform=grid.window_transform(win), fill=fill, dtype=dtype)
 
 
 def point_influence(grid: Grid, win: Window, xy: np.ndarray, reach: np.ndarray, membership,

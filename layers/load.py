@@ -1,6 +1,7 @@
 """Turn the catalog's declarations and sources into checked (Geo)DataFrames."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from graphlib import CycleError, TopologicalSorter
 
 import pandas as pd
@@ -50,10 +51,12 @@ def build_order(catalog: Catalog) -> list[LayerSpec]:
                                                 fix="break the cycle in source.inputs")]) from exc
 
 
-def load_layers(catalog: Catalog | None = None) -> dict[str, pd.DataFrame]:
+def load_layers(catalog: Catalog | None = None, skip: Collection[str] = ()) -> dict[str, pd.DataFrame]:
     """Read, derive and check every layer; raise one :class:`SourceDataError` with all problems.
 
-    Builders run only when every source read cleanly (they assume checked inputs).
+    Builders run only when every source read cleanly (they assume checked inputs). Derived layers
+    named in ``skip`` are not built (a caller that makes them itself, e.g. the grid tables of
+    `geo build`); they are missing from the result.
     """
     catalog = catalog or default_catalog()
     frames: dict[str, pd.DataFrame] = {}
@@ -65,9 +68,11 @@ def load_layers(catalog: Catalog | None = None) -> dict[str, pd.DataFrame]:
     problems += check_foreign_keys(catalog, frames)
     raise_if(problems, SourceDataError)
     for spec in build_order(catalog):
+        if spec.name in skip and spec.source.builder:
+            continue
         if spec.source.builder:
             frames[spec.name] = registry.run(spec, frames)
         registry.fill_computed(spec, frames)
     problems += rules.check(catalog, frames)
     raise_if(problems, SourceDataError)
-    return {spec.name: frames[spec.name] for spec in catalog}
+    return {spec.name: frames[spec.name] for spec in catalog if spec.name in frames}

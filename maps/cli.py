@@ -15,7 +15,7 @@ from geo.errors import GeoError
 from geo.paths import safe_user_path
 from layers import CATALOG_DIR
 from layers.load import load_layers
-from layers.derived.prospectivity import validation_table, zonal_table
+from layers.derived.prospectivity import GRID_TABLES, VALIDATION, ZONAL, validation_table, zonal_table
 from layers.overlay import GRIDS_DIR
 from layers.package import GPKG_NAME, write_package
 from layers.prospectivity import run_grids
@@ -117,9 +117,10 @@ def build(obj: Context, out: Path, offline: bool, resolution: float, types, evid
     catalog = obj.catalog()
     comps = load_compositions(catalog)
     with obj.step("Reading and checking layers"):
-        frames = load_layers(catalog)
-    run, frames["prospectivity_validation"] = _grids(obj, frames, out, resolution, types, evidence)
-    frames["prospectivity_zonal"] = zonal_table(run)
+        frames = load_layers(catalog, skip=GRID_TABLES)  # made from this build's own grid run below
+    run, frames[VALIDATION] = _grids(obj, frames, out, resolution, types, evidence)
+    frames[ZONAL] = zonal_table(run)
+    frames = {spec.name: frames[spec.name] for spec in catalog}  # catalog order
     with obj.step("Writing GeoPackage"):
         gpkg = write_package(catalog, frames, out / GPKG_NAME)
     obj.say(str(gpkg))
@@ -136,7 +137,7 @@ def build(obj: Context, out: Path, offline: bool, resolution: float, types, evid
 @click.pass_obj
 def grid(obj: Context, out: Path, resolution: float, types, evidence):
     """Write OUT/grids/prospectivity_<type>.tif and uncertainty_<type>.tif (Cloud-Optimized GeoTIFFs)."""
-    _grids(obj, load_layers(obj.catalog()), out, resolution, types, evidence)
+    _grids(obj, load_layers(obj.catalog(), skip=GRID_TABLES), out, resolution, types, evidence)
 
 
 @cli.command("layers")

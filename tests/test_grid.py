@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -75,7 +76,7 @@ def test_point_influence_matches_brute_force():
 def test_cog_writer_makes_a_valid_cog_with_overviews_and_nodata(tmp_path):
     grid = Grid.covering((0, 0, 130_000, 120_000), 100, "EPSG:3405")  # 1,300 x 1,200: needs overviews
     target = tmp_path / "score.tif"
-    with CogWriter(target, grid, "test score", {"model": '{"a": 1}'}) as w:
+    with CogWriter(target, grid, "test score", {"model": '{"a": 1}'}, tile=512) as w:
         for win in grid.tiles(512):
             a = np.full((win.height, win.width), 0.5, dtype=np.float32)
             if win.col_off == 0:
@@ -191,3 +192,81 @@ def test_zonal_statistics(synthetic_run):
     assert z.loc["01", "mean_score"] > z.loc["02", "mean_score"]
     assert z.loc["01", "scored_km2"] + z.loc["02", "scored_km2"] == pytest.approx(
         synthetic_run.types["kind_a"].stats.count * 0.0625, abs=0.2)
+
+
+ZONE_SPEC = SPEC.split("[types.kind_a]")[0] + """
+[types.kind_a]
+operator = "or"
+rationale = "test"
+refs = ["r"]
+[[types.kind_a.evidence]]
+name = "zone"
+kind = "zone_membership"
+confidence = { high = 0.9, medium = 0.7, low = 0.5 }
+outside = 0.1
+rationale = "test"
+refs = ["r"]
+"""
+
+
+def test_leave_one_out_derives_the_zones_again_without_the_site(tmp_path):
+    """A zone drawn around the sites (5 km circles) is drawn again without the site being scored:
+    the isolated site s3 falls outside it, s1 stays inside s2's circle (3.8 km away)."""
+    import json
+
+    from shapely.geometry import LineString
+
+    from layers.model_spec import load_spec
+    from layers.prospectivity import run_grids
+    frames = _frames()
+    metric = frames["deposits"].to_crs("EPSG:3405")
+    circles = gpd.GeoSeries(metric.buffer(5000).union_all(), crs="EPSG:3405").to_crs("EPSG:4326")
+    frames["prospect_zones"] = gpd.GeoDataFrame(
+        {"id": ["z"], "name_en": ["Zone"], "deposit_type": ["kind_a"], "confidence": ["high"],
+         "method": ["site_buffer"], "parameters": [json.dumps({"buffer_m": 5000, "deposit_types": ["kind_a"]})]},
+        geometry=circles.values, crs="EPSG:4326")
+    frames["provinces_pre2025"] = frames["provinces_2025"]
+    frames["coastline"] = gpd.GeoDataFrame(geometry=[LineString([(104.5, 19.5), (105.4, 19.5)])], crs="EPSG:4326")
+    (tmp_path / "spec.toml").write_text(ZONE_SPEC)
+    run = run_grids(frames, 250, out_dir=tmp_path / "grids", spec=load_spec(tmp_path / "spec.toml"))
+    loo = run.types["kind_a"].loo_scores
+    assert loo["s1"] == pytest.approx(0.9) and loo["s2"] == pytest.approx(0.9)
+    assert loo["s3"] == pytest.approx(0.1)
+    with rasterio.open(run.types["kind_a"].paths["prospectivity"]) as ds:  # the map keeps every site
+        x, y = metric.geometry.iloc[2].x, metric.geometry.iloc[2].y
+        assert next(ds.sample([(x, y)]))[0] == pytest.approx(0.9)
+
+
+def test_overviews_are_exact_means_of_the_valid_cells(tmp_path):
+    grid = Grid.covering((0, 0, 204_800, 153_600), 100, "EPSG:3405")  # 2,048 x 1,536 cells: 2 levels
+    rng = np.random.default_rng(7)
+    full = rng.random((grid.height, grid.width), dtype=np.float32)
+    full[rng.random(full.shape) < 0.3] = np.nan
+    full[:700, :900] = np.nan  # whole blocks of nodata
+    with CogWriter(tmp_path / "g.tif", grid, "x", {}, tile=1024) as w:
+        for win in grid.tiles(1024):
+            w.write(win, full[win.toslices()])
+    with rasterio.open(tmp_path / "g.tif") as ds:
+        assert ds.overviews(1) == [2, 4]
+        np.testing.assert_array_equal(ds.read(1, masked=True).filled(np.nan), full)
+        for level, f in enumerate(ds.overviews(1)):
+            with rasterio.open(tmp_path / "g.tif", overview_level=level) as ov:
+                got = ov.read(1, masked=True).filled(np.nan)
+            blocks = full.reshape(grid.height // f, f, grid.width // f, f)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-nodata blocks: mean of nothing
+                want = np.nanmean(blocks, axis=(1, 3))
+            np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_grids_do_not_depend_on_the_number_of_threads(tmp_path):
+    from layers.model_spec import load_spec
+    from layers.prospectivity import run_grids
+    (tmp_path / "spec.toml").write_text(SPEC)
+    spec = load_spec(tmp_path / "spec.toml")
+    runs = {j: run_grids(_frames(), 50, out_dir=tmp_path / f"j{j}", spec=spec, jobs=j) for j in (1, 2)}
+    for kind in ("prospectivity", "uncertainty"):
+        one, two = (runs[j].types["kind_a"].paths[kind].read_bytes() for j in (1, 2))
+        assert one == two
+    assert runs[1].types["kind_a"].loo_scores == runs[2].types["kind_a"].loo_scores
+    np.testing.assert_array_equal(runs[1].types["kind_a"].stats.zone_sum, runs[2].types["kind_a"].stats.zone_sum)

@@ -7,7 +7,7 @@ import shapely
 
 from geo.crs import METRIC_CRS, WEB_CRS, area_km2
 from geo.table import LIST_SEP
-from geo.vector import promote_to_multi
+from geo.vector import buffer_parts, promote_to_multi
 from layers.registry import builder, computed
 
 CROSSWALK, PRE2025, P2025 = "province_crosswalk", "provinces_pre2025", "provinces_2025"
@@ -65,7 +65,7 @@ def vietnam_area(frames) -> shapely.Geometry:
 def coastline(spec, frames) -> gpd.GeoDataFrame:
     """The land outline within 2 km of Vietnam's provinces and islands, as one line feature."""
     land = frames["land"].to_crs(METRIC_CRS).geometry.values
-    near = vietnam_area(frames).simplify(1000).buffer(2000, quad_segs=4)
+    near = buffer_parts(vietnam_area(frames).simplify(1000), 2000, quad_segs=4)
     hits = shapely.STRtree(land).query(near, predicate="intersects")
     parts = shapely.intersection(shapely.boundary(land[hits]), near)
     lines = shapely.line_merge(shapely.union_all(parts[~shapely.is_empty(parts)]))

@@ -8,23 +8,26 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from layers.prospectivity import GridRun, run_grids
+import layers.prospectivity as engine  # (module import: layers.prospectivity imports the zone rules of this package)
 from layers.registry import builder
 
-_cache: dict[tuple, GridRun] = {}
+VALIDATION, ZONAL = "prospectivity_validation", "prospectivity_zonal"
+GRID_TABLES = (VALIDATION, ZONAL)  # what a grid run gives the GeoPackage
+
+_cache: dict[tuple, "engine.GridRun"] = {}
 
 
-def _table_run(frames) -> GridRun:
+def _table_run(frames) -> engine.GridRun:
     key = (id(frames["deposits"]), id(frames["prospect_zones"]))
     if key not in _cache:
         _cache.clear()
         from layers.model_spec import load_spec
         spec = load_spec()
-        _cache[key] = run_grids(frames, spec.table_resolution_m, spec=spec)
+        _cache[key] = engine.run_grids(frames, spec.table_resolution_m, spec=spec)
     return _cache[key]
 
 
-def validation_table(run: GridRun) -> pd.DataFrame:
+def validation_table(run: engine.GridRun) -> pd.DataFrame:
     """Per type: share of its known sites in the top 5/10/20 % of scored land, each site left out."""
     rows = []
     for t, tr in run.types.items():
@@ -42,7 +45,7 @@ def validation_table(run: GridRun) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def zonal_table(run: GridRun) -> pd.DataFrame:
+def zonal_table(run: engine.GridRun) -> pd.DataFrame:
     """Per type and per 2025 province / prospect zone: mean and max score, area above the 80th percentile."""
     rows = []
     cell = run.grid.cell_area_km2
@@ -63,11 +66,11 @@ def zonal_table(run: GridRun) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@builder("prospectivity_validation")
+@builder(VALIDATION)
 def prospectivity_validation(spec, frames) -> pd.DataFrame:
     return validation_table(_table_run(frames))
 
 
-@builder("prospectivity_zonal")
+@builder(ZONAL)
 def prospectivity_zonal(spec, frames) -> pd.DataFrame:
     return zonal_table(_table_run(frames))

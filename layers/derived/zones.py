@@ -11,7 +11,7 @@ import shapely
 
 from geo.crs import METRIC_CRS, WEB_CRS, area_km2
 from geo.table import LIST_SEP
-from geo.vector import promote_to_multi
+from geo.vector import buffer_parts, promote_to_multi
 from layers.derived.admin import P2025, pre_to_2025, vietnam_area
 from layers.registry import builder
 
@@ -23,29 +23,53 @@ def _web(geom) -> shapely.Geometry:
     return gpd.GeoSeries([geom], crs=METRIC_CRS).to_crs(WEB_CRS).iloc[0]
 
 
-def _hull_buffer(rule, sites, coast, land):
+def _hull_buffer(rule, sites, coast, land, clip=None):
     grow = rule["buffer_m"] + float(sites["location_uncertainty_m"].max())
     return shapely.convex_hull(shapely.union_all(sites.geometry.values)).buffer(grow)
 
 
-def _site_buffer(rule, sites, coast, land):
+def _site_buffer(rule, sites, coast, land, clip=None):
     radii = rule["buffer_m"] + sites["location_uncertainty_m"].astype(float).to_numpy()
     return shapely.union_all(shapely.buffer(sites.geometry.values, radii))
 
 
-def _coastal_strip(rule, sites, coast, land):
+def _coastal_strip(rule, sites, coast, land, clip=None):
     """The coast between the known sites: a corridor along the chain of sites (north to south),
-    cut to their latitude span plus a margin, then the land within ``width_m`` of that coast."""
+    cut to their latitude span plus a margin, then the land within ``width_m`` of that coast.
+    With ``clip``, only the coast inside that box is widened (exact farther than ``width_m`` from
+    the box's edges)."""
     ordered = sites.sort_values("lat", ascending=False).geometry
-    corridor = shapely.LineString([(p.x, p.y) for p in ordered]).buffer(rule["corridor_m"], quad_segs=8)
+    chain = shapely.LineString([(p.x, p.y) for p in ordered]) if len(ordered) > 1 else ordered.iloc[0]
+    corridor = chain.buffer(rule["corridor_m"], quad_segs=8)
     x0, _, x1, _ = land.bounds
     band = shapely.box(x0, ordered.y.min() - rule["margin_m"], x1, ordered.y.max() + rule["margin_m"])
     reach = corridor.intersection(band)
     shore = coast.intersection(reach).simplify(rule["generalise_m"])
-    return shore.buffer(rule["width_m"], quad_segs=4).intersection(reach)
+    if clip is not None:
+        shore = shapely.clip_by_rect(shore, *clip)
+    return buffer_parts(shore, rule["width_m"], quad_segs=4).intersection(reach)
 
 
 METHODS = {"hull_buffer": _hull_buffer, "site_buffer": _site_buffer, "coastal_strip": _coastal_strip}
+
+
+def zone_geometry(rule: dict, deposits: gpd.GeoDataFrame, coast, land, clip=None) -> shapely.Geometry:
+    """The zone ``rule`` draws from ``deposits`` (metric CRS), clipped to ``land``; empty without sites.
+
+    ``clip`` (xmin, ymin, xmax, ymax): only the zone inside this box is wanted (much faster for a
+    coastal strip); exact at points farther than the rule's widths from the box's edges.
+    """
+    sites = deposits[deposits["deposit_type"].isin(rule["deposit_types"])]
+    if sites.empty:
+        return shapely.Polygon()
+    zone = METHODS[rule["method"]](rule, sites, coast, land, clip)
+    return zone.intersection(land if clip is None else shapely.clip_by_rect(land, *clip))
+
+
+def zone_inputs(frames) -> tuple[gpd.GeoDataFrame, shapely.Geometry, shapely.Geometry]:
+    """(deposits, coastline, Vietnam's area), all in the metric CRS: what every zone rule reads."""
+    coast = frames["coastline"].to_crs(METRIC_CRS).geometry.iloc[0]
+    return frames["deposits"].to_crs(METRIC_CRS), coast, vietnam_area(frames)
 
 
 def zone_rules(spec) -> list[dict]:
@@ -55,13 +79,11 @@ def zone_rules(spec) -> list[dict]:
 @builder("prospect_zones")
 def prospect_zones(spec, frames) -> gpd.GeoDataFrame:
     """One polygon per rule, clipped to Vietnam's land, with the sites it contains."""
-    deposits = frames["deposits"].to_crs(METRIC_CRS)
-    land = vietnam_area(frames)
-    coast = frames["coastline"].to_crs(METRIC_CRS).geometry.iloc[0]
+    deposits, coast, land = zone_inputs(frames)
     rows, geoms = [], []
     for rule in zone_rules(spec):
         sites = deposits[deposits["deposit_type"].isin(rule["deposit_types"])]
-        geom = METHODS[rule["method"]](rule, sites, coast, land).intersection(land)
+        geom = zone_geometry(rule, deposits, coast, land)
         inside = sites[sites.within(geom)]
         params = {k: v for k, v in rule.items() if k not in ("id", "name", "rule", "gaps", "refs", "confidence")}
         rows.append({
