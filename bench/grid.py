@@ -2,7 +2,7 @@
 
 Each run is a child process, so its wall time and peak memory (ru_maxrss) are its own:
 
-    python -m bench.grid [--resolution 100] [--skip-whole]
+    python -m bench.grid [--resolution 100] [--skip-whole] [--skip-serial]
 
 The whole-array version computes the same memberships and fuzzy gamma on full national arrays
 (scipy's exact distance transform for the shoreline, numpy for distances to sites) and writes nothing.
@@ -74,17 +74,29 @@ def child(cmd: list[str]) -> dict:
     return {"wall_s": wall, "peak_mb": usage.ru_maxrss / 1024, "out": stdout}
 
 
+def _tiled(resolution: float, jobs: int | None) -> dict:
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [sys.executable, "-m", "geo", "-q", "grid", "--resolution", str(resolution), "--out", out]
+        return child(cmd + (["--jobs", str(jobs)] if jobs else []))
+
+
+def _line(label: str, r: dict) -> str:
+    return f"{label}: {r['wall_s']:.1f} s wall, peak {r['peak_mb'] or float('nan'):.0f} MB" + (
+        f"\n  failed: {r['error']}" if "error" in r else "")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--resolution", type=float, default=100)
-    ap.add_argument("--skip-whole", action="store_true", help="only the tiled run (e.g. at 30 m)")
+    ap.add_argument("--skip-whole", action="store_true", help="only the tiled runs (e.g. at 30 m)")
+    ap.add_argument("--skip-serial", action="store_true", help="no one-thread tiled run")
     a = ap.parse_args(argv)
-    with tempfile.TemporaryDirectory() as out:
-        tiled = child([sys.executable, "-m", "geo", "-q", "grid", "--resolution", str(a.resolution), "--out", out])
-    print(f"geo grid --resolution {a.resolution:g} (all types, tiled, writes 6 COGs): "
-          f"{tiled['wall_s']:.1f} s wall, peak {tiled['peak_mb'] or float('nan'):.0f} MB")
-    if "error" in tiled:
-        print(tiled["error"])
+    tiled = _tiled(a.resolution, None)
+    print(_line(f"geo grid --resolution {a.resolution:g} (all types, tiled, all CPUs, writes 6 COGs)", tiled))
+    if not a.skip_serial:
+        serial = _tiled(a.resolution, 1)
+        print(_line("  the same with --jobs 1", serial))
+        print(f"  ratio all CPUs / one thread: time {tiled['wall_s'] / serial['wall_s']:.2f}")
     if a.skip_whole:
         return
     whole = child([sys.executable, "-c", WHOLE, str(a.resolution)])

@@ -204,7 +204,7 @@ def _user_vrt(path: Path, grid: Grid):
 
 def loo_zone_hits(frames: dict[str, pd.DataFrame], inputs: Inputs, grid: Grid, models: dict[str, TypeModel],
                   pool) -> dict[str, set[int]]:
-    """Per site of ``types``: the zones of its type that contain its cell centre once every zone
+    """Per site of the ``models``' types: the zones of its type that contain its cell centre once every zone
     derived from the sites (``method`` and ``parameters`` columns, layers/derived/zones.py) is
     derived again without that site. Zones with no such rule are used as they are."""
     derived = {"method", "parameters"} <= set(inputs.zones.columns)
@@ -212,7 +212,7 @@ def loo_zone_hits(frames: dict[str, pd.DataFrame], inputs: Inputs, grid: Grid, m
 
     def hits(t: str, sid: str, x: float, y: float) -> set[int]:
         cx, cy = grid.cell_centre(x, y)
-        centre, clip = shapely.Point(cx, cy), (cx - LOO_CLIP_M, cy - LOO_CLIP_M, cx + LOO_CLIP_M, cy + LOO_CLIP_M)
+        centre = shapely.Point(cx, cy)
         out = set()
         for i in _type_zones(inputs, t):
             z = inputs.zones.iloc[i]
@@ -220,7 +220,8 @@ def loo_zone_hits(frames: dict[str, pd.DataFrame], inputs: Inputs, grid: Grid, m
             if derived and isinstance(z["method"], str):
                 rule = {**json.loads(z["parameters"]), "method": z["method"]}
                 if t in rule["deposit_types"]:
-                    geom = zone_geometry(rule, deposits[deposits["id"] != sid], coast, land, clip)
+                    r = max(LOO_CLIP_M, 2 * rule.get("width_m", 0))  # exact at the centre: > the strip width
+                    geom = zone_geometry(rule, deposits[deposits["id"] != sid], coast, land, (cx - r, cy - r, cx + r, cy + r))
             if geom.intersects(centre):
                 out.add(int(i))
         return out

@@ -70,7 +70,9 @@ def _types(_ctx, _param, value):
 
 
 def grid_options(fn):
-    """--resolution, --types and --evidence, shared by `geo grid` and `geo build`."""
+    """--resolution, --types, --evidence and --jobs, shared by `geo grid` and `geo build`."""
+    fn = click.option("--jobs", type=click.IntRange(min=1), default=None,
+                      help="Worker threads for the grids (default: the CPUs this process may use).")(fn)
     fn = click.option("--evidence", type=click.Path(dir_okay=False), default=None, callback=_path,
                       help="Extra evidence raster (values = fuzzy membership 0-1, any CRS; reprojected).")(fn)
     fn = click.option("--types", "types", default=None, callback=_types,
@@ -94,10 +96,10 @@ def cli(ctx, verbose: int, quiet: bool, catalog_dir: Path):
     ctx.obj = Context(verbose, quiet, catalog_dir)
 
 
-def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence):
+def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, jobs):
     """Run the prospectivity model, write OUT/grids/*.tif, print the paths and the validation table."""
     with obj.step(f"Prospectivity grids at {resolution:g} m"):
-        run = run_grids(frames, resolution, types, out / GRIDS_DIR, evidence)
+        run = run_grids(frames, resolution, types, out / GRIDS_DIR, evidence, jobs=jobs)
     for tr in run.types.values():
         for path in tr.paths.values():
             obj.say(str(path))
@@ -112,13 +114,13 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence):
 @offline_option
 @grid_options
 @click.pass_obj
-def build(obj: Context, out: Path, offline: bool, resolution: float, types, evidence):
+def build(obj: Context, out: Path, offline: bool, resolution: float, types, evidence, jobs):
     """Build every layer into OUT/vietnam_ree.gpkg, the grids into OUT/grids/ and every map into OUT/maps/."""
     catalog = obj.catalog()
     comps = load_compositions(catalog)
     with obj.step("Reading and checking layers"):
         frames = load_layers(catalog, skip=GRID_TABLES)  # made from this build's own grid run below
-    run, frames[VALIDATION] = _grids(obj, frames, out, resolution, types, evidence)
+    run, frames[VALIDATION] = _grids(obj, frames, out, resolution, types, evidence, jobs)
     frames[ZONAL] = zonal_table(run)
     frames = {spec.name: frames[spec.name] for spec in catalog}  # catalog order
     with obj.step("Writing GeoPackage"):
@@ -135,9 +137,9 @@ def build(obj: Context, out: Path, offline: bool, resolution: float, types, evid
 @out_option
 @grid_options
 @click.pass_obj
-def grid(obj: Context, out: Path, resolution: float, types, evidence):
+def grid(obj: Context, out: Path, resolution: float, types, evidence, jobs):
     """Write OUT/grids/prospectivity_<type>.tif and uncertainty_<type>.tif (Cloud-Optimized GeoTIFFs)."""
-    _grids(obj, load_layers(obj.catalog(), skip=GRID_TABLES), out, resolution, types, evidence)
+    _grids(obj, load_layers(obj.catalog(), skip=GRID_TABLES), out, resolution, types, evidence, jobs)
 
 
 @cli.command("layers")
