@@ -10,6 +10,7 @@ import json
 import math
 import os
 import threading
+import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import shapely
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 from rasterio.enums import Resampling
+from rasterio.errors import NotGeoreferencedWarning
 from scipy import ndimage
 
 from geo.cog import CogWriter, gdal_env, tile_size
@@ -49,7 +51,7 @@ class Inputs:
     national: Shapes  # Vietnam: 2025 provinces + archipelagos
     land: Shapes  # GSHHG land (all countries): the sea is what is not land
     provinces: list[tuple[str, str]]  # (code, name), in label order
-    province_labels: Shapes  # province parts burning label 1..n
+    areas: Shapes  # Vietnam again, burning 1..n for the provinces and n + 1 for the archipelagos
     zones: pd.DataFrame  # ZONE_COLUMNS (metric)
     zone_shapes: list[Shapes]
     sites: dict[str, pd.DataFrame]  # per type: id, x, y, uncertainty_m
@@ -64,12 +66,14 @@ def prepare(frames: dict[str, pd.DataFrame]) -> Inputs:
                               "uncertainty_m": g["location_uncertainty_m"].astype(float).fillna(0).values})
              for t, g in deps.groupby("deposit_type")}
     parts, index = shapely.get_parts(prov.geometry.values, return_index=True)
+    isles = shapely.get_parts(m["archipelagos"].geometry.values)
     zones = m["prospect_zones"][[c for c in ZONE_COLUMNS if c in m["prospect_zones"]]].reset_index(drop=True)
     return Inputs(
         national=Shapes(np.concatenate([prov.geometry.values, m["archipelagos"].geometry.values])),
         land=Shapes(m["land"].geometry.values),
         provinces=list(zip(prov["code_2025"], prov["name_2025"])),
-        province_labels=Shapes(parts, index + 1),
+        # archipelagos first: a province drawn over one keeps the cell (later shapes win)
+        areas=Shapes(np.concatenate([isles, parts]), np.concatenate([np.full(len(isles), len(prov) + 1), index + 1])),
         zones=zones, zone_shapes=[Shapes([g]) for g in zones.geometry],
         sites=sites)
 
@@ -281,12 +285,14 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
               zone_hits, writers) -> _TileResult | None:
     """Score one tile in a worker thread: write its rasters (the writers are thread-safe) and return
     its statistics, without touching other shared state."""
-    national = burn(grid, win, inputs.national).astype(bool)
+    areas = burn(grid, win, inputs.areas, dtype="int16")
+    national = areas > 0
     if not national.any():
         return None
     tile = _Tile(inputs, grid, win, national)
     n_prov = len(inputs.provinces)
-    labels = burn(grid, win, inputs.province_labels, dtype="int16")[national].astype(np.int32) - 1
+    labels = areas[national].astype(np.int32) - 1  # province index; the archipelagos' n_prov -> none
+    labels[labels == n_prov] = -1
     zones = [tile.zone(i)[national] for i in range(len(inputs.zones))]
     user = user_read(win) if user_read is not None else None
     out = {}
@@ -346,7 +352,10 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
                     path = out_dir / f"{kind}_{t}.tif"
                     writers[(t, kind)] = CogWriter(path, grid, desc, tags, size).__enter__()
                     runs[t].paths[kind] = path
-        with ThreadPoolExecutor(jobs or default_jobs()) as pool, gdal_env():
+        with ThreadPoolExecutor(jobs or default_jobs()) as pool, gdal_env(), warnings.catch_warnings():
+            # rasterio silences this warning of its in-memory rasterize datasets with catch_warnings,
+            # which is not thread-safe: from worker threads it leaks. It never applies to our grids.
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
             zone_hits = loo_zone_hits(frames, inputs, grid, {t: r.model for t, r in runs.items()}, pool)
             _tiles(pool, grid, inputs, runs, writers, user_vrt, zone_hits, len(units), size, jobs or default_jobs())
             # publish the COGs side by side (GDAL's copy releases the GIL)

@@ -21,7 +21,6 @@ from layers.package import GPKG_NAME, write_package
 from layers.prospectivity import run_grids
 from maps.composition import load_compositions
 from maps.export import FORMATS, check_choices, export_layer
-from maps.render import render, save_map
 from geo.crs import EXPORT_CRS, WEB_CRS
 
 err = Console(stderr=True)
@@ -117,6 +116,7 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
 def build(obj: Context, out: Path, offline: bool, resolution: float, types, evidence, jobs):
     """Build every layer into OUT/vietnam_ree.gpkg, the grids into OUT/grids/ and every map into OUT/maps/."""
     catalog = obj.catalog()
+    from maps.render import render, save_map  # folium: imported only by the commands that draw maps
     comps = load_compositions(catalog)
     with obj.step("Reading and checking layers"):
         frames = load_layers(catalog, skip=GRID_TABLES)  # made from this build's own grid run below
@@ -175,6 +175,7 @@ def validate(obj: Context):
 @click.pass_obj
 def map_(obj: Context, name: str, out: Path, offline: bool):
     """Render the map composition NAME to OUT/maps/NAME.html."""
+    from maps.render import render, save_map
     catalog = obj.catalog()
     comps = load_compositions(catalog)
     if name not in comps:
