@@ -264,9 +264,50 @@ def test_grids_do_not_depend_on_the_number_of_threads(tmp_path):
     from layers.prospectivity import run_grids
     (tmp_path / "spec.toml").write_text(SPEC)
     spec = load_spec(tmp_path / "spec.toml")
-    runs = {j: run_grids(_frames(), 50, out_dir=tmp_path / f"j{j}", spec=spec, jobs=j) for j in (1, 2)}
+    runs = {j: run_grids(_frames(), 20, out_dir=tmp_path / f"j{j}", spec=spec, jobs=j) for j in (1, 2)}
+    assert runs[1].grid.width > 1024 and runs[1].grid.height > 1024  # several tiles, so threads interleave
     for kind in ("prospectivity", "uncertainty"):
         one, two = (runs[j].types["kind_a"].paths[kind].read_bytes() for j in (1, 2))
         assert one == two
     assert runs[1].types["kind_a"].loo_scores == runs[2].types["kind_a"].loo_scores
     np.testing.assert_array_equal(runs[1].types["kind_a"].stats.zone_sum, runs[2].types["kind_a"].stats.zone_sum)
+
+
+def test_user_evidence_raster_is_reprojected_and_its_nodata_counts_as_missing(tmp_path):
+    """A WGS84 user raster (0.8 on the west half, nodata on the east) joins the "or" model."""
+    from affine import Affine
+
+    from layers.model_spec import load_spec
+    from layers.prospectivity import run_grids
+    user = tmp_path / "user.tif"
+    a = np.full((60, 80), -1.0, dtype=np.float32)
+    a[:, :40] = 0.8  # lon 104.9-105.2
+    with rasterio.open(user, "w", driver="GTiff", width=80, height=60, count=1, dtype="float32", nodata=-1.0,
+                       crs="EPSG:4326", transform=Affine.translation(104.9, 20.4) @ Affine.scale(0.6 / 80, -0.5 / 60)) as ds:
+        ds.write(a, 1)
+    (tmp_path / "spec.toml").write_text(SPEC)
+    run = run_grids(_frames(), 250, out_dir=tmp_path / "g", evidence=user, spec=load_spec(tmp_path / "spec.toml"),
+                    jobs=2)
+    from pyproj import Transformer
+    to_metric = Transformer.from_crs("EPSG:4326", "EPSG:3405", always_xy=True)
+    paths = run.types["kind_a"].paths
+    with rasterio.open(paths["prospectivity"]) as s, rasterio.open(paths["uncertainty"]) as u:
+        assert "user_raster" in s.tags()["evidence"]
+        west, east = to_metric.transform(105.15, 20.28), to_metric.transform(105.3, 20.05)
+        (sw,), (se,) = s.sample([west]), s.sample([east])
+        (uw,), (ue,) = u.sample([west]), u.sample([east])
+    assert sw == pytest.approx(0.8, abs=1e-4)  # no site within 6 km: the user's 0.8 wins the "or"
+    assert se == pytest.approx(0.0, abs=1e-6)
+    assert uw == pytest.approx(1 / 3) and ue == pytest.approx(2 / 3)  # 'absent' always, the user raster east
+
+
+def test_bad_user_evidence_raster_is_a_clear_error(tmp_path):
+    from geo.errors import SourceDataError
+    from layers.model_spec import load_spec
+    from layers.prospectivity import run_grids
+    bad = tmp_path / "not_a_raster.tif"
+    bad.write_text("hello")
+    (tmp_path / "spec.toml").write_text(SPEC)
+    with pytest.raises(SourceDataError, match="cannot open the evidence raster"):
+        run_grids(_frames(), 250, out_dir=tmp_path / "g", evidence=bad, spec=load_spec(tmp_path / "spec.toml"))
+    assert not (tmp_path / "g").exists() or not list((tmp_path / "g").iterdir())
