@@ -4,11 +4,15 @@ Each tile goes into a sparse, compressed scratch GeoTIFF (unwritten tiles read a
 block averages go at once into one scratch GeoTIFF per overview level: an overview cell is the mean
 of the valid full-resolution cells under it (nodata left out), the same rule as GDAL's AVERAGE
 resampling, but exact and computed while the tile is still in memory. A VRT ties the levels together
-and GDAL's COG driver copies them as they are (``OVERVIEWS=FORCE_USE_EXISTING``) with a
-floating-point predictor and ZSTD level 1 (fastest here; GDAL >= 2.3 and QGIS read it), leaving
+and GDAL's COG driver copies them as they are (``OVERVIEWS=FORCE_USE_EXISTING``) with ZSTD level 1
+(fastest here; GDAL >= 2.3 and QGIS read it) and the horizontal-differencing predictor, leaving
 all-nodata tiles out of the file (``SPARSE_OK``: GDAL reads them as nodata). The final file appears
-atomically. Computing the overviews in GDAL from the scratch file took 3-4 s more per national 100 m
-layer (measured; see bench/grid.py).
+atomically.
+
+Measured on the national 100 m coastal-placer grid (2 cores): GDAL computing the overviews from the
+scratch file took 3-4 s more per layer; the floating-point predictor (3) took 2.15 s of CPU to publish
+against 1.17 s for the horizontal one (2), for a file 3 % smaller (17.8 against 18.3 MB). Both
+predictors are lossless; libtiff-based readers (GDAL, QGIS, rasterio) read either.
 """
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ from geo.grid import Grid
 
 NODATA = -9999.0
 BLOCK = 512
-COG_OPTIONS = dict(COMPRESS="ZSTD", PREDICTOR="YES", LEVEL=1, BLOCKSIZE=BLOCK, OVERVIEWS="FORCE_USE_EXISTING",
+COG_OPTIONS = dict(COMPRESS="ZSTD", PREDICTOR="STANDARD", LEVEL=1, BLOCKSIZE=BLOCK, OVERVIEWS="FORCE_USE_EXISTING",
                    SPARSE_OK="TRUE", NUM_THREADS="2", BIGTIFF="IF_SAFER")
 SCRATCH = dict(driver="GTiff", count=1, dtype="float32", nodata=NODATA, tiled=True, blockxsize=BLOCK,
                blockysize=BLOCK, compress="ZSTD", zstd_level=1, sparse_ok=True, bigtiff="YES")

@@ -38,6 +38,16 @@ def test_gamma_is_sum_to_the_gamma_times_product_to_one_minus_gamma():
     np.testing.assert_allclose(fuzzy_gamma([A, B], 0.0), combine("product", [A, B]), rtol=1e-6)
 
 
+def test_gamma_matches_the_power_formula_on_many_values_and_zero_memberships():
+    rng = np.random.default_rng(3)
+    a, b = rng.random((2, 10_000), dtype=np.float32)
+    a[:50] = 0.0  # a zero membership: product 0, so gamma 0 for any g < 1
+    for g in (0.2, 0.8):
+        s, p = 1 - (1 - a.astype(float)) * (1 - b), a.astype(float) * b
+        np.testing.assert_allclose(fuzzy_gamma([a, b], g), s ** g * p ** (1 - g), rtol=1e-5, atol=1e-7)
+        assert (fuzzy_gamma([a, b], g)[:50] == 0).all()
+
+
 def test_all_missing_stays_missing_and_bad_operator_is_refused():
     nan = np.array([np.nan], dtype=np.float32)
     for op in ("and", "or", "product", "sum", "gamma"):
@@ -89,7 +99,7 @@ def test_cog_writer_makes_a_valid_cog_with_overviews_and_nodata(tmp_path):
         assert ds.nodata == NODATA and ds.descriptions == ("test score",)
         assert ds.tags()["model"] == '{"a": 1}'
         assert ds.profile["compress"].lower() == "zstd"
-        assert ds.tags(ns="IMAGE_STRUCTURE")["PREDICTOR"] == "3"
+        assert ds.tags(ns="IMAGE_STRUCTURE")["PREDICTOR"] == "2"
         head = ds.read(1, window=((0, 5), (0, 20)))
         assert (head[:, :10] == NODATA).all() and (head[:, 10:] == 0.5).all()
     assert not list(tmp_path.glob(".*")), "scratch files left behind"
