@@ -2,7 +2,9 @@
 
 One pass over the grid serves every type: the land mask, distance to the shoreline, province and
 zone rasters are made once per tile, then each type's memberships are combined, written, counted for
-the score histogram and the zonal statistics, and each known site is rescored with itself left out.
+the score histogram and the zonal statistics, and each known site is rescored with itself left out
+(of the distance evidence, and of the zones drawn from the sites: see :func:`loo_zone_hits`). Tiles
+run on a thread pool; their statistics are merged in grid order.
 """
 from __future__ import annotations
 
