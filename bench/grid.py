@@ -32,7 +32,7 @@ inputs = prepare(load_layers()); spec = load_spec()
 t0 = time.perf_counter()
 grid = national_grid(inputs, res)
 full = Window(0, 0, grid.width, grid.height)
-national = burn(grid, full, inputs.national).astype(bool)
+national = burn(grid, full, inputs.areas, dtype="int16") > 0
 land = burn(grid, full, inputs.land)
 shore = (ndimage.distance_transform_edt(land) * res).astype(np.float32)
 xs, ys = grid.centres(full)

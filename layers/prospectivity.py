@@ -40,9 +40,9 @@ from layers.model_spec import Evidence, ModelSpec, TypeModel, load_spec
 
 TILE = 1024
 CONFIDENCE_ORDER = {"low": 0, "medium": 1, "high": 2}
+LOO_CLIP_M = 50_000  # a zone re-derived for the validation is drawn only this far around the site
 # what the model reads of a prospect zone; method and parameters (when present) let the validation
 # derive the zone again without the site being scored
-LOO_CLIP_M = 50_000  # a zone re-derived for the validation is drawn only this far around the site
 ZONE_COLUMNS = ("id", "name_en", "deposit_type", "confidence", "method", "parameters", "geometry")
 
 
@@ -50,10 +50,9 @@ ZONE_COLUMNS = ("id", "name_en", "deposit_type", "confidence", "method", "parame
 class Inputs:
     """The vector inputs of the model, in the metric CRS, indexed for burning tile by tile."""
 
-    national: Shapes  # Vietnam: 2025 provinces + archipelagos
+    areas: Shapes  # Vietnam: 1..n for the 2025 provinces, n + 1 for the archipelagos (0: sea, abroad)
     land: Shapes  # GSHHG land (all countries): the sea is what is not land
     provinces: list[tuple[str, str]]  # (code, name), in label order
-    areas: Shapes  # Vietnam again, burning 1..n for the provinces and n + 1 for the archipelagos
     zones: pd.DataFrame  # ZONE_COLUMNS (metric)
     zone_shapes: list[Shapes]
     sites: dict[str, pd.DataFrame]  # per type: id, x, y, uncertainty_m
@@ -71,17 +70,16 @@ def prepare(frames: dict[str, pd.DataFrame]) -> Inputs:
     isles = shapely.get_parts(m["archipelagos"].geometry.values)
     zones = m["prospect_zones"][[c for c in ZONE_COLUMNS if c in m["prospect_zones"]]].reset_index(drop=True)
     return Inputs(
-        national=Shapes(np.concatenate([prov.geometry.values, m["archipelagos"].geometry.values])),
-        land=Shapes(m["land"].geometry.values),
-        provinces=list(zip(prov["code_2025"], prov["name_2025"])),
         # archipelagos first: a province drawn over one keeps the cell (later shapes win)
         areas=Shapes(np.concatenate([isles, parts]), np.concatenate([np.full(len(isles), len(prov) + 1), index + 1])),
+        land=Shapes(m["land"].geometry.values),
+        provinces=list(zip(prov["code_2025"], prov["name_2025"])),
         zones=zones, zone_shapes=[Shapes([g]) for g in zones.geometry],
         sites=sites)
 
 
 def national_grid(inputs: Inputs, res: float) -> Grid:
-    return Grid.covering(tuple(shapely.total_bounds(inputs.national.geoms)), res, METRIC_CRS)
+    return Grid.covering(tuple(shapely.total_bounds(inputs.areas.geoms)), res, METRIC_CRS)
 
 
 @dataclass
@@ -277,14 +275,11 @@ def _loo(model: TypeModel, tile: _Tile, inputs: Inputs, mems: list[np.ndarray | 
     return out
 
 
-@dataclass
-class _TileResult:
-    win: object
-    per_type: dict[str, tuple[ScoreStats, dict[str, float]]]  # type -> (statistics, leave-one-out scores)
+TileResult = dict[str, tuple[ScoreStats, dict[str, float]]]  # type -> (statistics, leave-one-out scores)
 
 
 def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units: int, user_read,
-              zone_hits, writers) -> _TileResult | None:
+              zone_hits, writers) -> TileResult | None:
     """Score one tile in a worker thread: write its rasters (the writers are thread-safe) and return
     its statistics, without touching other shared state."""
     areas = burn(grid, win, inputs.areas, dtype="int16")
@@ -314,7 +309,7 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
                 full[national] = values
                 writers[(t, kind)].write(win, full)
         out[t] = (stats, _loo(run.model, tile, inputs, mems, zone_hits))
-    return _TileResult(win, out)
+    return out
 
 
 def default_jobs() -> int:
@@ -327,8 +322,8 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
               jobs: int | None = None) -> GridRun:
     """Score every requested type; write ``OUT/prospectivity_<type>.tif`` and ``uncertainty_<type>.tif``
     when ``out_dir`` is given (otherwise only the statistics are kept). Tiles run on ``jobs`` threads
-    (numpy, scipy, GDAL and GEOS release the GIL) and are written and counted in grid order, so the
-    outputs do not depend on ``jobs``."""
+    (numpy, scipy, GDAL and GEOS release the GIL); they are written in any order (GDAL lays the COG
+    out) and counted in grid order, so the outputs do not depend on ``jobs``."""
     spec = spec or load_spec()
     types = list(types or spec.types)
     unknown = [t for t in types if t not in spec.types]
@@ -344,6 +339,7 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
     user_src, user_vrt = _user_vrt(evidence, grid) if evidence else (None, None)
     writers: dict[tuple[str, str], CogWriter] = {}
     size = tile_size(grid, TILE)
+    jobs = jobs or default_jobs()
     try:
         if out_dir is not None:
             for t in types:
@@ -354,15 +350,14 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
                     path = out_dir / f"{kind}_{t}.tif"
                     writers[(t, kind)] = CogWriter(path, grid, desc, tags, size).__enter__()
                     runs[t].paths[kind] = path
-        with ThreadPoolExecutor(jobs or default_jobs()) as pool, gdal_env(), warnings.catch_warnings():
+        with ThreadPoolExecutor(jobs) as pool, gdal_env(), warnings.catch_warnings():
             # rasterio silences this warning of its in-memory rasterize datasets with catch_warnings,
             # which is not thread-safe: from worker threads it leaks. It never applies to our grids.
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             zone_hits = loo_zone_hits(frames, inputs, grid, {t: r.model for t, r in runs.items()}, pool)
-            _tiles(pool, grid, inputs, runs, writers, user_vrt, zone_hits, len(units), size, jobs or default_jobs())
+            _tiles(pool, grid, inputs, runs, writers, user_vrt, zone_hits, len(units), size, jobs)
             # publish the COGs side by side (GDAL's copy releases the GIL)
-            for done in pool.map(lambda w: w.__exit__(None, None, None), list(writers.values())):
-                pass
+            list(pool.map(lambda w: w.__exit__(None, None, None), writers.values()))
     except BaseException as exc:
         for w in writers.values():
             w.__exit__(type(exc), exc, None)
@@ -384,10 +379,8 @@ def _tiles(pool, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], writers, 
             return _read_user(user_vrt, win)
     pending: deque = deque()
 
-    def consume(result: _TileResult | None) -> None:
-        if result is None:
-            return
-        for t, (stats, loo) in result.per_type.items():
+    def consume(result: TileResult | None) -> None:
+        for t, (stats, loo) in (result or {}).items():
             runs[t].stats.merge(stats)
             runs[t].loo_scores.update(loo)
     try:
