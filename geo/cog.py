@@ -39,7 +39,7 @@ COG_OPTIONS = dict(COMPRESS="ZSTD", PREDICTOR="STANDARD", LEVEL=1, BLOCKSIZE=BLO
                    SPARSE_OK="TRUE", NUM_THREADS="2", BIGTIFF="IF_SAFER")
 SCRATCH = dict(driver="GTiff", count=1, dtype="float32", nodata=NODATA, tiled=True, blockxsize=BLOCK,
                blockysize=BLOCK, compress="ZSTD", zstd_level=1, sparse_ok=True, bigtiff="YES")
-GDAL_ENV = dict(GDAL_CACHEMAX=256, GDAL_NUM_THREADS=2)  # MB: bounds the block cache while copying
+GDAL_ENV = dict(GDAL_CACHEMAX=256, GDAL_NUM_THREADS=2)  # MB: bounds the block cache while writing and copying
 
 
 def overview_factors(width: int, height: int, block: int = BLOCK) -> list[int]:

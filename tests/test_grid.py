@@ -204,12 +204,7 @@ def test_zonal_statistics(synthetic_run):
         synthetic_run.types["kind_a"].stats.count * 0.0625, abs=0.2)
 
 
-ZONE_SPEC = SPEC.split("[types.kind_a]")[0] + """
-[types.kind_a]
-operator = "or"
-rationale = "test"
-refs = ["r"]
-[[types.kind_a.evidence]]
+ZONE_SPEC = SPEC.split("[[types.kind_a.evidence]]")[0] + """[[types.kind_a.evidence]]
 name = "zone"
 kind = "zone_membership"
 confidence = { high = 0.9, medium = 0.7, low = 0.5 }
