@@ -9,12 +9,12 @@ resulting :class:`Catalog` and nothing else.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator
 
 from geo.errors import CatalogError, Problem
+from geo.tomlfile import toml_problems
 
 GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
 FIELD_TYPES = ("string", "integer", "real", "boolean", "date")
@@ -218,6 +218,9 @@ class _Reader:
                          fix=f"remove it or use one of {', '.join(sorted(allowed))}")
 
 
+TableReader = _Reader  # public name: other TOML loaders check their tables with it
+
+
 def _symbol(r: _Reader, t: dict, where: str, base: Symbol | None = None) -> Symbol:
     allowed = {"fill", "stroke", "fill_opacity", "stroke_width", "marker", "size", "hatch", "dash"}
     r.unknown_keys(t, allowed, where)
@@ -408,11 +411,9 @@ def load_catalog(directory: str | Path, data_root: str | Path | None = None) -> 
     if not files:
         raise CatalogError(problems=[Problem(str(directory), "no *.toml declarations found")])
     for path in files:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            problems.append(Problem(str(path), f"not valid UTF-8 TOML: {exc}",
-                                    fix="correct the syntax at the position given"))
+        data, found = toml_problems(path)
+        if found:
+            problems += found
             continue
         if path.stem == "domains":
             domains.update(_domains(path, data, problems))

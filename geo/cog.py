@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -29,8 +28,7 @@ import rasterio.shutil
 from affine import Affine
 from rasterio.windows import Window
 
-from geo.atomic import atomic_path
-from geo.errors import ExportError
+from geo.atomic import atomic_path, output_errors, temp_dir
 from geo.grid import Grid
 
 NODATA = -9999.0
@@ -93,12 +91,17 @@ class CogWriter:
         self._lock = threading.Lock()
 
     def __enter__(self) -> "CogWriter":
+        self._tmpdir = temp_dir(self.target)
         try:
-            self.target.parent.mkdir(parents=True, exist_ok=True)
-            self._tmpdir = tempfile.TemporaryDirectory(prefix=f".{self.target.stem}.", dir=self.target.parent)
-        except OSError as exc:
-            raise ExportError(f"cannot write to {self.target.parent}: {exc.strerror or exc}; "
-                              "fix: choose a writable output directory") from exc
+            with output_errors(self.target):
+                self._open()
+        except BaseException:
+            self._tmpdir.cleanup()
+            self._tmpdir = None
+            raise
+        return self
+
+    def _open(self) -> None:
         self.scratch = Path(self._tmpdir.name) / "full.tif"
         g = self.grid
         self._ds = rasterio.open(self.scratch, "w", width=g.width, height=g.height, crs=g.crs,
@@ -110,7 +113,6 @@ class CogWriter:
                 self.scratch.with_name(f"ovr{f}.tif"), "w", width=math.ceil(g.width / f),
                 height=math.ceil(g.height / f), crs=g.crs, transform=g.transform @ Affine.scale(f),
                 **{**SCRATCH, "blockxsize": block, "blockysize": block}))
-        return self
 
     def write(self, win: Window, values: np.ndarray) -> None:
         """Write ``values`` (NaN = nodata) at ``win`` and the window's share of every overview.
@@ -130,7 +132,7 @@ class CogWriter:
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = np.where(count > 0, total / count, NODATA).astype(np.float32)
             parts.append((ds, Window(col // f, row // f, mean.shape[1], mean.shape[0]), mean))
-        with self._lock:
+        with self._lock, output_errors(self.target):
             for ds, w, a in parts:
                 ds.write(a, 1, window=w)
 
@@ -162,10 +164,17 @@ class CogWriter:
         if self._tmpdir is None:
             return
         try:
+            failed = None
             for ds in (self._ds, *self._ovr):
-                ds.close()
-            if exc_type is None:
-                vrt = self._vrt()
+                try:
+                    ds.close()
+                except Exception as e:  # close every dataset; report the first failure
+                    failed = failed or e
+            if exc_type is None:  # when dropping the files after an error, that error is the one to report
+                with output_errors(self.target):
+                    if failed is not None:
+                        raise failed
+                    vrt = self._vrt()
                 with atomic_path(self.target) as tmp, gdal_env():
                     rasterio.shutil.copy(vrt, tmp, driver="COG", **COG_OPTIONS)
         finally:

@@ -5,8 +5,25 @@ Errors carry every problem found, so one run reports all of them at once.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Iterable
+
+import numpy as np
+
+
+def plain(value: object) -> str:
+    """A value as a person reads it: numbers plainly (``103.55526``, ``inf``, never
+    ``np.float64(103.55526)``), text quoted with control characters escaped, pairs as ``a, b``."""
+    if isinstance(value, (tuple, list)):
+        return ", ".join(plain(v) for v in value)
+    if isinstance(value, np.generic):
+        return str(value) if isinstance(value, np.number) else plain(value.item())
+    if isinstance(value, bool) or isinstance(value, numbers.Integral):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return repr(value)
 
 
 @dataclass(frozen=True)
@@ -19,16 +36,19 @@ class Problem:
     field: str | None = None  # column or catalog key
     value: object = None
     fix: str | None = None
+    line: int | None = None  # 1-based line of a text file (TOML), when the row is not the place
 
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:
             where += f", row {self.row}"
+        if self.line is not None:
+            where += f", line {self.line}"
         if self.field is not None:
             where += f", field '{self.field}'"
         text = f"{where}: {self.message}"
         if self.value is not None:
-            text += f" (value: {self.value!r})"
+            text += f" (value: {plain(self.value)})"
         if self.fix:
             text += f"; fix: {self.fix}"
         return text

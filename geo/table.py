@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import unicodedata
 from pathlib import Path
 
@@ -19,6 +20,27 @@ LIST_SEP = ";"
 _TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
 PANDAS_DTYPES = {"string": "string", "integer": "Int64", "real": "Float64",
                  "boolean": "boolean", "date": "string"}
+INT64 = (-(2**63), 2**63 - 1)  # the range of an integer field (GeoPackage, pandas Int64)
+
+
+def control_characters(text: str) -> list[str]:
+    """The control characters in ``text`` (NUL, escape, line breaks…) as ``U+XXXX`` codes."""
+    return [f"U+{ord(ch):04X}" for ch in dict.fromkeys(text) if unicodedata.category(ch) == "Cc"]
+
+
+def text_problems(raw: str, where: dict) -> list[Problem]:
+    """Text a source may not hold: control characters, decomposed (non-NFC) Unicode, edge spaces."""
+    out = []
+    if codes := control_characters(raw):
+        out.append(Problem(**where, message=f"control character {', '.join(codes)} in text", value=raw,
+                           fix="remove it (a NUL or line break does not belong in a cell)"))
+    if raw != unicodedata.normalize("NFC", raw):
+        out.append(Problem(**where, message="text is not Unicode NFC", value=raw,
+                           fix="save the file with composed (NFC) Vietnamese characters"))
+    if raw != raw.strip():
+        out.append(Problem(**where, message="leading or trailing spaces", value=raw,
+                           fix="remove the spaces"))
+    return out
 
 
 def split_list(value: str | None) -> list[str]:
@@ -33,9 +55,15 @@ def _parse(f: FieldSpec, raw: str):
     if f.type == "string":
         return raw
     if f.type == "integer":
-        return int(raw.replace("_", ""))
+        value = int(raw.replace("_", ""))
+        if not INT64[0] <= value <= INT64[1]:
+            raise ValueError(f"write a whole number between {INT64[0]} and {INT64[1]}")
+        return value
     if f.type == "real":
-        return float(raw)
+        value = float(raw)
+        if not math.isfinite(value):  # also 1e999, which overflows to inf
+            raise ValueError("write a finite number (not nan or inf)")
+        return value
     if f.type == "boolean":
         low = raw.lower()
         if low in _TRUE | _FALSE:
@@ -47,12 +75,7 @@ def _parse(f: FieldSpec, raw: str):
 
 
 def _check_cell(catalog: Catalog, f: FieldSpec, raw: str, where: dict, out: list[Problem]):
-    if raw != unicodedata.normalize("NFC", raw):
-        out.append(Problem(**where, message="text is not Unicode NFC", value=raw,
-                           fix="save the file with composed (NFC) Vietnamese characters"))
-    if raw != raw.strip():
-        out.append(Problem(**where, message="leading or trailing spaces", value=raw,
-                           fix="remove the spaces"))
+    out += text_problems(raw, where)
     domain = catalog.domain_of(f)
     items = split_list(raw) if f.is_list else [raw]
     for item in items:
@@ -67,8 +90,9 @@ def _check_cell(catalog: Catalog, f: FieldSpec, raw: str, where: dict, out: list
             try:
                 return _parse(f, item)
             except ValueError as exc:
+                own = f.type == "boolean" or str(exc).startswith("write")
                 out.append(Problem(**where, message=f"not a valid {f.type}", value=item,
-                                   fix=str(exc) if f.type == "boolean" else
+                                   fix=str(exc) if own else
                                    f"write a {f.type} ({'YYYY-MM-DD' if f.type == 'date' else 'plain number, no units'})"))
                 return None
     return raw

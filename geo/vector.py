@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -11,7 +12,7 @@ import shapely
 from geo.catalog import LayerSpec
 from geo.crs import WEB_CRS
 from geo.errors import Problem
-from geo.table import PANDAS_DTYPES
+from geo.table import PANDAS_DTYPES, text_problems
 
 
 def declared_frame(spec: LayerSpec, frame: pd.DataFrame) -> pd.DataFrame:
@@ -39,10 +40,54 @@ def buffer_parts(geom: shapely.Geometry, distance: float, quad_segs: int = 8) ->
     return shapely.union_all(shapely.buffer(shapely.get_parts(geom), distance, quad_segs=quad_segs))
 
 
+def _fits(value, kind: str) -> bool:
+    """Whether one property value converts to the declared field type."""
+    try:
+        pd.Series([value]).astype(PANDAS_DTYPES[kind])
+        return True
+    except (ValueError, TypeError, OverflowError):
+        return False
+
+
+def _feature_problems(path: Path, frame: gpd.GeoDataFrame, spec: LayerSpec) -> list[Problem]:
+    """Features without a geometry, of another geometry type than declared, with non-finite
+    coordinates, or with control characters in their text."""
+    name, problems = str(path), []
+    geoms = frame.geometry.values
+    allowed = {spec.geometry, spec.geometry.removeprefix("Multi")} if spec.geometry else set()
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    bad_coords = set(index[~np.isfinite(coords).all(axis=1)].tolist())
+    for row, geom in enumerate(geoms, 1):
+        if geom is None or geom.is_empty:
+            problems.append(Problem(name, "feature has no geometry", row=row, field="geometry",
+                                    fix="give every feature its geometry or remove it"))
+        elif allowed and geom.geom_type not in allowed:
+            problems.append(Problem(name, f"geometry is not a {spec.geometry}", row=row, field="geometry",
+                                    value=geom.geom_type, fix=f"give {spec.geometry} geometries"))
+        elif row - 1 in bad_coords:
+            problems.append(Problem(name, "coordinates are not finite numbers", row=row, field="geometry",
+                                    fix="correct the coordinates"))
+    for col in frame.columns:
+        if col != "geometry" and frame[col].dtype == object:
+            for row, value in enumerate(frame[col], 1):
+                if isinstance(value, str):
+                    problems += text_problems(value, {"file": name, "row": row, "field": col})
+    return problems
+
+
 def read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Read ``path`` in WGS84 with the declared fields; invalid geometries are made valid."""
     problems: list[Problem] = []
-    frame = pyogrio.read_dataframe(path)
+    try:
+        frame = pyogrio.read_dataframe(path)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.GeometryError,
+            pyogrio.errors.FieldError) as exc:  # unreadable: GDAL's message says where
+        empty = gpd.GeoDataFrame({f.name: [] for f in spec.source_fields}, geometry=[], crs=WEB_CRS)
+        return empty, [Problem(str(path), f"cannot be read as a vector file: {exc}",
+                               fix="restore the file or export it again")]
+    problems += _feature_problems(path, frame, spec)
+    if problems:
+        return frame, problems
     if frame.crs is None:
         problems.append(Problem(str(path), "no CRS", fix="write the file with a CRS (EPSG:4326)"))
         frame = frame.set_crs(WEB_CRS)
@@ -58,7 +103,14 @@ def read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Pro
                                     fix=f"declare it in {spec.path.name} or drop it from the file"))
     for f in spec.source_fields:
         if f.name in frame:
-            frame[f.name] = frame[f.name].astype(PANDAS_DTYPES["string" if f.is_list else f.type])
+            try:
+                frame[f.name] = frame[f.name].astype(PANDAS_DTYPES["string" if f.is_list else f.type])
+            except (ValueError, TypeError, OverflowError):
+                bad = next(((i, v) for i, v in enumerate(frame[f.name], 1) if not _fits(v, f.type)), (None, None))
+                problems.append(Problem(str(path), f"not a valid {f.type}", row=bad[0], field=f.name,
+                                        value=bad[1], fix=f"write a {f.type} in every feature"))
+    if problems:
+        return frame, problems
     invalid = ~frame.geometry.is_valid
     if invalid.any():
         frame.loc[invalid, "geometry"] = shapely.make_valid(frame.geometry[invalid].values)

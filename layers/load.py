@@ -66,6 +66,7 @@ def load_layers(catalog: Catalog | None = None, skip: Collection[str] = ()) -> d
             frames[spec.name], found = _read_files(catalog, spec)
             problems += found
     problems += check_foreign_keys(catalog, frames)
+    problems += registry.param_problems(catalog)
     raise_if(problems, SourceDataError)
     for spec in build_order(catalog):
         if spec.name in skip and spec.source.builder:

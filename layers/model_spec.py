@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.catalog import Text
 from geo.errors import CatalogError, Problem
 from geo.fuzzy import OPERATORS
+from geo.tomlfile import read_toml
 from layers import ROOT
 
 SPEC_PATH = ROOT / "models" / "prospectivity.toml"
@@ -101,11 +101,7 @@ def _evidence(path, where, t, problems) -> Evidence | None:
 def load_spec(path: str | Path = SPEC_PATH) -> ModelSpec:
     """Read and check the model spec; raise one :class:`CatalogError` naming every problem."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise CatalogError(problems=[_problem(path, None, f"cannot read the model spec: {exc}",
-                                              fix="restore or correct the TOML file")]) from exc
+    raw = read_toml(path)
     problems: list[Problem] = []
     types = {}
     for name, t in (raw.get("types") or {}).items():

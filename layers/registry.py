@@ -5,13 +5,14 @@ from typing import Callable
 
 import pandas as pd
 
-from geo.catalog import LayerSpec
+from geo.catalog import Catalog, LayerSpec
 from geo.errors import CatalogError, Problem
 
 Frames = dict[str, pd.DataFrame]
 
 BUILDERS: dict[str, Callable[[LayerSpec, Frames], pd.DataFrame]] = {}
 COMPUTED: dict[tuple[str, str], Callable[[pd.DataFrame, Frames], pd.Series]] = {}
+PARAMS: dict[str, Callable[[LayerSpec, Catalog], list[Problem]]] = {}
 
 
 def builder(name: str):
@@ -28,6 +29,21 @@ def computed(layer: str, field: str):
         COMPUTED[(layer, field)] = fn
         return fn
     return register
+
+
+def params_check(name: str):
+    """Register a function checking builder ``name``'s parameter file (``source.params``) before any
+    builder runs: ``fn(spec, catalog) -> problems``."""
+    def register(fn):
+        PARAMS[name] = fn
+        return fn
+    return register
+
+
+def param_problems(catalog: Catalog) -> list[Problem]:
+    """Every problem of every builder's parameter file."""
+    return [p for spec in catalog if spec.source.params and spec.source.builder in PARAMS
+            for p in PARAMS[spec.source.builder](spec, catalog)]
 
 
 def run(spec: LayerSpec, frames: Frames) -> pd.DataFrame:

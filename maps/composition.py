@@ -1,12 +1,12 @@
 """Map compositions: which layers a map shows, in what order and groups, and its initial view."""
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from geo.catalog import Catalog, Text
 from geo.errors import CatalogError, Problem
+from geo.tomlfile import toml_problems
 from maps import COMPOSITIONS_DIR
 
 GROUPS = ("deposits", "zones", "admin", "base")
@@ -35,10 +35,9 @@ class Composition:
 
 
 def _one(path: Path, catalog: Catalog, problems: list[Problem]) -> Composition | None:
-    try:
-        d = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        problems.append(Problem(str(path), f"not valid TOML: {exc}"))
+    d, found = toml_problems(path)
+    if found:
+        problems += found
         return None
     layers = []
     for i, item in enumerate(d.get("layers", [])):

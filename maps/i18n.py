@@ -5,11 +5,11 @@ The interface texts (control labels, groups, basemaps) are declared once in ``ma
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from geo.catalog import LANGS, Text
+from geo.tomlfile import read_toml
 from maps.escape import safe
 
 LABELS_FILE = Path(__file__).resolve().parent / "labels.toml"
@@ -48,7 +48,7 @@ def _text(d: dict) -> Text:
 
 def load_labels(path: Path = LABELS_FILE) -> Labels:
     """The interface texts and basemaps of ``labels.toml``."""
-    d = tomllib.loads(path.read_text(encoding="utf-8"))
+    d = read_toml(path)
     return Labels(ui={k: _text(v) for k, v in d["ui"].items()},
                   groups={k: _text(v) for k, v in d["groups"].items()},
                   basemaps={k: Basemap(k, _text(v["label"]), v.get("url"), v.get("attribution", ""),

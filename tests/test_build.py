@@ -100,5 +100,6 @@ def test_unwritable_output_is_a_clear_error(tmp_path):
     blocker.write_text("not a directory")
     res = run_geo("build", "--out", str(blocker / "sub"))
     assert res.returncode == 2
-    assert res.stderr.startswith("error: cannot write to") and "Traceback" not in res.stderr
+    assert res.stderr.startswith("error: cannot write") and "Traceback" not in res.stderr
+    assert str(blocker) in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert issubclass(ExportError, OSError)

@@ -2,18 +2,20 @@
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 
+from geo.catalog import Catalog, LayerSpec, TableReader
 from geo.crs import METRIC_CRS, WEB_CRS, area_km2
+from geo.errors import Problem, SourceDataError, raise_if
 from geo.table import LIST_SEP
 from geo.vector import buffer_parts, promote_to_multi
 from layers.derived.admin import P2025, pre_to_2025, vietnam_area
-from layers.registry import builder
+from geo.tomlfile import read_toml, toml_problems
+from layers.registry import builder, params_check
 
 RISK_ORDER = ("radioactivity", "erosion", "groundwater", "other")
 MIN_ZONE_KM2 = 1.0  # slivers of the strip smaller than this in a province are not zones
@@ -72,8 +74,70 @@ def zone_inputs(frames) -> tuple[gpd.GeoDataFrame, shapely.Geometry, shapely.Geo
     return frames["deposits"].to_crs(METRIC_CRS), coast, vietnam_area(frames)
 
 
+METHOD_PARAMS = {"hull_buffer": ("buffer_m",), "site_buffer": ("buffer_m",),
+                 "coastal_strip": ("width_m", "margin_m", "corridor_m", "generalise_m")}
+MAX_DISTANCE_M = 2_000_000  # longer than Vietnam: a larger distance is a typing error
+
+
+def rule_problems(path: Path, data: dict, domains: dict[str, tuple[str, ...]] | None = None) -> list[Problem]:
+    """Every structural problem of the zone rules (missing or mistyped keys, unknown methods, distances
+    out of range, codes outside ``domains`` (field -> allowed codes)), all at once."""
+    problems: list[Problem] = []
+    r = TableReader(path, problems)
+    zones = r.get(data, "zones", list, "")
+    if not zones:
+        if zones is not None:
+            r.problem("zones", "no zone rule", fix="add a [[zones]] table")
+        return problems
+    domains = domains or {}
+    seen: set[str] = set()
+    for i, z in enumerate(zones):
+        name = z.get("id") if isinstance(z, dict) else None
+        where = f"zones[{i}]" + (f" ({name})" if isinstance(name, str) else "")
+        if not isinstance(z, dict):
+            r.problem(where, "must be a [[zones]] table", z)
+            continue
+        zid = r.get(z, "id", str, where)
+        if zid in seen:
+            r.problem(f"{where}.id", "duplicate zone id", zid, fix="make it unique")
+        seen.add(zid)
+        for key in ("name", "rule", "gaps"):
+            r.text(z, key, where)
+        for key in ("deposit_types", "refs"):
+            items = r.get(z, key, list, where)
+            if items is not None and (not items or not all(isinstance(x, str) and x for x in items)):
+                r.problem(f"{where}.{key}", "must be a non-empty list of ids", items, fix=f'write {key} = ["id", …]')
+        for code in z.get("deposit_types") or []:
+            if isinstance(code, str) and "deposit_type" in domains and code not in domains["deposit_type"]:
+                r.problem(f"{where}.deposit_types", "not in domain 'deposit_type'", code,
+                          fix=f"use one of {', '.join(domains['deposit_type'])}")
+        r.get(z, "confidence", str, where, choices=domains.get("confidence"))
+        method = r.get(z, "method", str, where, choices=tuple(METHOD_PARAMS))
+        for key in METHOD_PARAMS.get(method, ()):
+            value = r.get(z, key, (int, float), where)
+            if value is not None and not 0 <= value <= MAX_DISTANCE_M:
+                r.problem(f"{where}.{key}", f"a distance in metres must lie in [0, {MAX_DISTANCE_M}]", value)
+    return problems
+
+
+@params_check("prospect_zones")
+def check_zone_rules(spec: LayerSpec, catalog: Catalog) -> list[Problem]:
+    data, problems = toml_problems(spec.source.params)
+    if problems:
+        return problems
+    domains = {}
+    for name in ("deposit_type", "confidence"):
+        if name in spec.field_names and (dom := catalog.domain_of(spec.field(name))):
+            domains[name] = tuple(dom.values)
+    return rule_problems(Path(spec.source.params), data, domains)
+
+
 def zone_rules(spec) -> list[dict]:
-    return tomllib.loads(Path(spec.source.params).read_text(encoding="utf-8"))["zones"]
+    """The zone rules of ``spec.source.params``, checked (:func:`check_zone_rules` also checks the codes)."""
+    path = Path(spec.source.params)
+    data = read_toml(path, SourceDataError)
+    raise_if(rule_problems(path, data), SourceDataError)
+    return data["zones"]
 
 
 @builder("prospect_zones")
