@@ -21,7 +21,7 @@ FIELD_TYPES = ("string", "integer", "real", "boolean", "date")
 MARKERS = ("circle", "triangle", "square", "diamond", "star", "cross")
 HATCHES = ("none", "diagonal", "back_diagonal", "cross", "horizontal", "vertical")
 LANGS = ("vi", "en")
-_HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
+HEX_COLOUR = _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 

@@ -75,6 +75,24 @@ def _feature_problems(path: Path, frame: gpd.GeoDataFrame, spec: LayerSpec) -> l
     return problems
 
 
+def _value_problems(path: Path, frame: pd.DataFrame, spec: LayerSpec) -> list[Problem]:
+    """Required properties present and unique ones unique, as in a CSV source (geo/table.py)."""
+    problems = []
+    for f in spec.source_fields:
+        if f.name not in frame or not (f.required or f.unique):
+            continue
+        first: dict = {}
+        for row, value in enumerate(frame[f.name], 1):
+            if pd.isna(value):
+                if f.required:
+                    problems.append(Problem(str(path), "required value is empty", row=row, field=f.name,
+                                            fix="fill it in"))
+            elif f.unique and first.setdefault(value, row) != row:
+                problems.append(Problem(str(path), f"duplicate of feature {first[value]}", row=row, field=f.name,
+                                        value=value, fix="make it unique"))
+    return problems
+
+
 def read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Read ``path`` in WGS84 with the declared fields; invalid geometries are made valid."""
     problems: list[Problem] = []
@@ -109,6 +127,7 @@ def read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Pro
                 bad = next(((i, v) for i, v in enumerate(frame[f.name], 1) if not _fits(v, f.type)), (None, None))
                 problems.append(Problem(str(path), f"not a valid {f.type}", row=bad[0], field=f.name,
                                         value=bad[1], fix=f"write a {f.type} in every feature"))
+    problems += _value_problems(path, frame, spec)
     if problems:
         return frame, problems
     invalid = ~frame.geometry.is_valid

@@ -5,8 +5,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo.catalog import Text
-from geo.errors import CatalogError, Problem
+from geo.catalog import HEX_COLOUR, TableReader, Text
+from geo.errors import CatalogError, Problem, raise_if
 from geo.fuzzy import OPERATORS
 from geo.tomlfile import read_toml
 from layers import ROOT
@@ -102,6 +102,7 @@ def load_spec(path: str | Path = SPEC_PATH) -> ModelSpec:
     """Read and check the model spec; raise one :class:`CatalogError` naming every problem."""
     path = Path(path)
     raw = read_toml(path)
+    raise_if(structure_problems(path, raw), CatalogError)
     problems: list[Problem] = []
     types = {}
     for name, t in (raw.get("types") or {}).items():
@@ -133,3 +134,55 @@ def load_spec(path: str | Path = SPEC_PATH) -> ModelSpec:
         raise CatalogError(problems=problems)
     return ModelSpec(path, float(raw.get("resolution_m", 250)), float(raw.get("table_resolution_m", 2000)),
                      tuple(raw.get("top_shares", (0.05, 0.10, 0.20))), types, style, raw)
+
+
+def _ids(r: TableReader, t: dict, key: str, where: str) -> None:
+    ids = r.get(t, key, list, where, required=False)
+    if ids is not None and not all(isinstance(i, str) and i for i in ids):
+        r.problem(f"{where}.{key}" if where else key, "must be a list of reference ids", ids,
+                  fix=f'write {key} = ["id", …]')
+
+
+def structure_problems(path: Path, raw: dict) -> list[Problem]:
+    """Tables, lists, texts and numbers where the spec declares them, checked before the model is read
+    (so a mistyped key is reported with its place, never met as a crash later)."""
+    problems: list[Problem] = []
+    r = TableReader(path, problems)
+    for key in ("resolution_m", "table_resolution_m"):
+        v = r.get(raw, key, (int, float), "", required=False)
+        if v is not None and v <= 0:
+            r.problem(key, "must be a positive number of metres", v)
+    shares = r.get(raw, "top_shares", list, "", required=False)
+    if shares is not None and not (shares and all(isinstance(s, (int, float)) and not isinstance(s, bool)
+                                                  and 0 < s < 1 for s in shares)):
+        r.problem("top_shares", "must be a list of shares between 0 and 1", shares)
+    for key in ("uncertainty_refs", "validation_refs"):
+        _ids(r, raw, key, "")
+    style = r.get(raw, "style", dict, "", required=False) or {}
+    for key in ("score_ramp", "uncertainty_ramp"):
+        ramp = style.get(key)
+        if isinstance(ramp, list) and not all(isinstance(c, str) and HEX_COLOUR.match(c) for c in ramp):
+            r.problem(f"style.{key}", "colours must be '#RRGGBB'", ramp)
+    for name, t in (r.get(raw, "types", dict, "", required=False) or {}).items():
+        where = f"types.{name}"
+        if not isinstance(t, dict):
+            r.problem(where, "must be a table", t)
+            continue
+        title = r.get(t, "title", dict, where, required=False)
+        for lang in ("vi", "en"):
+            if title is not None:
+                r.get(title, lang, str, f"{where}.title", required=False)
+        for key in ("operator", "rationale"):
+            r.get(t, key, str, where, required=False)
+        r.get(t, "gamma", (int, float), where, required=False)
+        _ids(r, t, "refs", where)
+        for i, e in enumerate(r.get(t, "evidence", list, where, required=False) or []):
+            w = f"{where}.evidence[{i}]"
+            if not isinstance(e, dict):
+                r.problem(w, "must be a table", e)
+                continue
+            for key in ("name", "kind", "rationale"):
+                r.get(e, key, str, w, required=False)
+            _ids(r, e, "refs", w)
+            r.get(e, "confidence", dict, w, required=False)
+    return problems
