@@ -99,7 +99,7 @@ def read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Pro
     try:
         frame = pyogrio.read_dataframe(path)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.GeometryError,
-            pyogrio.errors.FieldError) as exc:  # unreadable: GDAL's message says where
+            pyogrio.errors.FieldError, shapely.errors.GEOSException) as exc:  # GDAL's or GEOS's message says where
         empty = gpd.GeoDataFrame({f.name: [] for f in spec.source_fields}, geometry=[], crs=WEB_CRS)
         return empty, [Problem(str(path), f"cannot be read as a vector file: {exc}",
                                fix="restore the file or export it again")]

@@ -153,3 +153,23 @@ def offline_maps(project, tmp_path_factory):
 
 
 GRID_TEST_RESOLUTION_M = 1000  # the web preview (2.8 km) looks as it does at 250 m
+
+
+def copy_sources(dest: Path) -> Path:
+    """A copy of the project's declarations, sources, base files and model under ``dest``; returns the
+    catalog directory to give ``geo --catalog`` (sources resolve beside it)."""
+    import shutil
+    for part in ("catalog", "sources", "base", "models"):
+        shutil.copytree(ROOT / "layers" / part, dest / part, ignore=shutil.ignore_patterns("research"))
+    return dest / "catalog"
+
+
+def geo_in_process(*args: str) -> tuple[int, str, str]:
+    """Run the ``geo`` CLI in this process (no interpreter start-up): (exit status, stdout, stderr)."""
+    import contextlib
+    import io
+    from maps.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(list(args))
+    return rc, out.getvalue(), err.getvalue()
