@@ -102,6 +102,8 @@ class FieldSpec:
     foreign_key: str | None = None  # "layer.field" every (list) value must exist in
     description: Text | None = None
     computed: bool = False  # filled by the build (e.g. from a crosswalk), not read from the source
+    min: float | None = None  # numeric fields: the smallest and largest value a source may give
+    max: float | None = None
 
 
 @dataclass(frozen=True)
@@ -275,7 +277,7 @@ def _fields(r: _Reader, items: Any) -> list[FieldSpec]:
         r.problem("fields", "must be a non-empty array of [[fields]] tables", items)
         return out
     allowed = {"name", "type", "alias", "required", "unique", "unit", "domain", "list",
-               "foreign_key", "description", "computed"}
+               "foreign_key", "description", "computed", "min", "max"}
     for i, t in enumerate(items):
         name = t.get("name") if isinstance(t, dict) else None
         where = f"fields[{i}]" + (f" ({name})" if name else "")
@@ -298,7 +300,12 @@ def _fields(r: _Reader, items: Any) -> list[FieldSpec]:
             foreign_key=r.get(t, "foreign_key", str, where, False),
             description=r.text(t, "description", where, required=False),
             computed=r.get(t, "computed", bool, where, False, False),
+            min=r.get(t, "min", (int, float), where, False),
+            max=r.get(t, "max", (int, float), where, False),
         ))
+        f = out[-1]
+        if (f.min is not None or f.max is not None) and f.type not in ("integer", "real"):
+            r.problem(f"{where}.min", "bounds are for integer or real fields", f.type)
     return out
 
 

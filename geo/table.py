@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo.catalog import Catalog, FieldSpec, LayerSpec
-from geo.errors import Problem
+from geo.errors import Problem, plain
 
 LIST_SEP = ";"
 _TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
@@ -88,13 +88,19 @@ def _check_cell(catalog: Catalog, f: FieldSpec, raw: str, where: dict, out: list
                                fix=f"use one of {', '.join(domain.values)}"))
         if not f.is_list:
             try:
-                return _parse(f, item)
+                value = _parse(f, item)
             except ValueError as exc:
                 own = f.type == "boolean" or str(exc).startswith("write")
                 out.append(Problem(**where, message=f"not a valid {f.type}", value=item,
                                    fix=str(exc) if own else
                                    f"write a {f.type} ({'YYYY-MM-DD' if f.type == 'date' else 'plain number, no units'})"))
                 return None
+            if (f.min is not None and value < f.min) or (f.max is not None and value > f.max):
+                low, high = ("-inf" if f.min is None else plain(f.min)), ("inf" if f.max is None else plain(f.max))
+                out.append(Problem(**where, message=f"outside the declared range [{low}, {high}]", value=item,
+                                   fix="check the value and its unit"))
+                return None
+            return value
     return raw
 
 

@@ -1,6 +1,7 @@
 """Read a declared vector source file (GeoJSON, GeoPackage…) through pyogrio and check it."""
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -97,7 +98,9 @@ def read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Pro
     """Read ``path`` in WGS84 with the declared fields; invalid geometries are made valid."""
     problems: list[Problem] = []
     try:
-        frame = pyogrio.read_dataframe(path)
+        with warnings.catch_warnings():  # GDAL's warnings about a bad file precede the error that names it
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = pyogrio.read_dataframe(path)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.GeometryError,
             pyogrio.errors.FieldError, shapely.errors.GEOSException) as exc:  # GDAL's or GEOS's message says where
         empty = gpd.GeoDataFrame({f.name: [] for f in spec.source_fields}, geometry=[], crs=WEB_CRS)

@@ -146,3 +146,13 @@ def test_non_finite_toml_number_is_refused(tmp_path):
                     encoding="utf-8")
     rc, _, err = geo_in_process("--catalog", str(catalog), "validate")
     assert rc == 2 and "prospect_zones.toml, field 'zones[0].buffer_m': not a finite number (value: nan)" in err, err
+
+
+@pytest.mark.parametrize("value", ["-5", "9223372036854775807"])
+def test_declared_range_of_a_number(value, tmp_path):
+    """`location_uncertainty_m` declares min 0 and max 1,000 km in the catalog: an int64 that fits is still refused."""
+    catalog = copy_sources(tmp_path / "layers")
+    _csv_cell(tmp_path / "layers/sources/deposits.csv", 1, "location_uncertainty_m", value)
+    rc, _, err = geo_in_process("--catalog", str(catalog), "validate")
+    assert rc == 2 and (f"row 1, field 'location_uncertainty_m': outside the declared range [0, 1000000] "
+                        f"(value: '{value}')") in err, err
