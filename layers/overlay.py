@@ -11,8 +11,8 @@ from layers.model_spec import load_spec
 
 GRIDS_DIR = "grids"
 SCORE_NAMES = {  # how each score is named beside the type's title
-    "evidence": Text("điểm bằng chứng độc lập", "evidence score (independent layers)"),
-    "proximity": Text("điểm gần điểm mỏ đã biết", "proximity score (known sites)"),
+    "evidence": Text("bằng chứng", "evidence"),  # the legend text says what each score rests on
+    "proximity": Text("lân cận điểm đã biết", "proximity"),
 }
 
 
@@ -51,6 +51,6 @@ def overlay(deposit_type: str, out_dir: str | Path = "build", score: str = "evid
     s = spec.style
     path, unc = grid_paths(out_dir, deposit_type, score)
     t, n = spec.types[deposit_type].title, SCORE_NAMES[score]
-    return Overlay(deposit_type, Text(f"{t.vi} — {n.vi}", f"{t.en} — {n.en}"), path, tuple(s["score_ramp"]),
+    return Overlay(deposit_type, Text(f"{t.vi} ({n.vi})", f"{t.en} ({n.en})"), path, tuple(s["score_ramp"]),
                    Text(**s.get(f"{score}_legend", s["score_legend"])), unc, tuple(s["uncertainty_ramp"]),
                    Text(**s["uncertainty_legend"]), score, Path(out_dir) / GRIDS_DIR / f"spread_{score}_{deposit_type}.tif")

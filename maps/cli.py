@@ -154,7 +154,7 @@ def build(obj: Context, out: Path, offline: bool, resolution: float, types, evid
 @grid_options
 @click.pass_obj
 def grid(obj: Context, out: Path, resolution: float, types, evidence, jobs, model):
-    """Write OUT/grids/prospectivity_<type>.tif and uncertainty_<type>.tif (Cloud-Optimized GeoTIFFs)."""
+    """Write OUT/grids/{evidence,proximity}_<type>.tif, their uncertainty and spread COGs, and OUT/reports/*.png."""
     _grids(obj, load_layers(obj.catalog(), skip=GRID_TABLES), out, resolution, types, evidence, jobs, model)
 
 

@@ -53,8 +53,8 @@ def _coastal_strip(rule, sites, coast, land, clip=None):
 def _evidence_rule(rule, sites, coast, land, clip=None):
     """Cells of the open evidence rasters (layers/open_evidence, in their own ~9 km grid) where the
     elevation lies in [elevation_min_m, elevation_max_m], the relief (max - min over relief_cells x
-    relief_cells) is at most relief_max_m and the Köppen-Geiger class is one of ``climate_classes``;
-    the known sites play no part."""
+    relief_cells) is at most relief_max_m and the Köppen-Geiger class is one of ``climate_classes``,
+    simplified by ``generalise_m``; the known sites play no part."""
     import numpy as np
     import rasterio
     from rasterio import features
@@ -69,6 +69,7 @@ def _evidence_rule(rule, sites, coast, land, clip=None):
             & (relief(z, rule["relief_cells"]) <= rule["relief_max_m"]) & np.isin(k, rule["climate_classes"]))
     polys = [shapely.geometry.shape(g) for g, v in features.shapes(keep.astype("uint8"), mask=keep, transform=transform)]
     area = gpd.GeoSeries([shapely.union_all(polys)], crs=crs).to_crs(METRIC_CRS).iloc[0]
+    area = shapely.make_valid(area.simplify(rule["generalise_m"]))  # the cells' staircase, cut at its corners
     return area if clip is None else shapely.clip_by_rect(area, *clip)
 
 
@@ -87,7 +88,15 @@ def zone_geometry(rule: dict, deposits: gpd.GeoDataFrame, coast, land, clip=None
     if sites.empty and rule["method"] not in INDEPENDENT:
         return shapely.Polygon()
     zone = METHODS[rule["method"]](rule, sites, coast, land, clip)
-    return zone.intersection(land if clip is None else shapely.clip_by_rect(land, *clip))
+    zone = zone.intersection(land if clip is None else shapely.clip_by_rect(land, *clip))
+    if "clip_generalise_m" in rule:  # the land's border simplified too (the zone may cross it by this much)
+        zone = shapely.make_valid(zone.simplify(rule["clip_generalise_m"]))
+    if "min_part_km2" in rule:  # slivers of the clip, lone cells and holes of a cell are not zones
+        small = rule["min_part_km2"] * 1e6
+        parts = [shapely.Polygon(p.exterior, [r for r in p.interiors if shapely.Polygon(r).area >= small])
+                 for p in shapely.get_parts(zone) if p.area >= small]
+        zone = shapely.union_all(parts)
+    return zone
 
 
 def zone_inputs(frames) -> tuple[gpd.GeoDataFrame, shapely.Geometry, shapely.Geometry]:
