@@ -49,7 +49,11 @@ def write_reports(run, auc: pd.DataFrame, out_dir: Path) -> list[Path]:
             ax1.set_title(f"Success rate, {t} {s} score (n = {len(scores)} sites)\n{verdict}", fontsize=9)
             ax1.legend(fontsize=7, loc="lower right")
             ax2.plot(thr, pred, color="#3b528b", label="% of known sites predicted (score >= threshold)")
-            ax2.plot(thr, area, color="#d95f02", label="% of land with score >= threshold")
+            ax2.plot(thr, 100 - area, color="#d95f02", label="100 - % of land with score >= threshold")
+            if not few and row.pa_threshold is not None and not np.isnan(row.pa_threshold):
+                ax2.axvline(row.pa_threshold, color="#999999", lw=0.8, ls=":")
+                ax2.annotate(f"P-A point: {row.pa_pct_sites:.0f} % of sites", (row.pa_threshold, row.pa_pct_sites),
+                             fontsize=7, xytext=(5, 5), textcoords="offset points")
             ax2.set_xlabel("score threshold")
             ax2.set_ylabel("%")
             ax2.set_title(f"Prediction-area plot ({run.grid.res:g} m grid)", fontsize=9)

@@ -125,7 +125,7 @@ def prospect_zones(spec, frames) -> gpd.GeoDataFrame:
             "derived_from": "independent_evidence" if rule["method"] in INDEPENDENT else "known_sites",
             "rule_vi": rule["rule"]["vi"], "rule_en": rule["rule"]["en"],
             "parameters": json.dumps(params, ensure_ascii=False, sort_keys=True),
-            "n_sites": len(inside), "site_ids": LIST_SEP.join(sorted(inside["id"])),
+            "n_sites": len(inside), "site_ids": LIST_SEP.join(sorted(inside["id"])) or None,
             "confidence": rule["confidence"], "data_gaps_vi": rule["gaps"]["vi"],
             "data_gaps_en": rule["gaps"]["en"], "refs": LIST_SEP.join(rule["refs"]),
         })
