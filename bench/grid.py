@@ -4,8 +4,9 @@ Each run is a child process, so its wall time and peak memory (ru_maxrss) are it
 
     python -m bench.grid [--resolution 100] [--skip-whole] [--skip-serial]
 
-The whole-array version computes the same memberships and fuzzy gamma on full national arrays
-(scipy's exact distance transform for the shoreline, numpy for distances to sites) and writes nothing.
+The whole-array version computes the site, zone and shoreline memberships and fuzzy gamma on full national
+arrays (scipy's exact distance transform for the shoreline, numpy for distances to sites) and writes
+nothing; it predates the evidence kinds (rasters, relief, river mouths) that the tiled run now includes.
 """
 from __future__ import annotations
 
@@ -92,7 +93,7 @@ def main(argv=None) -> None:
     ap.add_argument("--skip-serial", action="store_true", help="no one-thread tiled run")
     a = ap.parse_args(argv)
     tiled = _tiled(a.resolution, None)
-    print(_line(f"geo grid --resolution {a.resolution:g} (all types, tiled, all CPUs, writes 6 COGs)", tiled))
+    print(_line(f"geo grid --resolution {a.resolution:g} (all types, tiled, all CPUs: evidence, proximity, uncertainty and spread COGs, validation figures)", tiled))
     if not a.skip_serial:
         serial = _tiled(a.resolution, 1)
         print(_line("  the same with --jobs 1", serial))

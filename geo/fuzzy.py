@@ -96,3 +96,45 @@ def linear_decay(distance: np.ndarray, near, far, high: float = 1.0, low: float 
     far = np.asarray(far, dtype=np.float32)
     t = np.clip((far - d) / np.maximum(far - near, np.float32(1e-6)), 0, 1)
     return (np.float32(low) + (np.float32(high) - np.float32(low)) * t).astype(np.float32)
+
+
+# Membership functions of a measured value x (after EIS Toolkit's fuzzy memberships and Bonham-Carter 1994,
+# ch. 9): each maps x to [0, 1]; NaN (no data) stays NaN.
+
+def linear_ramp(x, x0: float, x1: float, mu0: float = 0.0, mu1: float = 1.0) -> np.ndarray:
+    """``mu0`` at ``x0`` and beyond it, ``mu1`` at ``x1`` and beyond it, linear in between (x0 may exceed x1)."""
+    x = np.asarray(x, dtype=np.float32)
+    if x0 > x1:
+        x0, x1, mu0, mu1 = x1, x0, mu1, mu0
+    t = np.clip((x - np.float32(x0)) / np.float32(max(x1 - x0, 1e-12)), 0, 1)
+    return (np.float32(mu0) + np.float32(mu1 - mu0) * t).astype(np.float32)
+
+
+def sigmoid(x, midpoint: float, spread: float, increasing: bool = True) -> np.ndarray:
+    """Logistic ramp ``1 / (1 + exp(-(x - midpoint) / spread))`` (0.5 at the midpoint; 0.12/0.88 one
+    ``spread`` either side); mirrored (``1 - ...``) when not ``increasing``."""
+    z = (np.asarray(x, dtype=np.float32) - np.float32(midpoint)) / np.float32(spread)
+    if not increasing:
+        z = -z
+    with np.errstate(over="ignore"):
+        return (np.float32(1) / (np.float32(1) + np.exp(-z))).astype(np.float32)
+
+
+def gaussian(x, centre: float, width: float) -> np.ndarray:
+    """``exp(-((x - centre) / width)**2 / 2)``: 1 at ``centre``, 0.61 one ``width`` away, 0.14 at two."""
+    z = (np.asarray(x, dtype=np.float32) - np.float32(centre)) / np.float32(width)
+    return np.exp(np.float32(-0.5) * z * z).astype(np.float32)
+
+
+def identity(x) -> np.ndarray:
+    """Values that already are memberships, clipped to [0, 1]."""
+    return np.clip(np.asarray(x, dtype=np.float32), 0, 1)
+
+
+def class_table(x, classes: dict) -> np.ndarray:
+    """Class codes (numbers) to memberships through ``classes`` {code: membership}; other codes -> NaN."""
+    x = np.asarray(x, dtype=np.float32)
+    out = np.full(x.shape, np.nan, dtype=np.float32)
+    for code, mu in classes.items():
+        out[x == np.float32(float(code))] = np.float32(mu)
+    return out

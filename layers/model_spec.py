@@ -9,25 +9,11 @@ from geo.catalog import HEX_COLOUR, TableReader, Text
 from geo.errors import CatalogError, Problem, raise_if
 from geo.fuzzy import OPERATORS
 from geo.tomlfile import read_toml
+from layers.evidence import COMPONENTS, KINDS, MEMBERSHIP_VALUES, Evidence, check_membership, numeric_leaves
 from layers import ROOT
 
 SPEC_PATH = ROOT / "models" / "prospectivity.toml"
-KINDS = {  # evidence kind -> its required numeric parameters
-    "site_distance": ("decay_m", "high", "low"),
-    "zone_membership": ("outside",),
-    "shoreline_distance": ("near_m", "far_m", "high", "low"),
-    "unavailable": (),
-    "user_raster": (),
-}
-
-
-@dataclass(frozen=True)
-class Evidence:
-    name: str
-    kind: str
-    params: dict
-    rationale: str
-    refs: tuple[str, ...]
+RESERVED = ("name", "kind", "rationale", "refs", "component", "basis", "ranges")
 
 
 @dataclass(frozen=True)
@@ -50,6 +36,9 @@ class ModelSpec:
     types: dict[str, TypeModel]
     style: dict
     raw: dict = field(repr=False)
+    ensemble_runs: int = 20  # members of the parameter ensemble (layers/uncertainty.py)
+    ensemble_seed: int = 1
+    ensemble_resolution_m: float = 5000.0
 
     def refs(self) -> set[str]:
         """Every reference id the spec cites."""
@@ -69,33 +58,55 @@ def _problem(path, key, message, value=None, fix=None):
     return Problem(str(path), message, field=key, value=value, fix=fix)
 
 
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def _evidence(path, where, t, problems) -> Evidence | None:
+    """Check one evidence table (generic rules here, the kind's own in its ``check``)."""
+    file = str(path)
     kind = t.get("kind")
     if kind not in KINDS:
-        problems.append(_problem(path, f"{where}.kind", "unknown evidence kind", kind,
-                                 f"use one of {', '.join(KINDS)}"))
+        problems.append(_problem(path, f"{where}.kind", "unknown evidence kind", kind, f"use one of {', '.join(KINDS)}"))
         return None
+    cls = KINDS[kind]
     for key in ("name", "rationale"):
         if not isinstance(t.get(key), str) or not t.get(key):
             problems.append(_problem(path, f"{where}.{key}", "missing text", t.get(key), f"add '{key} = \"…\"'"))
-    if not t.get("refs"):
+    if not t.get("refs") and t.get("basis") != "judgement":
         problems.append(_problem(path, f"{where}.refs", "no reference id", None,
-                                 "cite at least one id from sources/references.csv"))
-    for key in KINDS[kind]:
+                                 "cite an id from sources/references.csv, or say basis = \"judgement\""))
+    if "component" in t and t["component"] not in COMPONENTS:
+        problems.append(_problem(path, f"{where}.component", "unknown mineral-system component", t["component"],
+                                 f"use one of {', '.join(COMPONENTS)}"))
+    for key in cls.numbers:
         v = t.get(key)
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
+        if not _is_number(v) or v < 0:
             problems.append(_problem(path, f"{where}.{key}", "must be a non-negative number", v))
-    for key in ("high", "low", "outside"):
-        if key in t and isinstance(t[key], (int, float)) and not 0 <= t[key] <= 1:
-            problems.append(_problem(path, f"{where}.{key}", "a membership must lie in [0, 1]", t[key]))
-    if kind == "zone_membership":
-        conf = t.get("confidence") or {}
-        for level in ("high", "medium", "low"):
-            if not isinstance(conf.get(level), (int, float)) or not 0 <= conf[level] <= 1:
-                problems.append(_problem(path, f"{where}.confidence.{level}", "a membership in [0, 1] is needed",
-                                         conf.get(level)))
-    params = {k: v for k, v in t.items() if k not in ("name", "kind", "rationale", "refs")}
-    return Evidence(t.get("name", "?"), kind, params, t.get("rationale", ""), tuple(t.get("refs", [])))
+    params = {k: v for k, v in t.items() if k not in RESERVED}
+    leaves = numeric_leaves(params)
+    for key, v in leaves.items():
+        top, _, sub = key.partition(".")
+        is_mu = top in cls.memberships or (top == "membership" and sub.split(".")[0] in MEMBERSHIP_VALUES)
+        if is_mu and not 0 <= v <= 1:
+            problems.append(_problem(path, f"{where}.{key}", "a membership must lie in [0, 1]", v))
+    if cls.needs_function:
+        check_membership(params.get("membership"), where, file, problems)
+    ranges = t.get("ranges") or {}
+    for key, r in ranges.items():
+        if key not in leaves:
+            problems.append(_problem(path, f"{where}.ranges.{key}", "a range for a parameter the evidence does not have",
+                                     fix=f"use one of {', '.join(leaves) or '(none)'}"))
+        elif not (isinstance(r, list) and len(r) == 2 and all(map(_is_number, r)) and r[0] <= r[1]):
+            problems.append(_problem(path, f"{where}.ranges.{key}", "a range is [low, high]", r))
+        elif not r[0] <= leaves[key] <= r[1]:
+            problems.append(_problem(path, f"{where}.{key}", f"parameter outside its declared range [{r[0]}, {r[1]}]",
+                                     leaves[key]))
+    ev = Evidence(t.get("name", "?"), kind, params, t.get("rationale", ""), tuple(t.get("refs", [])),
+                  t.get("component", ""), t.get("basis", ""), {k: tuple(v) for k, v in ranges.items()},
+                  Path(path).resolve().parent)
+    cls.check(ev, where, file, problems)
+    return ev
 
 
 def load_spec(path: str | Path = SPEC_PATH) -> ModelSpec:
@@ -130,10 +141,14 @@ def load_spec(path: str | Path = SPEC_PATH) -> ModelSpec:
         if not isinstance(style.get(key), list) or len(style[key]) < 2:
             problems.append(_problem(path, f"style.{key}", "needs a list of at least two '#RRGGBB' colours",
                                      style.get(key)))
+    runs = raw.get("ensemble_runs", 20)
+    if not isinstance(runs, int) or runs < 20:
+        problems.append(_problem(path, "ensemble_runs", "the parameter ensemble needs at least 20 runs", runs))
     if problems:
         raise CatalogError(problems=problems)
     return ModelSpec(path, float(raw.get("resolution_m", 250)), float(raw.get("table_resolution_m", 2000)),
-                     tuple(raw.get("top_shares", (0.05, 0.10, 0.20))), types, style, raw)
+                     tuple(raw.get("top_shares", (0.05, 0.10, 0.20))), types, style, raw, runs,
+                     int(raw.get("ensemble_seed", 1)), float(raw.get("ensemble_resolution_m", 5000)))
 
 
 def _ids(r: TableReader, t: dict, key: str, where: str) -> None:

@@ -1,4 +1,4 @@
-"""What a map needs to draw one type's grid: the COG paths, colour ramps and legends from the model spec."""
+"""What a map needs to draw one type's score: the COG paths, colour ramps and legends from the model spec."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,35 +6,51 @@ from pathlib import Path
 
 from geo.catalog import Text
 from geo.errors import CatalogError, Problem
+from layers.evidence import SCORES
 from layers.model_spec import load_spec
 
 GRIDS_DIR = "grids"
+SCORE_NAMES = {  # how each score is named beside the type's title
+    "evidence": Text("bằng chứng", "evidence"),  # the legend text says what each score rests on
+    "proximity": Text("lân cận điểm đã biết", "proximity"),
+}
 
 
 @dataclass(frozen=True)
 class Overlay:
     deposit_type: str
     title: Text
-    path: Path  # build/grids/prospectivity_<type>.tif
+    path: Path  # build/grids/<score>_<type>.tif
     ramp: tuple[str, ...]  # low -> high
     legend: Text
-    uncertainty_path: Path
+    uncertainty_path: Path  # share of the score's evidence missing
     uncertainty_ramp: tuple[str, ...]
     uncertainty_legend: Text
+    score: str = "evidence"
+    spread_path: Path | None = None  # spread of the score over the parameter ensemble
 
 
-def grid_paths(out_dir: str | Path, deposit_type: str) -> tuple[Path, Path]:
+def grid_paths(out_dir: str | Path, deposit_type: str, score: str = "evidence") -> tuple[Path, Path]:
     d = Path(out_dir) / GRIDS_DIR
-    return d / f"prospectivity_{deposit_type}.tif", d / f"uncertainty_{deposit_type}.tif"
+    return d / f"{score}_{deposit_type}.tif", d / f"uncertainty_{score}_{deposit_type}.tif"
 
 
-def overlay(deposit_type: str, out_dir: str | Path = "build") -> Overlay:
-    """The overlay of ``deposit_type`` as written by ``geo grid --out OUT_DIR`` (the file may not exist yet)."""
+def overlay(deposit_type: str, out_dir: str | Path = "build", score: str = "evidence") -> Overlay:
+    """The ``score`` overlay (``evidence`` or ``proximity``) of ``deposit_type`` as written by
+    ``geo grid --out OUT_DIR`` (the files may not exist yet)."""
     spec = load_spec()
+    problems = []
     if deposit_type not in spec.types:
-        raise CatalogError(problems=[Problem(str(spec.path), "no model for this deposit type", field="types",
-                                             value=deposit_type, fix=f"use one of {', '.join(spec.types)}")])
+        problems.append(Problem(str(spec.path), "no model for this deposit type", field="types",
+                                value=deposit_type, fix=f"use one of {', '.join(spec.types)}"))
+    if score not in SCORES:
+        problems.append(Problem(str(spec.path), "no such score", field="score", value=score,
+                                fix=f"use one of {', '.join(SCORES)}"))
+    if problems:
+        raise CatalogError(problems=problems)
     s = spec.style
-    path, unc = grid_paths(out_dir, deposit_type)
-    return Overlay(deposit_type, spec.types[deposit_type].title, path, tuple(s["score_ramp"]),
-                   Text(**s["score_legend"]), unc, tuple(s["uncertainty_ramp"]), Text(**s["uncertainty_legend"]))
+    path, unc = grid_paths(out_dir, deposit_type, score)
+    t, n = spec.types[deposit_type].title, SCORE_NAMES[score]
+    return Overlay(deposit_type, Text(f"{t.vi} ({n.vi})", f"{t.en} ({n.en})"), path, tuple(s["score_ramp"]),
+                   Text(**s.get(f"{score}_legend", s["score_legend"])), unc, tuple(s["uncertainty_ramp"]),
+                   Text(**s["uncertainty_legend"]), score, Path(out_dir) / GRIDS_DIR / f"spread_{score}_{deposit_type}.tif")

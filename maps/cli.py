@@ -15,7 +15,7 @@ from geo.errors import GeoError
 from geo.paths import safe_user_path
 from layers import CATALOG_DIR
 from layers.load import load_layers
-from layers.derived.prospectivity import GRID_TABLES, VALIDATION, ZONAL, validation_table, zonal_table
+from layers.derived.prospectivity import AUC, GRID_TABLES, VALIDATION, ZONAL, auc_table, validation_table, zonal_table
 from layers.overlay import GRIDS_DIR
 from layers.package import GPKG_NAME, write_package
 from layers.prospectivity import run_grids
@@ -69,7 +69,9 @@ def _types(_ctx, _param, value):
 
 
 def grid_options(fn):
-    """--resolution, --types, --evidence and --jobs, shared by `geo grid` and `geo build`."""
+    """--resolution, --types, --evidence, --model and --jobs, shared by `geo grid` and `geo build`."""
+    fn = click.option("--model", "model", type=click.Path(dir_okay=False), default=None, callback=_path,
+                      help="Model file (TOML) to run instead of layers/models/prospectivity.toml.")(fn)
     fn = click.option("--jobs", type=click.IntRange(min=1), default=None,
                       help="Worker threads for the grids (default: the CPUs this process may use).")(fn)
     fn = click.option("--evidence", type=click.Path(dir_okay=False), default=None, callback=_path,
@@ -95,17 +97,31 @@ def cli(ctx, verbose: int, quiet: bool, catalog_dir: Path):
     ctx.obj = Context(verbose, quiet, catalog_dir)
 
 
-def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, jobs):
-    """Run the prospectivity model, write OUT/grids/*.tif, print the paths and the validation table."""
+def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, jobs, model=None):
+    """Run the prospectivity model, write OUT/grids/*.tif and OUT/reports/*.png, print the paths and
+    the validation tables; return the run and its GeoPackage tables."""
+    from layers.model_spec import load_spec
+    from layers.reports import write_reports
+    from layers.uncertainty import write_spread
+    spec = load_spec(model) if model else load_spec()
     with obj.step(f"Prospectivity grids at {resolution:g} m"):
-        run = run_grids(frames, resolution, types, out / GRIDS_DIR, evidence, jobs=jobs)
+        run = run_grids(frames, resolution, types, out / GRIDS_DIR, evidence, spec=spec, jobs=jobs)
+    with obj.step("Parameter ensemble (score spread)"):
+        spread = write_spread(frames, spec, types, out / GRIDS_DIR, evidence, jobs=jobs)
     for tr in run.types.values():
         for path in tr.paths.values():
             obj.say(str(path))
-    table = validation_table(run)
-    obj.note(table[["deposit_type", "top_pct", "area_pct", "n_sites", "n_in_top", "pct_sites_in_top"]]
-            .to_string(index=False))
-    return run, table
+    for path in spread:
+        obj.say(str(path))
+    tables = {VALIDATION: validation_table(run), ZONAL: zonal_table(run), AUC: auc_table(run)}
+    for path in write_reports(run, tables[AUC], out / "reports"):
+        obj.say(str(path))
+    if len(tables[VALIDATION]):
+        obj.note(tables[VALIDATION][["deposit_type", "score", "top_pct", "area_pct", "n_sites", "n_in_top",
+                                     "pct_sites_in_top"]].to_string(index=False))
+    obj.note(tables[AUC][["deposit_type", "score", "n_sites", "success_auc", "baseline_auc_p95", "note"]]
+             .to_string(index=False))
+    return run, tables
 
 
 @cli.command()
@@ -113,15 +129,15 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
 @offline_option
 @grid_options
 @click.pass_obj
-def build(obj: Context, out: Path, offline: bool, resolution: float, types, evidence, jobs):
+def build(obj: Context, out: Path, offline: bool, resolution: float, types, evidence, jobs, model):
     """Build every layer into OUT/vietnam_ree.gpkg, the grids into OUT/grids/ and every map into OUT/maps/."""
     catalog = obj.catalog()
     from maps.render import render, save_map  # folium: imported only by the commands that draw maps
     comps = load_compositions(catalog)
     with obj.step("Reading and checking layers"):
         frames = load_layers(catalog, skip=GRID_TABLES)  # made from this build's own grid run below
-    run, frames[VALIDATION] = _grids(obj, frames, out, resolution, types, evidence, jobs)
-    frames[ZONAL] = zonal_table(run)
+    run, tables = _grids(obj, frames, out, resolution, types, evidence, jobs, model)
+    frames.update(tables)
     frames = {spec.name: frames[spec.name] for spec in catalog}  # catalog order
     with obj.step("Writing GeoPackage"):
         gpkg = write_package(catalog, frames, out / GPKG_NAME)
@@ -137,9 +153,9 @@ def build(obj: Context, out: Path, offline: bool, resolution: float, types, evid
 @out_option
 @grid_options
 @click.pass_obj
-def grid(obj: Context, out: Path, resolution: float, types, evidence, jobs):
-    """Write OUT/grids/prospectivity_<type>.tif and uncertainty_<type>.tif (Cloud-Optimized GeoTIFFs)."""
-    _grids(obj, load_layers(obj.catalog(), skip=GRID_TABLES), out, resolution, types, evidence, jobs)
+def grid(obj: Context, out: Path, resolution: float, types, evidence, jobs, model):
+    """Write OUT/grids/{evidence,proximity}_<type>.tif, their uncertainty and spread COGs, and OUT/reports/*.png."""
+    _grids(obj, load_layers(obj.catalog(), skip=GRID_TABLES), out, resolution, types, evidence, jobs, model)
 
 
 @cli.command("layers")

@@ -50,7 +50,7 @@ def grid_groups(m: folium.Map, out_dir: Path) -> list[tuple[Group, str, Text]]:
     layer control and the legend, each overlay's group with its swatch and legend text."""
     rows = []
     for deposit_type in load_spec().types:
-        ov = overlay(deposit_type, out_dir)
+        ov = overlay(deposit_type, out_dir, score="evidence")  # the score from independent layers only
         pairs = ((ov.path, ov.ramp, ov.title, ov.legend),
                  (ov.uncertainty_path, ov.uncertainty_ramp,
                   Text(f"{ov.title.vi} — độ bất định", f"{ov.title.en} — uncertainty"), ov.uncertainty_legend))
@@ -58,6 +58,8 @@ def grid_groups(m: folium.Map, out_dir: Path) -> list[tuple[Group, str, Text]]:
             if not path.exists():
                 continue
             values, (w, s, e, n) = wgs84_preview(path, PREVIEW_CELL_DEG)
+            if np.isnan(values).all() or np.nanmin(values) == np.nanmax(values):
+                continue  # no evidence anywhere (alkaline-carbonatite: its uncertainty is 1 everywhere)
             values = np.round(values * PREVIEW_LEVELS) / PREVIEW_LEVELS
             layer = folium.FeatureGroup(name=path.stem, show=False, control=False)
             folium.raster_layers.ImageOverlay(colourise(values, ramp), bounds=[[s, w], [n, e]], opacity=OPACITY,

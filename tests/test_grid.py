@@ -6,6 +6,7 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 from rio_cogeo.cogeo import cog_validate
@@ -158,9 +159,12 @@ def synthetic_run(tmp_path_factory):
 
 
 def test_land_mask_nodata_and_uncertainty(synthetic_run):
+    """The site distance feeds the proximity score; the 'absent' layer is the evidence score's only one,
+    so that score has no data anywhere and its uncertainty is 1; the two are never mixed."""
     paths = synthetic_run.types["kind_a"].paths
-    with rasterio.open(paths["prospectivity"]) as ds, rasterio.open(paths["uncertainty"]) as unc:
-        assert cog_validate(str(paths["prospectivity"]))[0]
+    with rasterio.open(paths["proximity"]) as ds, rasterio.open(paths["uncertainty_proximity"]) as unc, \
+            rasterio.open(paths["evidence"]) as ev, rasterio.open(paths["uncertainty_evidence"]) as uev:
+        assert cog_validate(str(paths["proximity"]))[0]
         score, u = ds.read(1), unc.read(1)
         land = score != NODATA
         assert 0.9 < land.mean() <= 1.0  # the grid is the land's bounding box
@@ -171,14 +175,17 @@ def test_land_mask_nodata_and_uncertainty(synthetic_run):
         ex, ey = Transformer.from_crs("EPSG:4326", "EPSG:3405", always_xy=True).transform(x, y)
         row, col = ds.index(ex, ey)
         assert not (0 <= row < ds.height and 0 <= col < ds.width) or score[row, col] == NODATA
-        np.testing.assert_allclose(u[land], 0.5)  # one of two evidence layers is missing everywhere
+        np.testing.assert_allclose(u[land], 0.0)  # the proximity score's one layer is everywhere
         assert (u[~land] == NODATA).all()
+        assert (ev.read(1) == NODATA).all()  # no evidence at any cell: nodata, not zero
+        np.testing.assert_allclose(uev.read(1)[land], 1.0)
+        assert ds.tags()["score"] == "proximity" and "known sites" in ds.tags()["meaning"]
 
 
 def test_leave_one_out_scores_each_site_without_itself(synthetic_run):
     from layers.derived.prospectivity import validation_table
     run = synthetic_run
-    tr = run.types["kind_a"]
+    tr = run.types["kind_a"].scores["proximity"]
     frames = _frames()
     pts = frames["deposits"].to_crs("EPSG:3405")
     grid = run.grid
@@ -190,18 +197,20 @@ def test_leave_one_out_scores_each_site_without_itself(synthetic_run):
     assert tr.loo_scores["s1"] == pytest.approx(max(0.0, 1 - d12 / 6000), abs=1e-5)
     assert tr.loo_scores["s3"] == pytest.approx(0.0, abs=1e-6)  # the nearest other site is ~30 km away
     table = validation_table(run)
-    row = table[table.top_pct == 20.0].iloc[0]
+    row = table[(table.top_pct == 20.0) & (table.score == "proximity")].iloc[0]
     assert row.n_sites == 3 and row.n_in_top == 2 and row.sites_missed == "s3"
+    assert pd.isna(row.pct_sites_in_top) and row.note.startswith("too few sites to validate")
 
 
 def test_zonal_statistics(synthetic_run):
     from layers.derived.prospectivity import zonal_table
-    z = zonal_table(synthetic_run).set_index("unit_id")
+    z = zonal_table(synthetic_run)
+    z = z[z.score == "proximity"].set_index("unit_id")
     assert set(z.index) == {"01", "02", "z"}
     assert z.loc["01", "max_score"] > 0.95  # a cell centre within ~125 m of a site
     assert z.loc["01", "mean_score"] > z.loc["02", "mean_score"]
     assert z.loc["01", "scored_km2"] + z.loc["02", "scored_km2"] == pytest.approx(
-        synthetic_run.types["kind_a"].stats.count * 0.0625, abs=0.2)
+        synthetic_run.types["kind_a"].scores["proximity"].stats.count * 0.0625, abs=0.2)
 
 
 ZONE_SPEC = SPEC.split("[[types.kind_a.evidence]]")[0] + """[[types.kind_a.evidence]]
@@ -234,10 +243,10 @@ def test_leave_one_out_derives_the_zones_again_without_the_site(tmp_path):
     frames["coastline"] = gpd.GeoDataFrame(geometry=[LineString([(104.5, 19.5), (105.4, 19.5)])], crs="EPSG:4326")
     (tmp_path / "spec.toml").write_text(ZONE_SPEC)
     run = run_grids(frames, 250, out_dir=tmp_path / "grids", spec=load_spec(tmp_path / "spec.toml"))
-    loo = run.types["kind_a"].loo_scores
+    loo = run.types["kind_a"].scores["proximity"].loo_scores
     assert loo["s1"] == pytest.approx(0.9) and loo["s2"] == pytest.approx(0.9)
     assert loo["s3"] == pytest.approx(0.1)
-    with rasterio.open(run.types["kind_a"].paths["prospectivity"]) as ds:  # the map keeps every site
+    with rasterio.open(run.types["kind_a"].paths["proximity"]) as ds:  # the map keeps every site
         x, y = metric.geometry.iloc[2].x, metric.geometry.iloc[2].y
         assert next(ds.sample([(x, y)]))[0] == pytest.approx(0.9)
 
@@ -271,15 +280,18 @@ def test_grids_do_not_depend_on_the_number_of_threads(tmp_path):
     spec = load_spec(tmp_path / "spec.toml")
     runs = {j: run_grids(_frames(), 20, out_dir=tmp_path / f"j{j}", spec=spec, jobs=j) for j in (1, 2)}
     assert runs[1].grid.width > 1024 and runs[1].grid.height > 1024  # several tiles, so threads interleave
-    for kind in ("prospectivity", "uncertainty"):
+    assert len(runs[1].types["kind_a"].paths) == 4
+    for kind in runs[1].types["kind_a"].paths:
         one, two = (runs[j].types["kind_a"].paths[kind].read_bytes() for j in (1, 2))
         assert one == two
-    assert runs[1].types["kind_a"].loo_scores == runs[2].types["kind_a"].loo_scores
-    np.testing.assert_array_equal(runs[1].types["kind_a"].stats.zone_sum, runs[2].types["kind_a"].stats.zone_sum)
+    one, two = (runs[j].types["kind_a"].scores["proximity"] for j in (1, 2))
+    assert one.loo_scores == two.loo_scores
+    np.testing.assert_array_equal(one.stats.zone_sum, two.stats.zone_sum)
 
 
 def test_user_evidence_raster_is_reprojected_and_its_nodata_counts_as_missing(tmp_path):
-    """A WGS84 user raster (0.8 on the west half, nodata on the east) joins the "or" model."""
+    """A WGS84 user raster (0.8 on the west half, nodata on the east) joins the evidence score (with the
+    'absent' layer), never the proximity score."""
     from affine import Affine
 
     from layers.model_spec import load_spec
@@ -296,14 +308,17 @@ def test_user_evidence_raster_is_reprojected_and_its_nodata_counts_as_missing(tm
     from pyproj import Transformer
     to_metric = Transformer.from_crs("EPSG:4326", "EPSG:3405", always_xy=True)
     paths = run.types["kind_a"].paths
-    with rasterio.open(paths["prospectivity"]) as s, rasterio.open(paths["uncertainty"]) as u:
-        assert "user_raster" in s.tags()["evidence"]
+    with rasterio.open(paths["evidence"]) as s, rasterio.open(paths["uncertainty_evidence"]) as u, \
+            rasterio.open(paths["proximity"]) as p:
+        assert "user_raster" in s.tags()["evidence"] and "user_raster" not in p.tags()["evidence"]
         west, east = to_metric.transform(105.15, 20.28), to_metric.transform(105.3, 20.05)
         (sw,), (se,) = s.sample([west]), s.sample([east])
         (uw,), (ue,) = u.sample([west]), u.sample([east])
-    assert sw == pytest.approx(0.8, abs=1e-4)  # no site within 6 km: the user's 0.8 wins the "or"
-    assert se == pytest.approx(0.0, abs=1e-6)
-    assert uw == pytest.approx(1 / 3) and ue == pytest.approx(2 / 3)  # 'absent' always, the user raster east
+        (pe,) = p.sample([east])
+    assert sw == pytest.approx(0.8, abs=1e-4)  # the user's 0.8 (the only evidence with data there)
+    assert se == NODATA  # no evidence with data east: missing, not zero
+    assert uw == pytest.approx(1 / 2) and ue == pytest.approx(1.0)  # 'absent' always, the user raster east
+    assert pe == pytest.approx(0.0, abs=1e-6)  # proximity: the nearest site is ~6 km away or more
 
 
 def test_bad_user_evidence_raster_is_a_clear_error(tmp_path):

@@ -52,7 +52,32 @@ def _coastal_strip(rule, sites, coast, land, clip=None):
     return buffer_parts(shore, rule["width_m"], quad_segs=4).intersection(reach)
 
 
-METHODS = {"hull_buffer": _hull_buffer, "site_buffer": _site_buffer, "coastal_strip": _coastal_strip}
+def _evidence_rule(rule, sites, coast, land, clip=None):
+    """Cells of the open evidence rasters (layers/open_evidence, in their own ~9 km grid) where the
+    elevation lies in [elevation_min_m, elevation_max_m], the relief (max - min over relief_cells x
+    relief_cells) is at most relief_max_m and the Köppen-Geiger class is one of ``climate_classes``,
+    simplified by ``generalise_m``; the known sites play no part."""
+    import numpy as np
+    import rasterio
+    from rasterio import features
+
+    from geo.raster.derivative import relief
+    base = Path(__file__).resolve().parents[1]
+    with rasterio.open(base / rule["elevation"]) as e, rasterio.open(base / rule["climate"]) as c:
+        z = e.read(1, masked=True).astype("float32").filled(np.nan)
+        k = c.read(1)
+        transform, crs = e.transform, e.crs
+    keep = ((z >= rule["elevation_min_m"]) & (z <= rule["elevation_max_m"])
+            & (relief(z, rule["relief_cells"]) <= rule["relief_max_m"]) & np.isin(k, rule["climate_classes"]))
+    polys = [shapely.geometry.shape(g) for g, v in features.shapes(keep.astype("uint8"), mask=keep, transform=transform)]
+    area = gpd.GeoSeries([shapely.union_all(polys)], crs=crs).to_crs(METRIC_CRS).iloc[0]
+    area = shapely.make_valid(area.simplify(rule["generalise_m"]))  # the cells' staircase, cut at its corners
+    return area if clip is None else shapely.clip_by_rect(area, *clip)
+
+
+METHODS = {"hull_buffer": _hull_buffer, "site_buffer": _site_buffer, "coastal_strip": _coastal_strip,
+           "evidence_rule": _evidence_rule}
+INDEPENDENT = {"evidence_rule"}  # methods that use no known site
 
 
 def zone_geometry(rule: dict, deposits: gpd.GeoDataFrame, coast, land, clip=None) -> shapely.Geometry:
@@ -62,10 +87,18 @@ def zone_geometry(rule: dict, deposits: gpd.GeoDataFrame, coast, land, clip=None
     coastal strip); exact at points farther than the rule's widths from the box's edges.
     """
     sites = deposits[deposits["deposit_type"].isin(rule["deposit_types"])]
-    if sites.empty:
+    if sites.empty and rule["method"] not in INDEPENDENT:
         return shapely.Polygon()
     zone = METHODS[rule["method"]](rule, sites, coast, land, clip)
-    return zone.intersection(land if clip is None else shapely.clip_by_rect(land, *clip))
+    zone = zone.intersection(land if clip is None else shapely.clip_by_rect(land, *clip))
+    if "clip_generalise_m" in rule:  # the land's border simplified too (the zone may cross it by this much)
+        zone = shapely.make_valid(zone.simplify(rule["clip_generalise_m"]))
+    if "min_part_km2" in rule:  # slivers of the clip, lone cells and holes of a cell are not zones
+        small = rule["min_part_km2"] * 1e6
+        parts = [shapely.Polygon(p.exterior, [r for r in p.interiors if shapely.Polygon(r).area >= small])
+                 for p in shapely.get_parts(zone) if p.area >= small]
+        zone = shapely.union_all(parts)
+    return zone
 
 
 def zone_inputs(frames) -> tuple[gpd.GeoDataFrame, shapely.Geometry, shapely.Geometry]:
@@ -153,9 +186,10 @@ def prospect_zones(spec, frames) -> gpd.GeoDataFrame:
         rows.append({
             "id": rule["id"], "name_vi": rule["name"]["vi"], "name_en": rule["name"]["en"],
             "deposit_type": rule["deposit_types"][0], "method": rule["method"],
+            "derived_from": "independent_evidence" if rule["method"] in INDEPENDENT else "known_sites",
             "rule_vi": rule["rule"]["vi"], "rule_en": rule["rule"]["en"],
             "parameters": json.dumps(params, ensure_ascii=False, sort_keys=True),
-            "n_sites": len(inside), "site_ids": LIST_SEP.join(sorted(inside["id"])),
+            "n_sites": len(inside), "site_ids": LIST_SEP.join(sorted(inside["id"])) or None,
             "confidence": rule["confidence"], "data_gaps_vi": rule["gaps"]["vi"],
             "data_gaps_en": rule["gaps"]["en"], "refs": LIST_SEP.join(rule["refs"]),
         })

@@ -1,0 +1,75 @@
+"""Resample any GDAL raster (any CRS) onto windows of a :class:`geo.grid.Grid`.
+
+GDAL's warper does the work (``rasterio.warp.reproject``; nearest, bilinear, cubic, average, mode...):
+the source cells around the window are read (from memory for small rasters, else from the file under
+a lock, since a GDAL dataset is not thread-safe) and warped into the window. Source nodata -> NaN.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from affine import Affine
+from rasterio.enums import Resampling
+from rasterio.warp import reproject, transform_bounds
+from rasterio.windows import Window, from_bounds
+
+from geo.grid import Grid
+
+METHODS = {m.name: m for m in (Resampling.nearest, Resampling.bilinear, Resampling.cubic, Resampling.average,
+                               Resampling.mode, Resampling.min, Resampling.max)}
+IN_MEMORY_CELLS = 16_000_000  # smaller sources are read once and kept (64 MB in float32)
+
+
+class RasterSource:
+    """Band ``band`` of a GDAL raster, read as float32 with nodata as NaN."""
+
+    def __init__(self, path: str | Path, band: int = 1):
+        self.path = Path(path)
+        self._ds = rasterio.open(self.path)
+        self.crs, self.transform, self.band = self._ds.crs, self._ds.transform, band
+        self.width, self.height = self._ds.width, self._ds.height
+        self._lock = threading.Lock()
+        self._all = self._read(Window(0, 0, self.width, self.height)) if self.width * self.height <= IN_MEMORY_CELLS else None
+        if self._all is not None:
+            self.close()
+
+    def _read(self, win: Window) -> np.ndarray:
+        a = self._ds.read(self.band, window=win, masked=True, boundless=True).astype(np.float32)
+        return a.filled(np.nan)
+
+    def close(self) -> None:
+        if self._ds is not None:
+            self._ds.close()
+            self._ds = None
+
+    def source_window(self, grid: Grid, win: Window, margin: int = 2) -> Window:
+        """The source cells under ``win`` of ``grid``, grown by ``margin`` cells for the kernel."""
+        b = transform_bounds(grid.crs, self.crs, *grid.bounds(win), densify_pts=21)
+        w = from_bounds(*b, transform=self.transform)
+        c0, r0 = math.floor(w.col_off) - margin, math.floor(w.row_off) - margin
+        c1, r1 = math.ceil(w.col_off + w.width) + margin, math.ceil(w.row_off + w.height) + margin
+        return Window(c0, r0, max(c1 - c0, 1), max(r1 - r0, 1))
+
+    def read(self, grid: Grid, win: Window, method: str = "bilinear") -> np.ndarray:
+        """The raster resampled onto ``win`` of ``grid`` (``win`` may reach past the grid)."""
+        sw = self.source_window(grid, win)
+        if self._all is not None:
+            r0, c0 = int(sw.row_off), int(sw.col_off)
+            pad = ((max(0, -r0), max(0, r0 + int(sw.height) - self.height)),
+                   (max(0, -c0), max(0, c0 + int(sw.width) - self.width)))
+            part = self._all[max(r0, 0):r0 + int(sw.height), max(c0, 0):c0 + int(sw.width)]
+            src = np.pad(part, pad, constant_values=np.nan) if any(sum(p) for p in pad) else part
+        else:
+            with self._lock:
+                src = self._read(sw)
+        out = np.full((int(win.height), int(win.width)), np.nan, dtype=np.float32)
+        if np.isnan(src).all():
+            return out
+        reproject(np.ascontiguousarray(src), out, src_transform=self.transform @ Affine.translation(sw.col_off, sw.row_off),
+                  src_crs=self.crs, src_nodata=np.nan, dst_transform=grid.window_transform(win), dst_crs=grid.crs,
+                  dst_nodata=np.nan, resampling=METHODS[method])
+        return out

@@ -1,0 +1,515 @@
+"""Evidence kinds of the prospectivity model: one class per kind, registered in :data:`KINDS`.
+
+A kind declares which score its evidence feeds (``evidence``: independent layers; ``proximity``: the
+known sites and the zones drawn from them), its numeric parameters, how its files are checked when
+the model is loaded (:meth:`Kind.check`), and, bound to one grid run, how a tile's membership is made
+(:meth:`Kind.membership`) and how a known site is rescored with itself left out (:meth:`Kind.loo`).
+The engine (layers/prospectivity.py) only calls these methods; adding a kind is one class here.
+
+Measured values become memberships through the declared function (:data:`MEMBERSHIPS`, formulas in
+geo/fuzzy.py); class layers through their class -> membership table.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, ClassVar
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import rasterio
+import shapely
+
+from geo.crs import METRIC_CRS
+from geo.errors import Problem
+from geo.fuzzy import class_table, gaussian, identity, linear_decay, linear_ramp, sigmoid
+from geo.grid import Shapes, point_influence
+from geo.paths import safe_user_path
+from geo.raster.classes import class_values
+from geo.raster.derivative import relief, slope
+from geo.raster.distance import feature_distance
+from geo.raster.points import METHODS as POINT_METHODS, PointSamples, grid_points
+from geo.raster.resample import METHODS as RESAMPLING, RasterSource
+
+SCORES = ("evidence", "proximity")
+COMPONENTS = ("source", "pathway", "trap", "deposition", "preservation", "proximity")
+CONFIDENCE_ORDER = {"low": 0, "medium": 1, "high": 2}
+LOO_CLIP_M = 50_000  # a zone re-derived for the validation is drawn only this far around the site
+# function -> (formula, required parameters, optional parameters with defaults)
+MEMBERSHIPS: dict[str, tuple[Callable, tuple[str, ...], dict]] = {
+    "linear": (linear_ramp, ("x0", "x1"), {"mu0": 0.0, "mu1": 1.0}),
+    "sigmoid": (sigmoid, ("midpoint", "spread"), {"increasing": True}),
+    "gaussian": (gaussian, ("centre", "width"), {}),
+    "identity": (identity, (), {}),
+    "table": (class_table, (), {"classes": {}}),  # class code -> membership (a categorical raster)
+}
+MEMBERSHIP_VALUES = ("mu0", "mu1", "classes")  # parameters of a function that are themselves memberships
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One declared evidence layer of a type (``params``: everything else the TOML table says)."""
+
+    name: str
+    kind: str
+    params: dict
+    rationale: str
+    refs: tuple[str, ...]
+    component: str = ""
+    basis: str = ""
+    ranges: dict = field(default_factory=dict)  # dotted parameter key -> (low, high)
+    base: Path = Path(".")  # directory that relative paths start from (the model file's)
+
+    def path(self) -> Path:
+        return safe_user_path(self.base / self.params["path"], "path")
+
+    def with_values(self, values: dict) -> "Evidence":
+        """A copy with the dotted parameters ``values`` replaced (for the ensemble)."""
+        params = json.loads(json.dumps(self.params))
+        for key, v in values.items():
+            d = params
+            *parents, last = key.split(".")
+            for k in parents:
+                d = d[k]
+            d[last] = v
+        return replace(self, params=params)
+
+
+def numeric_leaves(params: dict, prefix: str = "") -> dict[str, float]:
+    """Every numeric parameter as ``{"dotted.key": value}`` (booleans and text left out)."""
+    out = {}
+    for k, v in params.items():
+        if k == "ranges":
+            continue
+        if isinstance(v, dict):
+            out.update(numeric_leaves(v, f"{prefix}{k}."))
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[f"{prefix}{k}"] = float(v)
+    return out
+
+
+def membership_function(decl: dict) -> Callable[[np.ndarray], np.ndarray]:
+    fn, required, optional = MEMBERSHIPS[decl["function"]]
+    kw = {k: decl[k] for k in required} | {k: decl.get(k, v) for k, v in optional.items()}
+    return lambda x: fn(x, **kw)
+
+
+def check_membership(decl, where: str, file: str, problems: list[Problem]) -> None:
+    if not isinstance(decl, dict) or decl.get("function") not in MEMBERSHIPS:
+        problems.append(Problem(file, "unknown or missing membership function", field=f"{where}.membership",
+                                value=decl.get("function") if isinstance(decl, dict) else decl,
+                                fix=f"membership = {{ function = \"{'|'.join(MEMBERSHIPS)}\", ... }}"))
+        return
+    _, required, optional = MEMBERSHIPS[decl["function"]]
+    for k in required:
+        if not isinstance(decl.get(k), (int, float)) or isinstance(decl.get(k), bool):
+            problems.append(Problem(file, f"the {decl['function']} membership needs a number", field=f"{where}.membership.{k}",
+                                    value=decl.get(k)))
+    if decl["function"] == "table" and (not isinstance(decl.get("classes"), dict) or not decl["classes"]):
+        problems.append(Problem(file, "a class -> membership table is needed", field=f"{where}.membership.classes",
+                                fix='membership = { function = "table", classes = { "1" = 0.8, ... } }'))
+    for k in ("spread", "width"):
+        if k in required and isinstance(decl.get(k), (int, float)) and not decl[k] > 0:
+            problems.append(Problem(file, "must be positive", field=f"{where}.membership.{k}", value=decl[k]))
+
+
+@dataclass
+class RunContext:
+    """What binding a kind to one grid run may use."""
+
+    inputs: object  # layers.prospectivity.Inputs
+    grid: object  # geo.grid.Grid
+    deposit_type: str
+    frames: dict | None = None
+    pool: object = None
+
+
+class Kind:
+    """Base of every evidence kind."""
+
+    name: ClassVar[str]
+    score: ClassVar[str] = "evidence"
+    numbers: ClassVar[tuple[str, ...]] = ()  # required numeric parameters (non-negative)
+    memberships: ClassVar[tuple[str, ...]] = ()  # parameters that are memberships (in [0, 1])
+    needs_function: ClassVar[bool] = False  # a declared `membership = {function = ...}`
+    files: ClassVar[bool] = False  # reads `path`
+
+    def __init__(self, ev: Evidence, ctx: RunContext):
+        self.ev, self.ctx, self.p = ev, ctx, ev.params
+        self.mu = membership_function(ev.params["membership"]) if self.needs_function else None
+
+    @classmethod
+    def check(cls, ev: Evidence, where: str, file: str, problems: list[Problem]) -> None:
+        """Report what is wrong with the declaration and its files (added to ``problems``)."""
+
+    def membership(self, tile) -> np.ndarray | None:
+        """Membership of every cell of ``tile`` (float32, NaN = missing), or None: missing everywhere."""
+        return self.mu(self.values(tile))
+
+    def values(self, tile) -> np.ndarray:
+        raise NotImplementedError
+
+    def loo(self, tile, site: int, cx: float, cy: float) -> float | None:
+        """Membership at the cell of site ``site`` (centre ``cx``, ``cy``) with that site left out;
+        None when the site did not shape this evidence."""
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+KINDS: dict[str, type[Kind]] = {}
+
+
+def kind(cls: type[Kind]) -> type[Kind]:
+    """Register an evidence kind under its ``name``."""
+    KINDS[cls.name] = cls
+    return cls
+
+
+def _file_problem(ev: Evidence, where: str, file: str, problems: list[Problem]) -> Path | None:
+    if not isinstance(ev.params.get("path"), str):
+        problems.append(Problem(file, "a file path is needed", field=f"{where}.path", fix='add path = "FILE"'))
+        return None
+    try:
+        path = ev.path()
+    except Exception as exc:  # UnsafePathError
+        problems.append(Problem(file, str(exc), field=f"{where}.path", value=ev.params["path"]))
+        return None
+    if not path.is_file():
+        problems.append(Problem(file, "file not found", field=f"{where}.path", value=str(path),
+                                fix="give a path relative to the model file"))
+        return None
+    return path
+
+
+def _check_raster(ev, where, file, problems) -> None:
+    path = _file_problem(ev, where, file, problems)
+    if ev.params.get("resampling", "bilinear") not in RESAMPLING:
+        problems.append(Problem(file, "unknown resampling method", field=f"{where}.resampling",
+                                value=ev.params.get("resampling"), fix=f"use one of {', '.join(RESAMPLING)}"))
+    if path is None:
+        return
+    try:
+        with rasterio.open(path) as ds:
+            if ds.crs is None:
+                problems.append(Problem(file, "the raster has no CRS", field=f"{where}.path", value=str(path),
+                                        fix="assign its CRS (e.g. gdal_edit.py -a_srs EPSG:4326)"))
+            decl = ev.params.get("membership") or {}
+            if decl.get("function") == "table" and isinstance(decl.get("classes"), dict) and ds.width * ds.height <= 16e6:
+                codes = np.unique(ds.read(int(ev.params.get("band", 1)), masked=True).compressed())
+                known = {float(k) for k in decl["classes"]}
+                missing = [f"{c:g}" for c in codes if float(c) not in known]
+                if missing:
+                    problems.append(Problem(file, f"{len(missing)} class(es) of the raster have no membership",
+                                            field=f"{where}.membership.classes", value=", ".join(missing),
+                                            fix="add each to the classes table (a membership in [0, 1])"))
+    except rasterio.errors.RasterioIOError as exc:
+        problems.append(Problem(file, f"cannot open the evidence raster: {exc}", field=f"{where}.path", value=str(path)))
+
+
+def _read_vector(ev: Evidence, columns=()) -> pd.DataFrame:
+    df = pyogrio.read_dataframe(ev.path(), columns=list(columns))
+    if "filter" in ev.params:
+        f = ev.params["filter"]
+        df = df[df[f["field"]].isin(f["values"])]
+    return df.to_crs(METRIC_CRS)
+
+
+def _check_vector(ev, where, file, problems, fields=()) -> pd.DataFrame | None:
+    path = _file_problem(ev, where, file, problems)
+    if path is None:
+        return None
+    try:
+        info = pyogrio.read_info(path)
+    except Exception as exc:
+        problems.append(Problem(file, f"cannot open the vector file: {exc}", field=f"{where}.path", value=str(path)))
+        return None
+    if info.get("crs") is None:
+        problems.append(Problem(file, "the vector file has no CRS", field=f"{where}.path", value=str(path),
+                                fix="write it with its CRS (e.g. ogr2ogr -a_srs EPSG:4326)"))
+        return None
+    want = [*fields, *([ev.params["filter"].get("field")] if isinstance(ev.params.get("filter"), dict) else [])]
+    missing = [f for f in want if f not in list(info["fields"])]
+    if missing:
+        problems.append(Problem(file, "no such attribute in the vector file", field=f"{where}", value=", ".join(map(str, missing)),
+                                fix=f"use one of {', '.join(info['fields'])}"))
+        return None
+    return _read_vector(ev, [f for f in want if f])
+
+
+class _RasterValues(Kind):
+    needs_function = True
+    files = True
+
+    def __init__(self, ev, ctx):
+        super().__init__(ev, ctx)
+        self.src = RasterSource(ev.path(), int(self.p.get("band", 1)))
+
+    def close(self) -> None:
+        self.src.close()
+
+
+@kind
+class RasterEvidence(_RasterValues):
+    """Any GDAL raster in any CRS, resampled to the grid by ``resampling``; nodata = missing."""
+
+    name = "raster"
+
+    @classmethod
+    def check(cls, ev, where, file, problems):
+        _check_raster(ev, where, file, problems)
+
+    def values(self, tile):
+        return self.src.read(tile.grid, tile.win, self.p.get("resampling", "bilinear"))
+
+
+@kind
+class RasterDerivative(_RasterValues):
+    """Relief (max - min in a ``window_m`` box) or slope (degrees) of a raster resampled to the grid."""
+
+    name = "raster_derivative"
+    numbers = ("window_m",)
+
+    @classmethod
+    def check(cls, ev, where, file, problems):
+        _check_raster(ev, where, file, problems)
+        if ev.params.get("derivative") not in ("relief", "slope"):
+            problems.append(Problem(file, "unknown derivative", field=f"{where}.derivative",
+                                    value=ev.params.get("derivative"), fix='use "relief" or "slope"'))
+
+    def values(self, tile):
+        res = tile.grid.res
+        size = max(3, int(round(self.p["window_m"] / res)) | 1)
+        pad = size // 2 + 1
+        z = self.src.read(tile.grid, tile.grid.padded(tile.win, pad), self.p.get("resampling", "bilinear"))
+        d = relief(z, size) if self.p["derivative"] == "relief" else slope(z, res)
+        return d[pad:-pad, pad:-pad]
+
+
+@kind
+class VectorDistance(Kind):
+    """Distance to the features of any vector file (optional ``filter = {field, values}``), up to ``max_distance_m``."""
+
+    name = "vector_distance"
+    numbers = ("max_distance_m",)
+    needs_function = True
+    files = True
+
+    @classmethod
+    def check(cls, ev, where, file, problems):
+        _check_vector(ev, where, file, problems)
+
+    def __init__(self, ev, ctx):
+        super().__init__(ev, ctx)
+        self.shapes = Shapes(_read_vector(ev).geometry.values)
+
+    def values(self, tile):
+        return feature_distance(tile.grid, tile.win, self.shapes, float(self.p["max_distance_m"]))
+
+
+@kind
+class VectorClass(Kind):
+    """Polygons whose ``field`` maps to a membership through ``classes``; cells in no polygon are missing."""
+
+    name = "vector_class"
+    memberships = ("classes",)
+    files = True
+
+    @classmethod
+    def check(cls, ev, where, file, problems):
+        table = ev.params.get("classes")
+        if not isinstance(table, dict) or not table:
+            problems.append(Problem(file, "a class -> membership table is needed", field=f"{where}.classes",
+                                    fix='classes = { CODE = 0.8, ... }'))
+            table = {}
+        df = _check_vector(ev, where, file, problems, [ev.params.get("field")]) if ev.params.get("field") else None
+        if not ev.params.get("field"):
+            problems.append(Problem(file, "the class attribute is needed", field=f"{where}.field"))
+        if df is not None and table:
+            missing = sorted({str(v) for v in df[ev.params["field"]].dropna()} - {str(k) for k in table})
+            if missing:
+                problems.append(Problem(file, f"{len(missing)} class(es) of the file have no membership",
+                                        field=f"{where}.classes", value=", ".join(missing),
+                                        fix="add each to the classes table (a membership in [0, 1])"))
+
+    def __init__(self, ev, ctx):
+        super().__init__(ev, ctx)
+        df = _read_vector(ev, [self.p["field"]])
+        table = {str(k): float(v) for k, v in self.p["classes"].items()}
+        mu = df[self.p["field"]].astype(str).map(table).to_numpy(float)
+        keep = ~np.isnan(mu)
+        self.shapes = Shapes(df.geometry.values[keep], mu[keep])
+
+    def membership(self, tile):
+        return class_values(tile.grid, tile.win, self.shapes)
+
+
+@kind
+class PointValues(Kind):
+    """Sample points with a numeric ``field``, gridded by ``method`` (nearest / idw) within ``radius_m``."""
+
+    name = "point_values"
+    numbers = ("radius_m",)
+    needs_function = True
+    files = True
+
+    @classmethod
+    def check(cls, ev, where, file, problems):
+        if ev.params.get("method", "nearest") not in POINT_METHODS:
+            problems.append(Problem(file, "unknown gridding method", field=f"{where}.method",
+                                    value=ev.params.get("method"), fix=f"use one of {', '.join(POINT_METHODS)}"))
+        if not ev.params.get("field"):
+            problems.append(Problem(file, "the value attribute is needed", field=f"{where}.field"))
+            return
+        df = _check_vector(ev, where, file, problems, [ev.params["field"]])
+        if df is not None and not pd.api.types.is_numeric_dtype(df[ev.params["field"]]):
+            problems.append(Problem(file, "the value attribute is not numeric", field=f"{where}.field",
+                                    value=ev.params["field"]))
+
+    def __init__(self, ev, ctx):
+        super().__init__(ev, ctx)
+        df = _read_vector(ev, [self.p["field"]])
+        df = df[df[self.p["field"]].notna()]
+        self.samples = PointSamples(np.column_stack([df.geometry.x, df.geometry.y]), df[self.p["field"]].to_numpy(float))
+
+    def values(self, tile):
+        return grid_points(tile.grid, tile.win, self.samples, float(self.p["radius_m"]), self.p.get("method", "nearest"),
+                           float(self.p.get("power", 2.0)))
+
+
+@kind
+class ShorelineDistance(Kind):
+    """1 within ``near_m`` of the sea (GSHHG land), falling linearly to ``low`` at ``far_m``."""
+
+    name = "shoreline_distance"
+    numbers = ("near_m", "far_m", "high", "low")
+    memberships = ("high", "low")
+
+    def membership(self, tile):
+        p = self.p
+        return linear_decay(tile.shore_distance(p["far_m"]), p["near_m"], p["far_m"], p["high"], p["low"])
+
+
+@kind
+class Unavailable(Kind):
+    """Evidence the model needs but the project lacks: missing everywhere (counted in the uncertainty)."""
+
+    name = "unavailable"
+
+    def membership(self, tile):
+        return None
+
+
+@kind
+class SiteDistance(Kind):
+    """1 within a known site's location uncertainty, falling linearly to ``low`` at ``decay_m`` beyond it."""
+
+    name = "site_distance"
+    score = "proximity"
+    numbers = ("decay_m", "high", "low")
+    memberships = ("high", "low")
+
+    def __init__(self, ev, ctx):
+        super().__init__(ev, ctx)
+        self.sites = ctx.inputs.sites.get(ctx.deposit_type, pd.DataFrame(columns=["x", "y", "uncertainty_m"]))
+        self.near = self.sites["uncertainty_m"].to_numpy(np.float32)
+        self.far = self.near + np.float32(self.p["decay_m"])
+
+    def _mu(self, d, k):
+        return linear_decay(d, self.near[k], self.far[k], self.p["high"], self.p["low"])
+
+    def membership(self, tile):
+        return point_influence(tile.grid, tile.win, self.sites[["x", "y"]].to_numpy(), self.far, self._mu, self.p["low"])
+
+    def loo(self, tile, site, cx, cy):
+        s = self.sites
+        others = [self._mu(np.float32(math.hypot(cx - s["x"].iloc[j], cy - s["y"].iloc[j])), j)
+                  for j in range(len(s)) if j != site]
+        return float(max([self.p["low"], *others]))
+
+
+def type_zones(inputs, deposit_type: str) -> list[int]:
+    """Indices of the type's prospect zones drawn from its known sites (zones derived from independent
+    evidence feed no proximity score), lowest confidence first (so the highest one wins)."""
+    zones = inputs.zones
+    own = zones["deposit_type"] == deposit_type
+    if "derived_from" in zones:
+        own &= zones["derived_from"] != "independent_evidence"
+    return sorted(np.flatnonzero(own),
+                  key=lambda i: CONFIDENCE_ORDER.get(zones["confidence"].iloc[i], 0))
+
+
+@kind
+class ZoneMembership(Kind):
+    """The confidence value of the type's (site-derived) prospect zone containing the cell, ``outside`` elsewhere."""
+
+    name = "zone_membership"
+    score = "proximity"
+    numbers = ("outside",)
+    memberships = ("outside", "confidence")
+
+    @classmethod
+    def check(cls, ev, where, file, problems):
+        conf = ev.params.get("confidence") or {}
+        for level in ("high", "medium", "low"):
+            if not isinstance(conf.get(level), (int, float)):
+                problems.append(Problem(file, "a membership in [0, 1] is needed", field=f"{where}.confidence.{level}",
+                                        value=conf.get(level)))
+
+    def __init__(self, ev, ctx):
+        super().__init__(ev, ctx)
+        self.zones = type_zones(ctx.inputs, ctx.deposit_type)
+        self.hits = loo_zone_hits(ctx.frames, ctx.inputs, ctx.grid, ctx.deposit_type, ctx.pool) if ctx.frames else {}
+
+    def _value(self, i: int) -> np.float32:
+        return np.float32(self.p["confidence"][self.ctx.inputs.zones["confidence"].iloc[i]])
+
+    def membership(self, tile):
+        a = np.full(tile.national.shape, self.p["outside"], dtype=np.float32)
+        for i in self.zones:
+            a[tile.zone(i)] = self._value(i)
+        return a
+
+    def loo(self, tile, site, cx, cy):
+        sid = self.ctx.inputs.sites[self.ctx.deposit_type]["id"].iloc[site]
+        if sid not in self.hits:
+            return None
+        v = self.p["outside"]
+        for i in self.zones:
+            if i in self.hits[sid]:
+                v = float(self._value(i))
+        return float(v)
+
+
+def loo_zone_hits(frames, inputs, grid, deposit_type: str, pool) -> dict[str, set[int]]:
+    """Per site of the type: the zones of its type that contain its cell centre once every zone derived
+    from the sites (``method`` and ``parameters`` columns, layers/derived/zones.py) is derived again
+    without that site. Zones with no such rule are used as they are."""
+    from layers.derived.zones import zone_geometry, zone_inputs
+    if deposit_type not in inputs.sites:
+        return {}
+    derived = {"method", "parameters"} <= set(inputs.zones.columns)
+    deposits, coast, land = zone_inputs(frames) if derived else (None, None, None)
+
+    def hits(sid: str, x: float, y: float) -> set[int]:
+        cx, cy = grid.cell_centre(x, y)
+        centre = shapely.Point(cx, cy)
+        out = set()
+        for i in type_zones(inputs, deposit_type):
+            z = inputs.zones.iloc[i]
+            geom = z.geometry
+            if derived and isinstance(z["method"], str):
+                rule = {**json.loads(z["parameters"]), "method": z["method"]}
+                if deposit_type in rule["deposit_types"]:
+                    r = max(LOO_CLIP_M, 2 * rule.get("width_m", 0))  # exact at the centre: > the strip width
+                    geom = zone_geometry(rule, deposits[deposits["id"] != sid], coast, land, (cx - r, cy - r, cx + r, cy + r))
+            if geom.intersects(centre):
+                out.add(int(i))
+        return out
+    s = inputs.sites[deposit_type]
+    jobs = list(zip(s["id"], s["x"], s["y"]))
+    return dict(zip((j[0] for j in jobs), (pool.map if pool else map)(lambda j: hits(*j), jobs)))

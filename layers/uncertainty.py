@@ -1,0 +1,78 @@
+"""The spread of each score when the model's parameters vary within their declared ranges.
+
+A seeded ensemble (``ensemble_runs`` >= 20 members): in each member every parameter with a declared
+``ranges`` entry is drawn uniformly from its range, the model is run with those values, and per cell
+the standard deviation of the member scores is written as ``spread_<score>_<type>.tif``. The
+ensemble runs on its own coarser grid (``ensemble_resolution_m`` in the model file), the same tile
+function as the main run; the file's tags say so.
+"""
+from __future__ import annotations
+
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from geo.cog import CogWriter, gdal_env, tile_size
+from layers.evidence import RunContext
+from layers.model_spec import ModelSpec, TypeModel
+from layers.prospectivity import TILE, bind, default_jobs, national_grid, prepare, score_groups, score_tile, user_evidence
+
+
+def member_model(model: TypeModel, rng: np.random.Generator) -> TypeModel:
+    """``model`` with every ranged parameter drawn uniformly from its range (keys in declaration order)."""
+    evs = tuple(ev.with_values({k: float(rng.uniform(lo, hi)) for k, (lo, hi) in ev.ranges.items()})
+                if ev.ranges else ev for ev in model.evidence)
+    return dataclasses.replace(model, evidence=evs)
+
+
+def write_spread(frames, spec: ModelSpec, types, out_dir: Path, evidence: Path | None = None,
+                 jobs: int | None = None) -> list[Path]:
+    """Run the ensemble and write one spread COG per type and score; return the paths."""
+    types = list(types or spec.types)
+    n, seed = spec.ensemble_runs, spec.ensemble_seed
+    inputs = prepare(frames)
+    grid = national_grid(inputs, spec.ensemble_resolution_m)
+    extra = (user_evidence(evidence),) if evidence else ()
+    rngs = [np.random.default_rng([seed, m]) for m in range(n)]
+    members = [{t: (m := member_model(spec.types[t], rng), bind(m, RunContext(inputs, grid, t), extra)) for t in types}
+               for rng in rngs]
+    groups = {t: score_groups(members[0][t][1]) for t in types}
+    size = tile_size(grid, TILE)
+    writers, paths = {}, []
+    try:
+        for t in types:
+            for s in groups[t]:
+                path = out_dir / f"spread_{s}_{t}.tif"
+                tags = {"deposit_type": t, "score": s, "ensemble_runs": str(n), "ensemble_seed": str(seed),
+                        "resolution_m": str(grid.res),
+                        "meaning": f"standard deviation of the {s} score over {n} runs, each parameter with a declared "
+                                   f"range drawn uniformly from it; computed at {grid.res:g} m, coarser than the score grid"}
+                writers[(t, s)] = CogWriter(path, grid, f"{t} {s} score spread (std over {n} runs)", tags, size).__enter__()
+                paths.append(path)
+        with ThreadPoolExecutor(jobs or default_jobs()) as pool, gdal_env():
+            for win in grid.tiles(size):
+                runs = list(pool.map(lambda mem: score_tile(inputs, grid, win, mem), members))
+                if runs[0] is None:
+                    continue
+                national = runs[0].national
+                for (t, s), w in writers.items():
+                    stack = np.stack([r.scores[(t, s)][0] for r in runs]).astype(np.float64)
+                    with np.errstate(invalid="ignore"):
+                        sd = np.nanstd(stack, axis=0) if not np.isnan(stack).all() else np.full(stack.shape[1], np.nan)
+                    full = np.full(national.shape, np.nan, dtype=np.float32)
+                    full[national] = sd
+                    w.write(win, full)
+        for w in writers.values():
+            w.__exit__(None, None, None)
+    except BaseException as exc:
+        for w in writers.values():
+            w.__exit__(type(exc), exc, None)
+        raise
+    finally:
+        for mem in members:
+            for _, kinds in mem.values():
+                for k in kinds:
+                    k.close()
+    return paths
