@@ -59,9 +59,14 @@ def _path(_ctx, param, value):
     return None if value is None else safe_user_path(value, f"--{param.name.replace('_', '-')}")
 
 
-offline_option = click.option("--offline", is_flag=True,
-                              help="Inline every script and stylesheet: the HTML works from file:// with no "
-                                   "network; opens on the project's land layer instead of web tiles.")
+def variant_option(fn):
+    """--cdn (and the old --offline, now the default and a no-op), shared by `geo build` and `geo map`."""
+    fn = click.option("--offline", "offline_alias", is_flag=True, hidden=True,
+                      help="Accepted for old scripts: offline single files are the default.")(fn)
+    return click.option("--cdn", is_flag=True,
+                        help="Write the lighter variant that loads Leaflet and its plugins from CDNs and opens on "
+                             "web tiles (needs a network). Default: one self-contained file that works from "
+                             "file:// with no network, on the project's land layer.")(fn)
 
 
 def _types(_ctx, _param, value):
@@ -110,12 +115,13 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
 
 @cli.command()
 @out_option
-@offline_option
+@variant_option
 @grid_options
 @click.pass_obj
-def build(obj: Context, out: Path, offline: bool, resolution: float, types, evidence, jobs):
+def build(obj: Context, out: Path, cdn: bool, offline_alias: bool, resolution: float, types, evidence, jobs):
     """Build every layer into OUT/vietnam_ree.gpkg, the grids into OUT/grids/ and every map into OUT/maps/."""
     catalog = obj.catalog()
+    offline = not cdn
     from maps.render import render, save_map  # folium: imported only by the commands that draw maps
     comps = load_compositions(catalog)
     with obj.step("Reading and checking layers"):
@@ -171,10 +177,11 @@ def validate(obj: Context):
 @cli.command("map")
 @click.argument("name")
 @out_option
-@offline_option
+@variant_option
 @click.pass_obj
-def map_(obj: Context, name: str, out: Path, offline: bool):
-    """Render the map composition NAME to OUT/maps/NAME.html."""
+def map_(obj: Context, name: str, out: Path, cdn: bool, offline_alias: bool):
+    """Render the map composition NAME to OUT/maps/NAME.html (offline single file unless --cdn)."""
+    offline = not cdn
     from maps.render import render, save_map
     catalog = obj.catalog()
     comps = load_compositions(catalog)
