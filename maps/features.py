@@ -14,7 +14,7 @@ from jinja2 import Template
 from geo.catalog import Catalog, LayerSpec, Symbol, Text
 from geo.simplify import WEB_DECIMALS
 from maps.escape import safe, script_json
-from maps.i18n import bi_html
+from maps.i18n import Card, bi_html
 from maps.popup import empty, popup_html
 from maps.symbols import leaflet_style, marker_size, swatch_svg
 
@@ -83,7 +83,8 @@ def options(spec: LayerSpec, sym: Symbol, interactive: bool) -> dict:
     """What ree.js needs to draw a group: path styles or marker icons, hatch, highlight, uncertainty."""
     hl = spec.style.highlight
     hs, hw = (hl.stroke, hl.stroke_width) if hl else (None, None)
-    out = {"scale": SCALE, "interactive": interactive, "attribution": safe(spec.attribution), "style": leaflet_style(sym), "styleFlag": leaflet_style(sym, hs, hw),
+    # no per-layer attribution: the credits are in the "About / Sources" panel (maps/controls.py About)
+    out = {"scale": SCALE, "interactive": interactive, "style": leaflet_style(sym), "styleFlag": leaflet_style(sym, hs, hw),
            "hatch": sym.hatch, "uncColor": sym.fill, "labels": spec.style.labels_always}
     if spec.geometry.endswith("Point"):
         out.update(size=marker_size(sym), sizeFlag=marker_size(sym, hw),
@@ -93,7 +94,7 @@ def options(spec: LayerSpec, sym: Symbol, interactive: bool) -> dict:
 
 
 def collection(spec: LayerSpec, group: Group, catalog: Catalog, refs: pd.DataFrame | None,
-               interactive: bool, next_key) -> dict:
+               interactive: bool, next_key, card: Card | None = None) -> dict:
     """The group's features as a GeoJSON FeatureCollection with properties for ree.js."""
     st = spec.style
     feats = []
@@ -105,7 +106,7 @@ def collection(spec: LayerSpec, group: Group, catalog: Catalog, refs: pd.DataFra
         if row.geometry is None or row.geometry.is_empty:
             continue
         name = row.get(st.label_field) if st.label_field else None
-        props = {"p": popup_html(catalog, spec, row, refs),
+        props = {"p": popup_html(catalog, spec, row, refs, card),
                  "t": safe(name) if not empty(name) else bi_html(safe(group.label.vi), safe(group.label.en), "span")}
         if st.highlight and row.get(st.highlight.field) == st.highlight.value:
             props["h"] = 1
