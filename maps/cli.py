@@ -194,6 +194,35 @@ def map_(obj: Context, name: str, out: Path, cdn: bool, offline_alias: bool):
     obj.say(str(path))
 
 
+@cli.command("print")
+@click.option("--out", "out", default="build/print", show_default=True, callback=_path,
+              help="Output directory (local path).")
+@click.option("--maps", "names", default="national,coastal", show_default=True, callback=_types,
+              help="Comma-separated map sheets (compositions).")
+@click.option("--lang", "langs", default="vi,en", show_default=True, callback=_types,
+              help="Comma-separated languages of the sheets and figures.")
+@click.option("--figures/--no-figures", default=True, show_default=True,
+              help="Also the reserves-by-USGS-edition and occurrences-by-province figures.")
+@click.pass_obj
+def print_(obj: Context, out: Path, names, langs, figures: bool):
+    """Static A3 map sheets and figures for reports (PDF with vector text, PNG at 300 dpi), no network."""
+    from maps.print_figures import print_figures  # matplotlib: imported only when printing
+    from maps.print_sheet import print_sheets
+    catalog = obj.catalog()
+    comps = load_compositions(catalog)
+    unknown = [n for n in names if n not in comps] + [lang for lang in langs if lang not in ("vi", "en")]
+    if unknown:
+        raise click.BadParameter(f"unknown {', '.join(unknown)}; maps: {', '.join(comps)}; languages: vi, en")
+    frames = load_layers(catalog)
+    with obj.step("Printing map sheets"):
+        paths = print_sheets(catalog, frames, comps, out, names, langs)
+    if figures:
+        with obj.step("Printing figures"):
+            paths += print_figures(catalog, frames, out, langs)
+    for p in paths:
+        obj.say(str(p))
+
+
 @cli.command()
 @click.option("--format", "fmt", default="gpkg", show_default=True,
               help=f"One of: {', '.join(FORMATS)}.")
