@@ -80,6 +80,7 @@ var REE = (function () {
     return L.geoJSON(data, {
       interactive: o.interactive, pane: o.pane || "overlayPane",
       style: function (f) { return pathStyle(o, f.properties && f.properties.h); },
+      smoothFactor: 0,  // already simplified in Python (maps/compositions tolerance_m); Leaflet's pass cost ~1/3 of the drawing
       pointToLayer: function (f, ll) {
         var flagged = f.properties.h, s = flagged ? o.sizeFlag : o.size;
         return L.marker(ll, {icon: L.divIcon({html: flagged ? o.iconFlag : o.icon, className: "ree-icon",
@@ -97,9 +98,10 @@ var REE = (function () {
     }).addTo(group);
   }
 
-  function layer(map, group, data, o) {  // drawn now if its group is shown, else when first switched on
-    if (map.hasLayer(group)) return build(map, group, data, o);
-    group.once("add", function () { build(map, group, data, o); });
+  function layer(map, group, id, o) {  // parsed and drawn now if its group is shown, else when first switched on
+    function make() { var el = document.getElementById(id); build(map, group, JSON.parse(el.textContent), o); el.remove(); }
+    if (map.hasLayer(group)) return make();
+    group.once("add", make);
   }
 
   function geoJSON(data, scale, opts) {  // a plain L.geoJSON of encoded geometry (the minimap's land)
