@@ -250,6 +250,12 @@ def test_popup_after_a_search_is_a_card_inside_the_window(browser, offline_maps,
     assert card.locator("h4").inner_text() == "Đông Pao"
     assert card.locator(".ree-badge").count() >= 1 and "±" in card.locator(".ree-facts").inner_text()
     assert card.locator("details.ree-all").count() == 1 and card.locator("details.ree-sources").count() == 1
+    for fold in ("details.ree-all", "details.ree-sources"):  # unfolded, the card still fits
+        card.locator(f"{fold} summary").click()
+        page.page.wait_for_timeout(400)
+        box = popup.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= h, (fold, box)
+    page.shot(f"national-popup-unfolded-{w}x{h}")
     page.page.locator(".ree-lang button[data-lang=en]").click()
     assert "All other attributes" in card.inner_text()
     assert page.errors == []

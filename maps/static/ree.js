@@ -70,8 +70,9 @@ var REE = (function () {
 
   function popupOptions() {  // a card that fits the window: width and height from the viewport, autopan
     var w = window.innerWidth, h = window.innerHeight;
-    return {maxWidth: Math.min(380, w - 60), minWidth: Math.min(260, w - 60), maxHeight: Math.max(160, Math.min(460, h - 200)),
-            autoPanPaddingTopLeft: [wide() ? 280 : 20, wide() ? 60 : 110], autoPanPaddingBottomRight: [20, 40], keepInView: true,
+    // on a phone the card keeps clear of the zoom / fullscreen / measure buttons on the left
+    return {maxWidth: Math.min(380, w - 95), minWidth: Math.min(260, w - 95), maxHeight: Math.max(160, Math.min(460, h - 200)),
+            autoPanPaddingTopLeft: [wide() ? 280 : 58, wide() ? 60 : 110], autoPanPaddingBottomRight: [12, 40], keepInView: true,
             className: "ree-popup-card"};
   }
 
@@ -96,6 +97,16 @@ var REE = (function () {
         if (p.u && l.getLatLng) uncertainty(map, l, f, o);
       }
     }).addTo(group);
+  }
+
+  function foldsRelayout(map) {  // unfolding "All attributes" / "Sources" keeps the card inside the window
+    map.on("popupopen", function (e) {
+      var pop = e.popup;
+      pop.getElement().querySelectorAll("details").forEach(function (d) {
+        // re-measure only (Popup.update() would re-render the content and fold it again): Leaflet 1.9.4
+        d.addEventListener("toggle", function () { pop._updateLayout(); pop._updatePosition(); pop._adjustPan(); });
+      });
+    });
   }
 
   function layer(map, group, id, o) {  // parsed and drawn now if its group is shown, else when first switched on
@@ -137,6 +148,7 @@ var REE = (function () {
 
   function layerControl(map, cfg) {  // basemaps and grouped overlays; groups fold, the panel fits the window
     map.createPane("reeSea").style.zIndex = 150;
+    foldsRelayout(map);
     var C = L.Control.extend({options: {position: "topright"}, onAdd: function () {
       var d = L.DomUtil.create("div", "ree-layers leaflet-control-layers");
       L.DomEvent.disableClickPropagation(d);
