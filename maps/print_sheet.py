@@ -22,6 +22,7 @@ import pandas as pd
 
 from geo.atomic import atomic_path
 from geo.catalog import Catalog, Symbol
+from geo.crs import METRIC_CRS, WEB_CRS
 from geo.simplify import for_web
 from maps.composition import Composition
 from maps.features import groups
@@ -135,10 +136,10 @@ def scale_bar(ax, lat: float, lang: str) -> None:
     target = (e - w) * km_per_deg / 5
     length = max(v for v in (10, 20, 25, 50, 100, 200, 250, 500) if v <= max(target, 10))
     x0, y0 = w + (e - w) * 0.04, s + (n - s) * 0.035
-    ax.add_patch(__import__("matplotlib.patches", fromlist=["Rectangle"]).Rectangle(
-        (x0 - (e - w) * 0.015, y0 - (n - s) * 0.012), (e - w) * 0.5, (n - s) * 0.045, facecolor="#ffffffcc",
-        edgecolor="none", zorder=59))
     dx, h = length / km_per_deg, (n - s) * 0.006
+    ax.add_patch(__import__("matplotlib.patches", fromlist=["Rectangle"]).Rectangle(
+        (x0 - (e - w) * 0.015, y0 - (n - s) * 0.012), dx + (e - w) * 0.26, (n - s) * 0.045, facecolor="#ffffffcc",
+        edgecolor="none", zorder=59))
     for i, colour in enumerate(("#000000", "#ffffff")):
         ax.add_patch(__import__("matplotlib.patches", fromlist=["Rectangle"]).Rectangle(
             (x0 + i * dx / 2, y0), dx / 2, h, facecolor=colour, edgecolor="#000000", linewidth=0.6, zorder=60))
@@ -161,11 +162,11 @@ def sheet(name: str, comp: Composition, catalog: Catalog, frames: dict[str, gpd.
     plt = setup_matplotlib()
     labels = labels or load_labels()
     fig = plt.figure(figsize=A3_LANDSCAPE_IN)
-    w, s, e, n = EXTENTS.get(name) or tuple(frames[comp.layers[-1].layer].to_crs("EPSG:4326").total_bounds)
+    w, s, e, n = EXTENTS.get(name) or tuple(frames[comp.layers[-1].layer].to_crs(WEB_CRS).total_bounds)
     lat0 = (s + n) / 2
     aspect = 1 / math.cos(math.radians(lat0))
     ax = fig.add_axes((0.035, 0.06, 0.60, 0.89))
-    inset = fig.add_axes((0.70, 0.05, 0.27, 0.30))
+    inset = fig.add_axes((0.67, 0.05, 0.31, 0.36))
     sea = labels.basemaps["none"].background if "none" in labels.basemaps else "#D7E7F0"
     legend: dict[str, list] = {}
     credits = []
@@ -189,9 +190,12 @@ def sheet(name: str, comp: Composition, catalog: Catalog, frames: dict[str, gpd.
         legend.setdefault(ml.group, [])[:0] = block  # top layers first, as on the web map
         credits.append(spec.attribution)
         if spec.style.labels_always and spec.style.label_field:
-            pts = frame.to_crs("EPSG:3405").geometry.representative_point().to_crs("EPSG:4326")
+            field = spec.style.label_field
+            if field.endswith("_vi") and f"{field[:-3]}_{lang}" in frame:  # name_vi / name_en
+                field = f"{field[:-3]}_{lang}"
+            pts = frame.to_crs(METRIC_CRS).geometry.representative_point().to_crs(WEB_CRS)
             for (_, row), p in zip(frame.iterrows(), pts):
-                inset.text(p.x, p.y + 0.5, str(row[spec.style.label_field]), ha="center", va="bottom", fontsize=8,
+                inset.text(p.x, p.y + 0.5, str(row[field]), ha="center", va="bottom", fontsize=8,
                            fontweight="bold", zorder=70)
     for a in (ax, inset):
         a.set_xlabel("")
@@ -204,7 +208,7 @@ def sheet(name: str, comp: Composition, catalog: Catalog, frames: dict[str, gpd.
     inset.set_title("Quần đảo Hoàng Sa và Trường Sa" if lang == "vi" else "Hoàng Sa and Trường Sa archipelagos",
                     fontsize=9)
     # title and legend, top right
-    fig.text(0.665, 0.955, textwrap.fill(comp.title[lang], 40), fontsize=17, fontweight="bold", va="top")
+    fig.text(0.665, 0.955, textwrap.fill(comp.title[lang], 34), fontsize=17, fontweight="bold", va="top")
     handles, texts = [], []
     for key in ("deposits", "zones", "grids", "admin", "base"):
         if key not in legend or not legend[key]:
