@@ -61,6 +61,14 @@ def _row(catalog: Catalog, spec: LayerSpec, name: str, raw, refs: pd.DataFrame |
     return f"<tr><th>{bi(spec.field(name).alias)}</th><td>{vi if vi == en else bi_html(vi, en, 'span')}</td></tr>"
 
 
+def attribute_table(catalog: Catalog, spec: LayerSpec, row: pd.Series, refs: pd.DataFrame | None) -> str:
+    """Every non-empty attribute under its label in both languages, unfolded (KML balloons)."""
+    title = row.get(spec.style.label_field) if spec.style and spec.style.label_field else None
+    cells = "".join(_row(catalog, spec, f.name, row[f.name], refs) for f in spec.fields if not empty(row.get(f.name)))
+    head = bi(spec.title) if empty(title) else safe(title)
+    return f'<div class="ree-popup"><h4>{head}</h4><table>{cells}</table></div>'
+
+
 def _ink(fill: str) -> str:
     """Black or white text on a badge of colour ``fill`` (#RRGGBB), whichever reads better."""
     r, g, b = (int(fill[i:i + 2], 16) for i in (1, 3, 5))
