@@ -258,6 +258,16 @@ def test_popup_after_a_search_is_a_card_inside_the_window(browser, offline_maps,
     page.shot(f"national-popup-unfolded-{w}x{h}")
     page.page.locator(".ree-lang button[data-lang=en]").click()
     assert "All other attributes" in card.inner_text()
+    # a marker 120 px from the top: its card would open above the window; autopan brings it in
+    page.js(f"""() => {{ const m = Object.values(window).find(v => v instanceof L.Map); m.closePopup();
+        const hit = Object.values(REE.features).find(f => f.layer._icon && f.layer.getTooltip().getContent() === 'Đông Pao');
+        m.setView(hit.layer.getLatLng(), 9, {{animate: false}}); m.panBy([0, {h // 2 - 120}], {{animate: false}}); }}""")
+    page.page.wait_for_timeout(200)
+    page.page.evaluate_handle("""() => Object.values(REE.features).find(f => f.layer._icon
+        && f.layer.getTooltip().getContent() === 'Đông Pao').layer._icon""").as_element().click()
+    page.page.wait_for_timeout(500)
+    box = popup.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= h and box["x"] >= 0 and box["x"] + box["width"] <= w, box
     assert page.errors == []
     page.page.close()
 
