@@ -165,16 +165,22 @@ def sheet(name: str, comp: Composition, catalog: Catalog, frames: dict[str, gpd.
     w, s, e, n = EXTENTS.get(name) or tuple(frames[comp.layers[-1].layer].to_crs(WEB_CRS).total_bounds)
     lat0 = (s + n) / 2
     aspect = 1 / math.cos(math.radians(lat0))
-    ax = fig.add_axes((0.035, 0.06, 0.60, 0.89))
-    inset = fig.add_axes((0.67, 0.05, 0.31, 0.36))
     sea = labels.basemaps["none"].background if "none" in labels.basemaps else "#D7E7F0"
-    legend: dict[str, list] = {}
-    credits = []
-    for a, box in ((ax, (w, s, e, n)), (inset, ARCHIPELAGO_BOX)):
+    ax = fig.add_axes((0.04, 0.06, 0.62, 0.89))
+
+    def frame_(a, box):
         a.set_facecolor(sea)
         a.set_xlim(box[0], box[2])
         a.set_ylim(box[1], box[3])
         a.set_aspect(aspect, adjustable="box")
+        a.apply_aspect()
+    frame_(ax, (w, s, e, n))
+    # the right-hand column (title, legend, inset) starts just right of the map's own width
+    left = min(ax.get_position().x1 + 0.055, 0.70)
+    inset = fig.add_axes((left, 0.06, 0.975 - left, 0.36))
+    frame_(inset, ARCHIPELAGO_BOX)
+    legend: dict[str, list] = {}
+    credits = []
     for z, ml in enumerate(comp.layers):
         if not ml.show:
             continue
@@ -208,7 +214,7 @@ def sheet(name: str, comp: Composition, catalog: Catalog, frames: dict[str, gpd.
     inset.set_title("Quần đảo Hoàng Sa và Trường Sa" if lang == "vi" else "Hoàng Sa and Trường Sa archipelagos",
                     fontsize=9)
     # title and legend, top right
-    fig.text(0.665, 0.955, textwrap.fill(comp.title[lang], 34), fontsize=17, fontweight="bold", va="top")
+    fig.text(left, 0.955, textwrap.fill(comp.title[lang], 34), fontsize=18, fontweight="bold", va="top")
     handles, texts = [], []
     for key in ("deposits", "zones", "grids", "admin", "base"):
         if key not in legend or not legend[key]:
@@ -221,7 +227,7 @@ def sheet(name: str, comp: Composition, catalog: Catalog, frames: dict[str, gpd.
                 seen.add(t)
                 handles.append(h)
                 texts.append(t)
-    leg = fig.legend(handles, texts, loc="upper left", bbox_to_anchor=(0.665, 0.91), frameon=False, fontsize=9,
+    leg = fig.legend(handles, texts, loc="upper left", bbox_to_anchor=(left - 0.008, 0.885), frameon=False, fontsize=10,
                      title=labels.ui["legend"][lang], title_fontsize=11, alignment="left", handlelength=2.2)
     for t, h in zip(leg.get_texts(), handles):
         if not h.get_visible():  # a group heading
@@ -230,7 +236,7 @@ def sheet(name: str, comp: Composition, catalog: Catalog, frames: dict[str, gpd.
     src = "Nguồn" if lang == "vi" else "Sources"
     made = "Lập ngày" if lang == "vi" else "Built"
     credit_text = f"{src}: " + "; ".join(dict.fromkeys(c for c in credits if c))
-    fig.text(0.035, 0.008, textwrap.fill(f"{labels.ui['credits'][lang]} · {made} {build_date()} · {credit_text}", 230),
+    fig.text(0.04, 0.008, textwrap.fill(f"{labels.ui['credits'][lang]} · {made} {build_date()} · {credit_text}", 230),
              fontsize=6.5, va="bottom", ha="left", color="#333333")
     return fig
 
