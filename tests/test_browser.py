@@ -165,6 +165,9 @@ def test_script_payloads_in_sources_show_as_text(make_catalog, tmp_path, browser
     cat_dir = make_catalog(sites=sites, refs=GOOD_REFS)
     domains = cat_dir / "domains.toml"
     domains.write_text(domains.read_text().replace('vi = "Loại A"', 'vi = "<img src=y onerror=alert(3)>"'))
+    for toml in cat_dir.glob("*.toml"):  # the About / Sources panel shows every layer's attribution
+        toml.write_text(toml.read_text().replace('attribution = "tests"',
+                                                 'attribution = "<img src=z onerror=alert(4)> ${alert(5)}"'))
     catalog = load_catalog(cat_dir)
     comp = Composition("xss", Text("<b>x</b>", "${x}"), (22.3, 103.6), 10, (MapLayer("sites", "deposits"),),
                        ("none",))
@@ -175,7 +178,9 @@ def test_script_payloads_in_sources_show_as_text(make_catalog, tmp_path, browser
     assert page.errors == []
     assert sorted(names) == sorted(PAYLOADS)
     assert "<img src=y onerror=alert(3)>" in page.page.locator(".ree-legend").inner_text()
-    assert page.page.locator("img[src=x], img[src=y]").count() == 0
+    assert page.page.locator("img[src=x], img[src=y], img[src=z]").count() == 0
+    page.page.locator(".ree-about-link").first.click()
+    assert "<img src=z onerror=alert(4)> ${alert(5)}" in page.page.locator("#ree-about").inner_text()
     page.page.wait_for_timeout(200)
     assert page.dialogs == [] and page.errors == []
 
