@@ -59,9 +59,14 @@ def _path(_ctx, param, value):
     return None if value is None else safe_user_path(value, f"--{param.name.replace('_', '-')}")
 
 
-offline_option = click.option("--offline", is_flag=True,
-                              help="Inline every script and stylesheet: the HTML works from file:// with no "
-                                   "network; opens on the project's land layer instead of web tiles.")
+def variant_option(fn):
+    """--cdn (and the old --offline, now the default and a no-op), shared by `geo build` and `geo map`."""
+    fn = click.option("--offline", "offline_alias", is_flag=True, hidden=True,
+                      help="Accepted for old scripts: offline single files are the default.")(fn)
+    return click.option("--cdn", is_flag=True,
+                        help="Write the lighter variant that loads Leaflet and its plugins from CDNs and opens on "
+                             "web tiles (needs a network). Default: one self-contained file that works from "
+                             "file:// with no network, on the project's land layer.")(fn)
 
 
 def _types(_ctx, _param, value):
@@ -126,12 +131,14 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
 
 @cli.command()
 @out_option
-@offline_option
+@variant_option
 @grid_options
 @click.pass_obj
-def build(obj: Context, out: Path, offline: bool, resolution: float, types, evidence, jobs, model):
+def build(obj: Context, out: Path, cdn: bool, offline_alias: bool, resolution: float, types, evidence, jobs,
+          model):
     """Build every layer into OUT/vietnam_ree.gpkg, the grids into OUT/grids/ and every map into OUT/maps/."""
     catalog = obj.catalog()
+    offline = not cdn
     from maps.render import render, save_map  # folium: imported only by the commands that draw maps
     comps = load_compositions(catalog)
     with obj.step("Reading and checking layers"):
@@ -187,10 +194,11 @@ def validate(obj: Context):
 @cli.command("map")
 @click.argument("name")
 @out_option
-@offline_option
+@variant_option
 @click.pass_obj
-def map_(obj: Context, name: str, out: Path, offline: bool):
-    """Render the map composition NAME to OUT/maps/NAME.html."""
+def map_(obj: Context, name: str, out: Path, cdn: bool, offline_alias: bool):
+    """Render the map composition NAME to OUT/maps/NAME.html (offline single file unless --cdn)."""
+    offline = not cdn
     from maps.render import render, save_map
     catalog = obj.catalog()
     comps = load_compositions(catalog)
@@ -201,6 +209,35 @@ def map_(obj: Context, name: str, out: Path, offline: bool):
         path = save_map(render(comps[name], catalog, frames, offline, grids_dir=out), out / "maps" / f"{name}.html",
                         offline)
     obj.say(str(path))
+
+
+@cli.command("print")
+@click.option("--out", "out", default="build/print", show_default=True, callback=_path,
+              help="Output directory (local path).")
+@click.option("--maps", "names", default="national,coastal", show_default=True, callback=_types,
+              help="Comma-separated map sheets (compositions).")
+@click.option("--lang", "langs", default="vi,en", show_default=True, callback=_types,
+              help="Comma-separated languages of the sheets and figures.")
+@click.option("--figures/--no-figures", default=True, show_default=True,
+              help="Also the reserves-by-USGS-edition and occurrences-by-province figures.")
+@click.pass_obj
+def print_(obj: Context, out: Path, names, langs, figures: bool):
+    """Static A3 map sheets and figures for reports (PDF with vector text, PNG at 300 dpi), no network."""
+    from maps.print_figures import print_figures  # matplotlib: imported only when printing
+    from maps.print_sheet import print_sheets
+    catalog = obj.catalog()
+    comps = load_compositions(catalog)
+    unknown = [n for n in names if n not in comps] + [lang for lang in langs if lang not in ("vi", "en")]
+    if unknown:
+        raise click.BadParameter(f"unknown {', '.join(unknown)}; maps: {', '.join(comps)}; languages: vi, en")
+    frames = load_layers(catalog)
+    with obj.step("Printing map sheets"):
+        paths = print_sheets(catalog, frames, comps, out, names, langs)
+    if figures:
+        with obj.step("Printing figures"):
+            paths += print_figures(catalog, frames, out, langs)
+    for p in paths:
+        obj.say(str(p))
 
 
 @cli.command()

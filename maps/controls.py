@@ -16,62 +16,85 @@ from maps.i18n import Basemap, Labels, bi
 from maps.search import entry
 
 
-class LayerControl(JSCSSMixin, MacroElement):
-    """leaflet-groupedlayercontrol: basemaps as exclusive choices, overlays grouped by composition group."""
+OPEN_GROUPS = ("deposits", "zones")  # layer-control groups open on a wide screen; the others start folded
+EXCLUSIVE_GROUPS = ("grids",)  # one layer at a time: a second grid replaces the first
 
-    default_js = folium.plugins.GroupedLayerControl.default_js
-    default_css = folium.plugins.GroupedLayerControl.default_css
+
+class LayerControl(MacroElement):
+    """The layer control (``REE.layerControl``): basemaps as exclusive choices and overlays in groups
+    that fold (``<details>``), in a panel that never exceeds the window; folded to a button on a phone."""
+
     _template = Template("""{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = (function () {
-  var defs = {{ this.basemaps_json() }}, base = {}, map = {{ this._parent.get_name() }};
-  map.createPane("reeSea").style.zIndex = 150;
-  defs.forEach(function (b) {
-    var lyr = b.url ? L.tileLayer(b.url, {attribution: b.attribution, maxZoom: b.maxZoom})
-      : b.sea ? L.rectangle(b.sea, {pane: "reeSea", stroke: false, fillColor: b.background, fillOpacity: 1, interactive: false})
-      : L.layerGroup();
-    base[b.label] = lyr;
-    if (b.default) lyr.addTo({{ this._parent.get_name() }});
-  });
-  var groups = {}, spec = {{ this.groups_json() }};
-  spec.forEach(function (g) { groups[g.label] = {}; g.layers.forEach(function (l) { groups[g.label][l[0]] = window[l[1]]; }); });
-  return L.control.groupedLayers(base, groups, {collapsed: false}).addTo({{ this._parent.get_name() }});
-})();
+var {{ this.get_name() }} = REE.layerControl({{ this._parent.get_name() }}, {{ this.config_json() }});
 {% endmacro %}""")
 
-    def __init__(self, basemaps: list[Basemap], default: str, groups: list[tuple[Text, list[Group]]],
-                 sea: list | None = None):
+    def __init__(self, labels: Labels, basemaps: list[Basemap], default: str,
+                 groups: list[tuple[str, list[Group]]], sea: list | None = None):
         """``sea``: [[south, west], [north, east]] of the project's land data, painted in the "none"
         basemap's background colour (outside it the map shows Leaflet's grey: no data)."""
         super().__init__()
         self._name = "LayerControl"
-        self.basemaps, self.default, self.groups, self.sea = basemaps, default, groups, sea
+        self.labels, self.basemaps, self.default, self.groups, self.sea = labels, basemaps, default, groups, sea
 
-    def basemaps_json(self) -> str:
-        return script_json([{"label": bi(b.label), "url": b.url, "attribution": b.attribution,
-                             "maxZoom": b.max_zoom, "default": b.key == self.default, "background": b.background,
-                             "sea": self.sea if b.url is None and b.background else None} for b in self.basemaps])
-
-    def groups_json(self) -> str:
-        return script_json([{"label": bi(label), "layers": [[bi(g.label), g.layer.get_name()] for g in gs]}
-                            for label, gs in self.groups])
+    def config_json(self) -> str:
+        return script_json({
+            "title": bi(self.labels.ui["layers"]), "basemapsLabel": bi(self.labels.groups["basemaps"]),
+            "basemaps": [{"label": bi(b.label), "url": b.url, "attribution": b.attribution, "maxZoom": b.max_zoom,
+                          "default": b.key == self.default, "background": b.background,
+                          "sea": self.sea if b.url is None and b.background else None} for b in self.basemaps],
+            "groups": [{"key": key, "label": bi(self.labels.groups[key]), "open": key in OPEN_GROUPS,
+                        "exclusive": key in EXCLUSIVE_GROUPS,
+                        "layers": [[bi(g.label), g.layer.get_name()] for g in gs]} for key, gs in self.groups]})
 
 
 class Legend(MacroElement):
-    """A legend box; each row names the layer(s) it explains and ree.js hides it while they are off."""
+    """The legend, a control above the scale bar: one heading per layer-control group (Deposits, Zones,
+    Grids, Administrative, Base); each row names the layer(s) it explains and ree.js hides it (and an
+    empty group's heading) while they are off. Folded to its title on a phone."""
 
     _template = Template("""{% macro html(this, kwargs) %}{{ this.body() }}{% endmacro %}
 {% macro script(this, kwargs) %}REE.legend({{ this._parent.get_name() }});{% endmacro %}""")
 
-    def __init__(self, title: Text, rows: list[tuple[str, Text, list[Group]]]):
+    def __init__(self, title: Text, groups: list[tuple[str, Text, list[tuple[str, str, list[Group]]]]]):
+        """``groups``: (key, heading, rows) with rows (swatch HTML, label HTML, groups it explains)."""
         super().__init__()
         self._name = "Legend"
-        self.title, self.rows = title, rows
+        self.title, self.groups = title, groups
 
     def body(self) -> str:
-        items = "".join(f'<div class="ree-legend-row" data-layer="{" ".join(g.layer.get_name() for g in gs)}">'
-                        f'{svg} <span>{bi(text)}</span></div>' for svg, text, gs in self.rows)
-        return (f'<div id="ree-legend" class="ree-legend"><div class="ree-legend-title">{bi(self.title)}</div>'
-                f'{items}</div>')
+        parts = []
+        for key, heading, rows in self.groups:
+            items = "".join(f'<div class="ree-legend-row" data-layer="{" ".join(g.layer.get_name() for g in gs)}">'
+                            f'{svg} <span>{label}</span></div>' for svg, label, gs in rows)
+            parts.append(f'<div class="ree-legend-group" data-group="{safe(key)}">'
+                         f'<div class="ree-legend-heading">{bi(heading)}</div>{items}</div>')
+        return (f'<div id="ree-legend" class="ree-legend"><details open><summary class="ree-legend-title">'
+                f'{bi(self.title)}</summary><div class="ree-legend-body">{"".join(parts)}</div></details></div>')
+
+
+class About(MacroElement):
+    """The one-line attribution (a link to this panel) and the "About / Sources" panel: every layer's
+    attribution and licence from the catalog, the basemaps' credits from labels.toml."""
+
+    _template = Template("""{% macro html(this, kwargs) %}{{ this.body }}{% endmacro %}
+{% macro script(this, kwargs) %}REE.about({{ this._parent.get_name() }}, {{ this.prefix }});{% endmacro %}""")
+
+    def __init__(self, labels: Labels, title: Text, layers: list[tuple[Text, str, str]], basemaps: list[Basemap]):
+        """``layers``: (title, attribution, licence) of every layer drawn."""
+        super().__init__()
+        self._name = "About"
+        ui = labels.ui
+        rows = "".join(f"<tr><th>{bi(t)}</th><td>{safe(a)}</td><td>{safe(lic)}</td></tr>" for t, a, lic in layers)
+        # basemap credits are the project's own HTML (labels.toml), shown as the tile providers ask
+        tiles = "".join(f"<li>{bi(b.label)}: {b.attribution}</li>" for b in basemaps if b.attribution)
+        self.body = (f'<div id="ree-about" class="ree-about" role="dialog" hidden>'
+                     f'<button type="button" class="ree-about-close" title="{safe(ui["close"].vi)} / '
+                     f'{safe(ui["close"].en)}">×</button><h3>{bi(title)}</h3><p>{bi(ui["about_intro"])}</p>'
+                     f'<table><tr><th></th><th>{bi(ui["sources"])}</th><th>{bi(ui["licence"])}</th></tr>{rows}</table>'
+                     f'<h4>{bi(labels.groups["basemaps"])}</h4><ul>{tiles}</ul>'
+                     f'<p>Leaflet 1.9.4 (BSD-2-Clause) · Leaflet.MiniMap (BSD-2-Clause) · leaflet.fullscreen, '
+                     f'leaflet-measure, Leaflet.MousePosition (MIT)</p></div>')
+        self.prefix = script_json(f'<a href="#" class="ree-about-link">{bi(ui["about"])}</a> · {bi(ui["credits"])}')
 
 
 class Search(MacroElement):
@@ -146,8 +169,7 @@ L.control.scale({imperial: false, position: "bottomleft"}).addTo({{ this._parent
 
 
 def add_tools(m: folium.Map) -> None:
-    """Fullscreen, measure, metric scale bar and mouse coordinates."""
-    Scale().add_to(m)
+    """Fullscreen, measure and mouse coordinates (the scale bar goes in before the legend, below it)."""
     Fullscreen(position="topleft").add_to(m)
     MeasureControl(position="topleft", primary_length_unit="kilometers", secondary_length_unit="meters",
                    primary_area_unit="hectares", secondary_area_unit="sqmeters").add_to(m)

@@ -23,7 +23,7 @@ from geo.colour import hex_rgba
 from geo.crs import EXPORT_CRS, WEB_CRS
 from geo.errors import ExportError, Problem
 from geo.vector import declared_frame
-from maps.popup import REFERENCES, popup_html
+from maps.popup import REFERENCES, attribute_table
 
 FORMATS = {  # name -> (GDAL driver, file suffix)
     "gpkg": ("GPKG", ".gpkg"), "geojson": ("GeoJSON", ".geojson"), "kml": ("LIBKML", ".kml"),
@@ -75,7 +75,7 @@ def _kml_frame(catalog: Catalog, spec: LayerSpec, data: pd.DataFrame, refs: pd.D
     st = spec.style
     label = st.label_field if st and st.label_field else ("id" if "id" in spec.field_names else None)
     out.insert(0, "Name", data[label].astype("string") if label else spec.name)
-    out.insert(1, "description", [KML_BALLOON_CSS + popup_html(catalog, spec, row, refs)
+    out.insert(1, "description", [KML_BALLOON_CSS + attribute_table(catalog, spec, row, refs)
                                   for _, row in data.iterrows()])
     if spec.spatial:
         hl = st.highlight

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import folium
+import numpy as np
+import shapely
 import geopandas as gpd
 import pandas as pd
 from branca.element import MacroElement
@@ -14,7 +16,7 @@ from jinja2 import Template
 from geo.catalog import Catalog, LayerSpec, Symbol, Text
 from geo.simplify import WEB_DECIMALS
 from maps.escape import safe, script_json
-from maps.i18n import bi_html
+from maps.i18n import Card, bi_html
 from maps.popup import empty, popup_html
 from maps.symbols import leaflet_style, marker_size, swatch_svg
 
@@ -58,6 +60,20 @@ def geometry_json(geom) -> dict:
 
 
 
+def _merged(geoms):
+    """All the parts of ``geoms`` as one MultiPolygon / MultiLineString / MultiPoint when they share a
+    kind, else a GeometryCollection (no dissolving: every ring stays as it was)."""
+    parts = shapely.get_parts(np.array([g for g in geoms if g is not None and not g.is_empty], dtype=object))
+    kinds = set(shapely.get_type_id(parts).tolist())
+    if kinds <= {3}:
+        return shapely.multipolygons(parts)
+    if kinds <= {1, 2}:
+        return shapely.multilinestrings(parts)
+    if kinds <= {0}:
+        return shapely.multipoints(parts)
+    return shapely.geometrycollections(parts)
+
+
 @dataclass
 class Group:
     """One entry of the layer control: a label, a symbol and the rows drawn with it."""
@@ -83,7 +99,8 @@ def options(spec: LayerSpec, sym: Symbol, interactive: bool) -> dict:
     """What ree.js needs to draw a group: path styles or marker icons, hatch, highlight, uncertainty."""
     hl = spec.style.highlight
     hs, hw = (hl.stroke, hl.stroke_width) if hl else (None, None)
-    out = {"scale": SCALE, "interactive": interactive, "attribution": safe(spec.attribution), "style": leaflet_style(sym), "styleFlag": leaflet_style(sym, hs, hw),
+    # no per-layer attribution: the credits are in the "About / Sources" panel (maps/controls.py About)
+    out = {"scale": SCALE, "interactive": interactive, "style": leaflet_style(sym), "styleFlag": leaflet_style(sym, hs, hw),
            "hatch": sym.hatch, "uncColor": sym.fill, "labels": spec.style.labels_always}
     if spec.geometry.endswith("Point"):
         out.update(size=marker_size(sym), sizeFlag=marker_size(sym, hw),
@@ -93,19 +110,18 @@ def options(spec: LayerSpec, sym: Symbol, interactive: bool) -> dict:
 
 
 def collection(spec: LayerSpec, group: Group, catalog: Catalog, refs: pd.DataFrame | None,
-               interactive: bool, next_key) -> dict:
+               interactive: bool, next_key, card: Card | None = None) -> dict:
     """The group's features as a GeoJSON FeatureCollection with properties for ree.js."""
     st = spec.style
     feats = []
-    if not interactive:  # a backdrop: one geometry collection, no properties
-        geoms = [geometry_json(g) for g in group.rows.geometry if g is not None and not g.is_empty]
+    if not interactive:  # a backdrop: one multi-geometry, no properties (one Leaflet path to draw)
         return {"type": "FeatureCollection", "features": [
-            {"type": "Feature", "properties": {}, "geometry": {"type": "GeometryCollection", "geometries": geoms}}]}
+            {"type": "Feature", "properties": {}, "geometry": geometry_json(_merged(group.rows.geometry))}]}
     for _, row in group.rows.iterrows():
         if row.geometry is None or row.geometry.is_empty:
             continue
         name = row.get(st.label_field) if st.label_field else None
-        props = {"p": popup_html(catalog, spec, row, refs),
+        props = {"p": popup_html(catalog, spec, row, refs, card),
                  "t": safe(name) if not empty(name) else bi_html(safe(group.label.vi), safe(group.label.en), "span")}
         if st.highlight and row.get(st.highlight.field) == st.highlight.value:
             props["h"] = 1
@@ -119,11 +135,17 @@ def collection(spec: LayerSpec, group: Group, catalog: Catalog, refs: pd.DataFra
 
 
 class GeoLayer(MacroElement):
-    """A GeoJSON layer drawn by ``REE.layer`` into its parent FeatureGroup."""
+    """A GeoJSON layer drawn by ``REE.layer`` into its parent FeatureGroup.
 
-    _template = Template("""{% macro script(this, kwargs) %}
+    The features travel as a ``<script type="application/json">`` block, which the browser does not
+    compile: ``REE.layer`` parses it only when the layer is first shown (hidden layers cost nothing at
+    load, and ``JSON.parse`` is faster than a JavaScript literal of the same data)."""
+
+    _template = Template("""{% macro html(this, kwargs) %}<script type="application/json" id="{{ this.get_name() }}_data">
+{{- this.data -}}</script>{% endmacro %}
+{% macro script(this, kwargs) %}
 var {{ this.get_name() }} = REE.layer({{ this._parent._parent.get_name() }}, {{ this._parent.get_name() }},
-  {{ this.data }}, {{ this.opts }});
+  "{{ this.get_name() }}_data", {{ this.opts }});
 {% endmacro %}""")
 
     def __init__(self, data: dict, opts: dict):

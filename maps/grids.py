@@ -14,13 +14,13 @@ from geo.preview import colourise, wgs84_preview
 from layers.model_spec import load_spec
 from layers.overlay import overlay
 from maps.features import Group
+from maps.i18n import GridStyle, bi, load_labels
 
 # Leaflet panes: the base geography draws below the grids, which draw below every other layer
 # (overlayPane, z-index 400); all vector layers otherwise share one canvas and could not interleave.
 BASE_PANE, GRID_PANE = ("reeBase", 350), ("reeGrids", 380)
 PREVIEW_CELL_DEG = 0.025  # ~2.8 km: the web preview of the grid (the COG itself is in build/grids/)
 PREVIEW_LEVELS = 16  # scores shown in 16 classes: the PNG shrinks about 4x (measured 260 KB -> 67 KB)
-OPACITY = 0.75
 
 
 class Panes(MacroElement):
@@ -37,17 +37,37 @@ class Panes(MacroElement):
         self.panes = [BASE_PANE, GRID_PANE]
 
 
-def gradient_svg(ramp: tuple[str, ...], width: int = 36, height: int = 12) -> str:
-    """A legend swatch: the ramp as a horizontal gradient, low on the left."""
+def gradient_svg(ramp: tuple[str, ...], style: GridStyle, width: int = 60, height: int = 12) -> str:
+    """A legend swatch: the ramp as a horizontal gradient, low on the left, with the overlay's opacity
+    (transparent below the threshold, as on the map) over a chequer that shows what is see-through."""
     gid = "g" + "".join(c.lstrip("#") for c in ramp)[:24]
-    stops = "".join(f'<stop offset="{i / (len(ramp) - 1):.2f}" stop-color="{c}"/>' for i, c in enumerate(ramp))
-    return (f'<svg width="{width}" height="{height}" aria-hidden="true"><defs><linearGradient id="{gid}">'
-            f'{stops}</linearGradient></defs><rect width="{width}" height="{height}" fill="url(#{gid})"/></svg>')
+    n = len(ramp) - 1
+    alpha = style.alpha(np.array([i / n for i in range(n + 1)], dtype="float32"))
+    cut = style.transparent_below
+    stops = (f'<stop offset="0" stop-color="{ramp[0]}" stop-opacity="0"/>'
+             f'<stop offset="{cut:.3f}" stop-color="{ramp[0]}" stop-opacity="0"/>'
+             + "".join(f'<stop offset="{max(i / n, cut):.3f}" stop-color="{c}" stop-opacity="{a:.2f}"/>'
+                       for i, (c, a) in enumerate(zip(ramp, alpha)) if i / n >= cut))
+    return (f'<svg class="ree-ramp" width="{width}" height="{height}" aria-hidden="true"><defs>'
+            f'<linearGradient id="{gid}">{stops}</linearGradient></defs>'
+            f'<rect width="{width}" height="{height}" fill="#fff" stroke="#999" stroke-width="0.5"/>'
+            f'<rect width="{width}" height="{height}" fill="url(#{gid})"/></svg>')
 
 
-def grid_groups(m: folium.Map, out_dir: Path) -> list[tuple[Group, str, Text]]:
+def overlay_rgba(values: np.ndarray, ramp: tuple[str, ...], style: GridStyle) -> np.ndarray:
+    """RGBA of a grid preview: the ramp's colours with the declared alpha ramp (low values clear)."""
+    rgba = colourise(values, ramp)
+    rgba[..., 3] = np.round(style.alpha(values) * 255).astype("uint8")
+    rgba[rgba[..., 3] == 0] = 0  # one value for every clear cell: the PNG compresses better
+    return rgba
+
+
+def grid_groups(m: folium.Map, out_dir: Path) -> list[tuple[Group, str, str]]:
     """Add the overlays of every modelled type whose grids exist under ``out_dir``; return, for the
-    layer control and the legend, each overlay's group with its swatch and legend text."""
+    layer control and the legend, each overlay's group with its swatch and its legend (HTML naming the
+    grid and its score, read from what ``layers.overlay.overlay`` returns)."""
+    labels = load_labels()
+    style, ui = labels.grids, labels.ui
     rows = []
     for deposit_type in load_spec().types:
         ov = overlay(deposit_type, out_dir, score="evidence")  # the score from independent layers only
@@ -62,11 +82,13 @@ def grid_groups(m: folium.Map, out_dir: Path) -> list[tuple[Group, str, Text]]:
                 continue  # no evidence anywhere (alkaline-carbonatite: its uncertainty is 1 everywhere)
             values = np.round(values * PREVIEW_LEVELS) / PREVIEW_LEVELS
             layer = folium.FeatureGroup(name=path.stem, show=False, control=False)
-            folium.raster_layers.ImageOverlay(colourise(values, ramp), bounds=[[s, w], [n, e]], opacity=OPACITY,
-                                              mercator_project=True, interactive=False,
+            folium.raster_layers.ImageOverlay(overlay_rgba(values, ramp, style), bounds=[[s, w], [n, e]],
+                                              opacity=1.0, mercator_project=True, interactive=False,
                                               pane=GRID_PANE[0]).add_to(layer)
             layer.add_to(m)
             group = Group(label=title, symbol=Symbol(fill=ramp[-1], stroke=ramp[-1]), rows=None)
             group.layer = layer
-            rows.append((group, gradient_svg(ramp), legend))
+            label = (f'<b>{bi(title)}</b><br>{bi(legend)}<br><span class="ree-ramp-ends">'
+                     f'<span>0 {bi(ui["low"])}</span><span>1 {bi(ui["high"])}</span></span>')
+            rows.append((group, gradient_svg(ramp, style), label))
     return rows

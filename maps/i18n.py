@@ -5,6 +5,7 @@ The interface texts (control labels, groups, basemaps) are declared once in ``ma
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,16 +37,41 @@ class Basemap:
 
 
 @dataclass(frozen=True)
+class Card:
+    """A layer's popup card: the fields shown first, and the field naming the location basis."""
+    key: tuple[str, ...] = ()
+    basis: str | None = None
+
+
+@dataclass(frozen=True)
+class GridStyle:
+    """Alpha ramp of the grid overlays: transparent below ``transparent_below``, then ``opacity``
+    (low, high) linear up to 1."""
+    transparent_below: float = 0.2
+    opacity: tuple[float, float] = (0.35, 0.85)
+
+    def alpha(self, values):
+        """Opacity 0-1 of each value (NaN: 0)."""
+        import numpy as np
+        lo, hi = self.opacity
+        t = np.clip((values - self.transparent_below) / (1 - self.transparent_below), 0, 1)
+        return np.where(np.isnan(values) | (values < self.transparent_below), 0.0, lo + (hi - lo) * t)
+
+
+@dataclass(frozen=True)
 class Labels:
     ui: dict[str, Text]
     groups: dict[str, Text]
     basemaps: dict[str, Basemap]
+    cards: dict[str, Card]
+    grids: GridStyle
 
 
 def _text(d: dict) -> Text:
     return Text(d["vi"], d["en"])
 
 
+@lru_cache(maxsize=4)
 def load_labels(path: Path = LABELS_FILE) -> Labels:
     """The interface texts and basemaps of ``labels.toml``."""
     d = read_toml(path)
@@ -53,4 +79,6 @@ def load_labels(path: Path = LABELS_FILE) -> Labels:
                   groups={k: _text(v) for k, v in d["groups"].items()},
                   basemaps={k: Basemap(k, _text(v["label"]), v.get("url"), v.get("attribution", ""),
                                        int(v.get("max_zoom", 18)), v.get("background"))
-                            for k, v in d["basemaps"].items()})
+                            for k, v in d["basemaps"].items()},
+                  cards={k: Card(tuple(v.get("key", ())), v.get("basis")) for k, v in d.get("cards", {}).items()},
+                  grids=GridStyle(float(d["grids"]["transparent_below"]), tuple(d["grids"]["opacity"])))

@@ -6,7 +6,7 @@ import pandas as pd
 from geo.catalog import Catalog, LayerSpec
 from geo.table import split_list
 from maps.escape import safe
-from maps.i18n import bi, bi_html
+from maps.i18n import Card, bi, bi_html, load_labels
 
 REFERENCES = "references"
 
@@ -54,16 +54,75 @@ def _value(catalog: Catalog, spec: LayerSpec, name: str, raw, lang: str,
     return safe(text) + (f" {safe(f.unit)}" if f.unit else "")
 
 
-def popup_html(catalog: Catalog, spec: LayerSpec, row: pd.Series, refs: pd.DataFrame | None) -> str:
-    """An HTML table of every non-empty attribute under its label in both languages; a value is
-    written twice only when it reads differently in Vietnamese and English (coded values)."""
+def _row(catalog: Catalog, spec: LayerSpec, name: str, raw, refs: pd.DataFrame | None) -> str:
+    """One attribute as a table row: its label in both languages and its value (written twice only
+    when it reads differently in Vietnamese and English, i.e. coded values)."""
+    vi, en = (_value(catalog, spec, name, raw, lang, refs) for lang in ("vi", "en"))
+    return f"<tr><th>{bi(spec.field(name).alias)}</th><td>{vi if vi == en else bi_html(vi, en, 'span')}</td></tr>"
+
+
+def attribute_table(catalog: Catalog, spec: LayerSpec, row: pd.Series, refs: pd.DataFrame | None) -> str:
+    """Every non-empty attribute under its label in both languages, unfolded (KML balloons)."""
     title = row.get(spec.style.label_field) if spec.style and spec.style.label_field else None
-    cells = []
-    for f in spec.fields:
-        raw = row.get(f.name)
-        if empty(raw):
-            continue
-        vi, en = (_value(catalog, spec, f.name, raw, lang, refs) for lang in ("vi", "en"))
-        cells.append(f"<tr><th>{bi(f.alias)}</th><td>{vi if vi == en else bi_html(vi, en, 'span')}</td></tr>")
+    cells = "".join(_row(catalog, spec, f.name, row[f.name], refs) for f in spec.fields if not empty(row.get(f.name)))
     head = bi(spec.title) if empty(title) else safe(title)
-    return f'<div class="ree-popup"><h4>{head}</h4><table>{"".join(cells)}</table></div>'
+    return f'<div class="ree-popup"><h4>{head}</h4><table>{cells}</table></div>'
+
+
+def _ink(fill: str) -> str:
+    """Black or white text on a badge of colour ``fill`` (#RRGGBB), whichever reads better."""
+    r, g, b = (int(fill[i:i + 2], 16) for i in (1, 3, 5))
+    return "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#fff"
+
+
+def popup_html(catalog: Catalog, spec: LayerSpec, row: pd.Series, refs: pd.DataFrame | None,
+               card: Card | None = None) -> str:
+    """A card: the name, a type badge (and the highlight badge, e.g. Th/U), the location basis ±
+    uncertainty and the key facts of ``card``; every other attribute folded under "All other
+    attributes" and the citations under "Sources" (``<details>``). Every text is escaped and in both
+    languages."""
+    ui = load_labels().ui
+    card = card or Card()
+    st = spec.style
+    title = row.get(st.label_field) if st and st.label_field else None
+    head = bi(spec.title) if empty(title) else safe(title)
+    badges = []
+    if st and st.category_field and not empty(row.get(st.category_field)):
+        code = row[st.category_field]
+        dom = catalog.domain_of(spec.field(st.category_field))
+        fill = st.symbol_for(code).fill
+        badges.append(f'<span class="ree-badge" style="background:{safe(fill)};color:{_ink(fill)}">'
+                      f'{bi(dom.values[code]) if dom and code in dom.values else safe(code)}</span>')
+    if st and st.highlight and row.get(st.highlight.field) == st.highlight.value:
+        badges.append(f'<span class="ree-badge ree-badge-flag">{bi(st.highlight.label)}</span>')
+    plain = [f.name for f in spec.fields if f.foreign_key != f"{REFERENCES}.id" and f.name != "id"
+             and f.name not in (st.label_field if st else None, st.category_field if st else None)]
+    key = [k for k in (card.key or plain[:4]) if k in spec.field_names and not empty(row.get(k))]
+    facts = []
+    unc = st.uncertainty_field if st else None
+    if card.basis and not empty(row.get(card.basis)):
+        vi, en = (_value(catalog, spec, card.basis, row[card.basis], lang, refs) for lang in ("vi", "en"))
+        if unc and not empty(row.get(unc)):
+            pm = " ± " + _value(catalog, spec, unc, row[unc], "vi", refs)
+            vi, en = vi + pm, en + pm
+        facts.append(f"<tr><th>{bi(spec.field(card.basis).alias)}</th>"
+                     f"<td>{vi if vi == en else bi_html(vi, en, 'span')}</td></tr>")
+    facts += [_row(catalog, spec, k, row[k], refs) for k in key]
+    shown = {*key, card.basis, unc if card.basis else None, st.label_field if st else None,
+             st.category_field if st else None}
+    every = [_row(catalog, spec, f.name, row[f.name], refs) for f in spec.fields
+             if f.foreign_key != f"{REFERENCES}.id" and f.name not in shown and not empty(row.get(f.name))]
+    cites = [_row(catalog, spec, f.name, row[f.name], refs) for f in spec.fields
+             if f.foreign_key == f"{REFERENCES}.id" and not empty(row.get(f.name))]
+    out = [f'<div class="ree-popup ree-card"><h4>{head}</h4>']
+    if badges:
+        out.append(f'<div class="ree-badges">{"".join(badges)}</div>')
+    if facts:
+        out.append(f'<table class="ree-facts">{"".join(facts)}</table>')
+    if every:
+        out.append(f'<details class="ree-all"><summary>{bi(ui["all_attributes"])}</summary>'
+                   f'<table>{"".join(every)}</table></details>')
+    if cites:
+        out.append(f'<details class="ree-sources"><summary>{bi(ui["sources"])}</summary>'
+                   f'<table>{"".join(cites)}</table></details>')
+    return "".join(out) + "</div>"

@@ -14,13 +14,13 @@ from geo.atomic import write_text
 from geo.catalog import Catalog
 from geo.crs import WEB_CRS
 from geo.simplify import for_web
-from maps.composition import GROUPS, Composition
-from maps.controls import (LandMiniMap, Language, LayerControl, Legend, Ready, Search, add_tools,
+from maps.composition import Composition
+from maps.controls import (About, LandMiniMap, Language, LayerControl, Legend, Ready, Scale, Search, add_tools,
                            page_assets)
 from maps.escape import safe
 from maps.features import GeoLayer, Group, collection, geometry_json, groups, options
 from maps.grids import BASE_PANE, Panes, grid_groups
-from maps.i18n import load_labels
+from maps.i18n import bi, load_labels
 from maps.offline import LEAFLET_CSS, LEAFLET_JS, inline
 from maps.popup import REFERENCES
 from maps.symbols import leaflet_style, swatch_svg
@@ -68,34 +68,37 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
     refs = frames[REFERENCES].set_index("id", drop=False) if REFERENCES in frames else None
     Panes().add_to(m)
     keys = iter(range(1, 1 << 30))
-    by_group: dict[str, list[Group]] = {g: [] for g in (*GROUPS, "grids")}
-    legend, minimap, sea = [], None, None
+    order = ["deposits", "zones", "grids", "admin", "base"]
+    by_group: dict[str, list[Group]] = {g: [] for g in order}
+    legend: dict[str, list] = {g: [] for g in order}  # per group, top layers first
+    credits, minimap, sea = [], None, None
     grids_pending = comp.grids and grids_dir is not None
     for ml in comp.layers:
         if grids_pending and ml.group != "base":  # above the land, below everything else
             grid_rows = grid_groups(m, grids_dir)
             by_group["grids"] = [g for g, _, _ in grid_rows]
-            legend[:0] = [(svg, text, [g]) for g, svg, text in grid_rows]
+            legend["grids"] = [(svg, label, [g]) for g, svg, label in grid_rows]
             grids_pending = False
         spec = catalog[ml.layer]
+        credits.append((spec.title, spec.attribution, spec.licence))
         web = for_web(frames[ml.layer], ml.tolerance_m, ml.min_area_km2)
         layer_groups = groups(spec, web, catalog)
         rows = []
         for g in layer_groups:
             g.layer = folium.FeatureGroup(name=spec.name, show=ml.show, control=False)
-            data = collection(spec, g, catalog, refs, ml.popup, lambda: next(keys))
+            data = collection(spec, g, catalog, refs, ml.popup, lambda: next(keys), labels.cards.get(spec.name))
             opts = options(spec, g.symbol, ml.popup)
             if ml.group == "base":
                 opts["pane"] = BASE_PANE[0]
             GeoLayer(data, opts).add_to(g.layer)
             g.layer.add_to(m)
             by_group[ml.group].append(g)
-            rows.append((swatch_svg(g.symbol, spec.geometry), g.label, [g]))
+            rows.append((swatch_svg(g.symbol, spec.geometry), bi(g.label), [g]))
         if spec.style.highlight:
             hl = spec.style.highlight
-            rows.append((swatch_svg(spec.style.symbol, spec.geometry, hl.stroke, hl.stroke_width), hl.label,
+            rows.append((swatch_svg(spec.style.symbol, spec.geometry, hl.stroke, hl.stroke_width), bi(hl.label),
                          layer_groups))
-        legend[:0] = rows  # top layers first
+        legend[ml.group][:0] = rows
         if ml.group == "base" and minimap is None and "Polygon" in spec.geometry:
             w, so, e, n = (float(v) for v in frames[ml.layer].to_crs(WEB_CRS).total_bounds)
             sea = [[so, w], [n, e]]
@@ -103,18 +106,31 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
             minimap = LandMiniMap({"type": "GeometryCollection",
                                    "geometries": [geometry_json(g) for g in coarse.geometry if not g.is_empty]},
                                   {**leaflet_style(spec.style.symbol), "weight": 0.5})
-    order = ["deposits", "zones", "grids", "admin", "base"]
     Language(labels.ui["language"]).add_to(m)  # first in the top-right corner, above the layer control
-    LayerControl([labels.basemaps[b] for b in comp.basemaps], _default_basemap(comp, offline),
-                 [(labels.groups[k], by_group[k]) for k in order if by_group[k]], sea).add_to(m)
-    Legend(labels.ui["legend"], legend).add_to(m)
+    LayerControl(labels, [labels.basemaps[b] for b in comp.basemaps], _default_basemap(comp, offline),
+                 [(k, by_group[k]) for k in order if by_group[k]], sea).add_to(m)
     Search(labels, [g for k in order for g in by_group[k]]).add_to(m)
     add_tools(m)
+    Scale().add_to(m)  # bottom left, below the legend
+    Legend(labels.ui["legend"], [(k, labels.groups[k], _unique(legend[k])) for k in order if legend[k]]).add_to(m)
+    About(labels, comp.title, credits, [labels.basemaps[b] for b in comp.basemaps]).add_to(m)
     if minimap:
         minimap.add_to(m)
     Ready().add_to(m)
     _fix_ids(m)
     return m
+
+
+def _unique(rows: list) -> list:
+    """Legend rows with the same swatch and text merged into one row that follows all their layers
+    (e.g. the Th/U outline of two layers in one group)."""
+    out: dict[tuple[str, str], tuple] = {}
+    for svg, label, gs in rows:
+        if (svg, label) in out:
+            out[svg, label][2].extend(g for g in gs if g not in out[svg, label][2])
+        else:
+            out[svg, label] = (svg, label, list(gs))
+    return list(out.values())
 
 
 def page_html(m: folium.Map, offline: bool = False) -> str:

@@ -24,9 +24,11 @@ def browser():
 class Page:
     """A page that records console errors, uncaught exceptions, dialogs and network requests."""
 
-    def __init__(self, ctx, path: Path):
+    def __init__(self, ctx, path: Path, viewport: tuple[int, int] | None = None):
         self.errors, self.requests, self.dialogs = [], [], []
         self.page = p = ctx.new_page()
+        if viewport:
+            p.set_viewport_size({"width": viewport[0], "height": viewport[1]})
         p.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         p.on("pageerror", lambda e: self.errors.append(str(e)))
         p.on("request", lambda r: None if r.url.startswith(("file:", "data:")) else self.requests.append(r.url))
@@ -36,6 +38,15 @@ class Page:
 
     def js(self, expr: str, arg=None):
         return self.page.evaluate(expr, arg)
+
+    def open_groups(self):
+        """Unfold the layer control and every group in it."""
+        self.js("""() => { document.querySelector('.ree-layers').classList.remove('ree-folded');
+                           document.querySelectorAll('.ree-group').forEach(d => d.open = true); }""")
+
+    def shot(self, name: str):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +73,7 @@ def test_every_layer_is_in_the_control_toggles_and_the_legend_follows(national, 
     # evidence layer bears on it, so its score has no data and its uncertainty is 1 everywhere (not drawn)
     grids = 2 * (len(load_spec().types) - 1)
     expected = sum(len(catalog[ml.layer].style.categories) or 1 for ml in comps["national"].layers) + grids
+    national.open_groups()
     inputs = national.page.locator(".leaflet-control-layers-overlays input")
     assert inputs.count() == expected
     state = """(i) => {
@@ -86,6 +98,7 @@ def test_every_layer_is_in_the_control_toggles_and_the_legend_follows(national, 
 
 
 def test_grid_overlay_draws_between_the_land_and_the_zones(national):
+    national.open_groups()
     label = national.page.locator(".leaflet-control-layers-overlays label").filter(
         has_text=load_spec().types["weathering_crust"].title.vi).first
     label.locator("input").check()
@@ -120,6 +133,8 @@ def test_clicking_a_deposit_shows_its_citation_and_uncertainty(national, project
     icon = national.page.evaluate_handle("(k) => REE.features[k].layer._icon", key)
     icon.as_element().click()
     popup = national.page.locator(".leaflet-popup-content")
+    assert title.split(":")[0][:40] not in popup.inner_text()  # folded under "Sources"
+    popup.locator("details.ree-sources summary").click()
     assert title.split(":")[0][:40] in popup.inner_text()
     assert popup.locator("a[href^='http']").count() >= 1
     circles = national.js("() => { const m = Object.values(window).find(v => v instanceof L.Map); let n = 0;"
@@ -152,6 +167,9 @@ def test_script_payloads_in_sources_show_as_text(make_catalog, tmp_path, browser
     cat_dir = make_catalog(sites=sites, refs=GOOD_REFS)
     domains = cat_dir / "domains.toml"
     domains.write_text(domains.read_text().replace('vi = "Loại A"', 'vi = "<img src=y onerror=alert(3)>"'))
+    for toml in cat_dir.glob("*.toml"):  # the About / Sources panel shows every layer's attribution
+        toml.write_text(toml.read_text().replace('attribution = "tests"',
+                                                 'attribution = "<img src=z onerror=alert(4)> ${alert(5)}"'))
     catalog = load_catalog(cat_dir)
     comp = Composition("xss", Text("<b>x</b>", "${x}"), (22.3, 103.6), 10, (MapLayer("sites", "deposits"),),
                        ("none",))
@@ -162,6 +180,175 @@ def test_script_payloads_in_sources_show_as_text(make_catalog, tmp_path, browser
     assert page.errors == []
     assert sorted(names) == sorted(PAYLOADS)
     assert "<img src=y onerror=alert(3)>" in page.page.locator(".ree-legend").inner_text()
-    assert page.page.locator("img[src=x], img[src=y]").count() == 0
+    assert page.page.locator("img[src=x], img[src=y], img[src=z]").count() == 0
+    page.page.locator(".ree-about-link").first.click()
+    assert "<img src=z onerror=alert(4)> ${alert(5)}" in page.page.locator("#ree-about").inner_text()
     page.page.wait_for_timeout(200)
     assert page.dialogs == [] and page.errors == []
+
+
+VIEWPORTS = [(1400, 900), (390, 844)]
+CONTROLS = """() => {
+  const els = [...document.querySelectorAll('.leaflet-control')].filter(e =>
+    !e.parentElement.closest('.leaflet-control') && e.getBoundingClientRect().width > 0
+    && e.getBoundingClientRect().height > 0);
+  return els.map(e => { const r = e.getBoundingClientRect();
+    return {name: e.className.split(' ').slice(0, 2).join(' '), l: r.left, t: r.top, r: r.right, b: r.bottom}; });
+}"""
+
+
+def _overlaps(boxes):
+    return [(a["name"], b["name"]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if a["l"] < b["r"] and b["l"] < a["r"] and a["t"] < b["b"] and b["t"] < a["b"]]
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_controls_never_overlap_and_stay_inside_the_window(browser, offline_maps, viewport):
+    """At a desktop and a phone size, as the page opens and with the layer control unfolded and all its
+    groups open: no two controls' bounding boxes overlap, none leaves the window, the scale bar shows,
+    and the attribution is one line."""
+    w, h = viewport
+    page = Page(browser, offline_maps["national"], viewport)
+    page.page.wait_for_timeout(200)
+    page.shot(f"national-{w}x{h}")
+    for state in ("as opened", "layers unfolded"):
+        if state == "layers unfolded":
+            page.open_groups()
+            page.page.wait_for_timeout(100)
+            page.shot(f"national-layers-{w}x{h}")
+        boxes = page.js(CONTROLS)
+        assert len(boxes) >= 6, boxes
+        assert _overlaps(boxes) == [], (state, boxes)
+        outside = [b for b in boxes if b["l"] < 0 or b["t"] < 0 or b["r"] > w or b["b"] > h]
+        assert outside == [], (state, outside)
+        assert any("leaflet-control-scale" in b["name"] for b in boxes)
+    attribution = page.page.locator(".leaflet-control-attribution")
+    assert attribution.bounding_box()["height"] < 24  # one line
+    assert page.errors == []
+    page.page.close()
+
+
+def test_about_panel_lists_every_layer_source_and_licence(national, project):
+    catalog, _, comps = project
+    national.page.locator(".ree-about-link").first.click()
+    panel = national.page.locator("#ree-about")
+    assert panel.is_visible()
+    text = panel.inner_text()
+    for ml in comps["national"].layers:
+        assert catalog[ml.layer].licence in text and catalog[ml.layer].attribution[:30] in text
+    assert "OpenStreetMap" in text
+    national.page.locator(".ree-about-close").click()
+    assert not panel.is_visible()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_popup_after_a_search_is_a_card_inside_the_window(browser, offline_maps, viewport):
+    w, h = viewport
+    page = Page(browser, offline_maps["national"], viewport)
+    page.page.locator(".ree-search input").fill("dong pao")
+    page.page.locator(".ree-search li").first.click()
+    page.page.locator(".ree-search input").fill("")
+    page.page.wait_for_timeout(400)  # autopan
+    popup = page.page.locator(".leaflet-popup")
+    box = popup.bounding_box()
+    page.shot(f"national-popup-{w}x{h}")
+    assert box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= w and box["y"] + box["height"] <= h, box
+    card = page.page.locator(".leaflet-popup-content .ree-card")
+    assert card.locator("h4").inner_text() == "Đông Pao"
+    assert card.locator(".ree-badge").count() >= 1 and "±" in card.locator(".ree-facts").inner_text()
+    assert card.locator("details.ree-all").count() == 1 and card.locator("details.ree-sources").count() == 1
+    for fold in ("details.ree-all", "details.ree-sources"):  # unfolded, the card still fits
+        card.locator(f"{fold} summary").click()
+        page.page.wait_for_timeout(400)
+        box = popup.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= h, (fold, box)
+    page.shot(f"national-popup-unfolded-{w}x{h}")
+    page.page.locator(".ree-lang button[data-lang=en]").click()
+    assert "All other attributes" in card.inner_text()
+    # a marker 120 px from the top: its card would open above the window; autopan brings it in
+    page.js(f"""() => {{ const m = Object.values(window).find(v => v instanceof L.Map); m.closePopup();
+        const hit = Object.values(REE.features).find(f => f.layer._icon && f.layer.getTooltip().getContent() === 'Đông Pao');
+        m.setView(hit.layer.getLatLng(), 9, {{animate: false}}); m.panBy([0, {h // 2 - 120}], {{animate: false}}); }}""")
+    page.page.wait_for_timeout(200)
+    page.page.evaluate_handle("""() => Object.values(REE.features).find(f => f.layer._icon
+        && f.layer.getTooltip().getContent() === 'Đông Pao').layer._icon""").as_element().click()
+    page.page.wait_for_timeout(500)
+    box = popup.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= h and box["x"] >= 0 and box["x"] + box["width"] <= w, box
+    assert page.errors == []
+    page.page.close()
+
+
+def test_legend_has_group_headings_and_unique_rows_in_each_group(national):
+    groups = national.js("""() => [...document.querySelectorAll('.ree-legend-group')].map(g => ({
+        key: g.dataset.group, heading: g.querySelector('.ree-legend-heading').textContent,
+        rows: [...g.querySelectorAll('.ree-legend-row')].map(r => r.textContent.trim())}))""")
+    keys = [g["key"] for g in groups]
+    assert keys[:2] == ["deposits", "zones"] and keys[-2:] == ["admin", "base"] and "grids" in keys
+    for g in groups:
+        assert g["heading"] and len(g["rows"]) == len(set(g["rows"])), g
+    # each grid's legend names its own type
+    grid_rows = next(g for g in groups if g["key"] == "grids")["rows"]
+    for t in load_spec().types.values():
+        assert any(t.title.vi in r for r in grid_rows)
+
+
+def test_lowest_grid_score_looks_the_same_with_the_grid_on_and_off(browser, offline_maps):
+    """Where the score is lowest the overlay is transparent (labels.toml [grids]); where it is highest
+    it is not (so this test can fail)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from geo.preview import wgs84_preview
+    from maps.grids import PREVIEW_CELL_DEG
+    from maps.i18n import load_labels
+    spec = load_spec()
+    deposit_type = next(iter(spec.types))
+    from layers.overlay import overlay
+    ov = overlay(deposit_type, offline_maps["national"].parent)
+    values, (w, s, e, n) = wgs84_preview(ov.path, PREVIEW_CELL_DEG)
+    cut = load_labels().grids.transparent_below
+
+    def spot(pick):
+        """The centre (lat, lon) of a cell whose 5x5 neighbourhood all satisfy ``pick``."""
+        ok = np.where(np.isnan(values), False, pick(np.nan_to_num(values, nan=-1)))
+        for r, c in zip(*np.nonzero(ok)):
+            if r >= 2 and c >= 2 and ok[r - 2:r + 3, c - 2:c + 3].all():
+                return n - (r + 0.5) * PREVIEW_CELL_DEG, w + (c + 0.5) * PREVIEW_CELL_DEG
+        raise AssertionError("no such place")
+
+    low = spot(lambda v: (v <= np.nanmin(values)) & (v < cut))
+    high = spot(lambda v: v >= np.nanmax(values) - 1 / 16)
+    page = Page(browser, offline_maps["national"], (1400, 900))
+    page.open_groups()
+    label = page.page.locator(".leaflet-control-layers-overlays label").filter(has_text=ov.title.vi).first
+
+    def pixel(lat, lon):
+        x, y = page.js("""([lat, lon]) => { const m = Object.values(window).find(v => v instanceof L.Map);
+            m.setView([lat, lon], 9, {animate: false}); const p = m.latLngToContainerPoint([lat, lon]);
+            return [p.x, p.y]; }""", [lat, lon])
+        page.page.wait_for_timeout(150)
+        png = page.page.screenshot(clip={"x": x, "y": y, "width": 1, "height": 1})
+        return np.array(Image.open(io.BytesIO(png)).convert("RGB"))[0, 0].astype(int)
+
+    before = {k: pixel(*p) for k, p in (("low", low), ("high", high))}
+    label.locator("input").check()
+    after = {k: pixel(*p) for k, p in (("low", low), ("high", high))}
+    page.shot("national-grid-1400x900")
+    label.locator("input").uncheck()
+    assert np.abs(after["low"] - before["low"]).max() <= 2, (before, after)
+    assert np.abs(after["high"] - before["high"]).max() > 30, (before, after)
+    assert page.errors == []
+    page.page.close()
+
+
+def test_a_second_grid_replaces_the_first(national):
+    national.open_groups()
+    boxes = national.page.locator('.ree-group[data-group="grids"] input')
+    boxes.nth(0).check()
+    boxes.nth(2).check()
+    assert [boxes.nth(i).is_checked() for i in range(3)] == [False, False, True]
+    assert national.js("() => document.querySelectorAll('.leaflet-reeGrids-pane img').length") == 1
+    boxes.nth(2).uncheck()

@@ -103,3 +103,28 @@ def test_unwritable_output_is_a_clear_error(tmp_path):
     assert res.stderr.startswith("error: cannot write") and "Traceback" not in res.stderr
     assert str(blocker) in res.stderr and len(res.stderr.strip().splitlines()) == 1
     assert issubclass(ExportError, OSError)
+
+
+def test_default_maps_are_offline_single_files_that_request_nothing(built):
+    """`geo build` with no option writes the offline maps: no CDN link, and in Chromium from file://
+    the national map loads with no request leaving the page."""
+    out, _ = built
+    html = (out / "maps" / "national.html").read_text(encoding="utf-8")
+    assert '<script src="http' not in html and '<link rel="stylesheet" href="http' not in html
+    from maps.headless import CHROMIUM, chromium
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium (.ci/run installs it)")
+    from test_browser import Page
+    with chromium((1400, 900)) as ctx:
+        page = Page(ctx, out / "maps" / "national.html")
+        page.page.wait_for_timeout(500)
+        assert page.requests == [] and page.errors == []
+
+
+def test_cdn_option_links_the_cdn_and_offline_is_still_accepted(tmp_path):
+    res = run_geo("map", "coastal", "--out", str(tmp_path), "--cdn")
+    assert res.returncode == 0, res.stderr
+    assert '<script src="https://cdn.jsdelivr.net/npm/leaflet@' in (tmp_path / "maps" / "coastal.html").read_text()
+    res = run_geo("map", "coastal", "--out", str(tmp_path / "o"), "--offline")
+    assert res.returncode == 0, res.stderr
+    assert '<script src="http' not in (tmp_path / "o" / "maps" / "coastal.html").read_text()

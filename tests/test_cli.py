@@ -6,7 +6,7 @@ import pytest
 from conftest import run_geo
 from layers.load import default_catalog
 
-COMMANDS = ["build", "layers", "validate", "map", "export"]
+COMMANDS = ["build", "layers", "validate", "map", "export", "print"]
 
 
 def test_top_level_help_lists_every_command():

@@ -66,11 +66,22 @@ var REE = (function () {
     layer.on("remove", function () { open = false; hide(); });
   }
 
+  function wide() { return window.innerWidth >= 700; }
+
+  function popupOptions() {  // a card that fits the window: width and height from the viewport, autopan
+    var w = window.innerWidth, h = window.innerHeight;
+    // on a phone the card keeps clear of the zoom / fullscreen / measure buttons on the left
+    return {maxWidth: Math.min(380, w - 95), minWidth: Math.min(260, w - 95), maxHeight: Math.max(160, Math.min(460, h - 200)),
+            autoPanPaddingTopLeft: [wide() ? 280 : 58, wide() ? 60 : 110], autoPanPaddingBottomRight: [12, 40], keepInView: true,
+            className: "ree-popup-card"};
+  }
+
   function build(map, group, data, o) {
     data.features.forEach(function (f) { decode(f.geometry, o.scale); });
     return L.geoJSON(data, {
-      interactive: o.interactive, attribution: o.attribution, pane: o.pane || "overlayPane",
+      interactive: o.interactive, pane: o.pane || "overlayPane",
       style: function (f) { return pathStyle(o, f.properties && f.properties.h); },
+      smoothFactor: 0,  // already simplified in Python (maps/compositions tolerance_m); Leaflet's pass cost ~1/3 of the drawing
       pointToLayer: function (f, ll) {
         var flagged = f.properties.h, s = flagged ? o.sizeFlag : o.size;
         return L.marker(ll, {icon: L.divIcon({html: flagged ? o.iconFlag : o.icon, className: "ree-icon",
@@ -79,7 +90,7 @@ var REE = (function () {
       },
       onEachFeature: function (f, l) {
         var p = f.properties || {};
-        if (p.p) l.bindPopup(p.p, {maxWidth: 440, maxHeight: 420, autoPanPadding: [20, 20]});
+        if (p.p) l.bindPopup(p.p, popupOptions());
         if (p.t) l.bindTooltip(p.t, o.labels ? {permanent: true, direction: "center", className: "ree-label"}
                                           : {sticky: !l.getLatLng, direction: "auto"});
         if (p.k !== undefined) features[p.k] = {layer: l, group: group};
@@ -88,9 +99,20 @@ var REE = (function () {
     }).addTo(group);
   }
 
-  function layer(map, group, data, o) {  // drawn now if its group is shown, else when first switched on
-    if (map.hasLayer(group)) return build(map, group, data, o);
-    group.once("add", function () { build(map, group, data, o); });
+  function foldsRelayout(map) {  // unfolding "All attributes" / "Sources" keeps the card inside the window
+    map.on("popupopen", function (e) {
+      var pop = e.popup;
+      pop.getElement().querySelectorAll("details").forEach(function (d) {
+        // re-measure only (Popup.update() would re-render the content and fold it again): Leaflet 1.9.4
+        d.addEventListener("toggle", function () { pop._updateLayout(); pop._updatePosition(); pop._adjustPan(); });
+      });
+    });
+  }
+
+  function layer(map, group, id, o) {  // parsed and drawn now if its group is shown, else when first switched on
+    function make() { var el = document.getElementById(id); build(map, group, JSON.parse(el.textContent), o); el.remove(); }
+    if (map.hasLayer(group)) return make();
+    group.once("add", make);
   }
 
   function geoJSON(data, scale, opts) {  // a plain L.geoJSON of encoded geometry (the minimap's land)
@@ -98,16 +120,102 @@ var REE = (function () {
     return L.geoJSON(data, opts);
   }
 
-  function legend(map) {  // show a legend row only while its layer is on the map
-    var rows = document.querySelectorAll(".ree-legend-row[data-layer]");
+  function legend(map) {  // the legend box as a control above the scale bar; rows follow their layers
+    var box = document.getElementById("ree-legend");
+    var C = L.Control.extend({options: {position: "bottomleft"}, onAdd: function () {
+      L.DomUtil.addClass(box, "leaflet-control");
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      return box;
+    }});
+    new C().addTo(map);
+    box.querySelector("details").open = wide();
+    var rows = [].slice.call(box.querySelectorAll(".ree-legend-row[data-layer]")), watched = [];
+    rows.forEach(function (r) { r.layers = r.getAttribute("data-layer").split(" ").map(function (n) { return window[n]; });
+      watched = watched.concat(r.layers); });
+    var heads = [].slice.call(box.querySelectorAll(".ree-legend-group"));
     function sync() {
       rows.forEach(function (r) {
-        var on = r.getAttribute("data-layer").split(" ").some(function (n) { return window[n] && map.hasLayer(window[n]); });
-        r.style.display = on ? "" : "none";
+        r.style.display = r.layers.some(function (l) { return l && map.hasLayer(l); }) ? "" : "none";
+      });
+      heads.forEach(function (h) {
+        h.style.display = [].some.call(h.querySelectorAll(".ree-legend-row"), function (r) { return r.style.display !== "none"; }) ? "" : "none";
       });
     }
-    map.on("layeradd layerremove", sync);
+    map.on("layeradd layerremove", function (e) { if (watched.indexOf(e.layer) >= 0) sync(); });
     sync();
+  }
+
+  function layerControl(map, cfg) {  // basemaps and grouped overlays; groups fold, the panel fits the window
+    map.createPane("reeSea").style.zIndex = 150;
+    foldsRelayout(map);
+    var C = L.Control.extend({options: {position: "topright"}, onAdd: function () {
+      var d = L.DomUtil.create("div", "ree-layers leaflet-control-layers");
+      L.DomEvent.disableClickPropagation(d);
+      L.DomEvent.disableScrollPropagation(d);
+      var btn = L.DomUtil.create("button", "ree-layers-toggle", d);
+      btn.type = "button";
+      btn.innerHTML = cfg.title;
+      var body = L.DomUtil.create("div", "ree-layers-body", d);
+      var bd = L.DomUtil.create("details", "ree-group leaflet-control-layers-base", body), current = null;
+      bd.innerHTML = "<summary>" + cfg.basemapsLabel + "</summary>";
+      cfg.basemaps.forEach(function (b) {
+        var lyr = b.url ? L.tileLayer(b.url, {attribution: b.attribution, maxZoom: b.maxZoom})
+          : b.sea ? L.rectangle(b.sea, {pane: "reeSea", stroke: false, fillColor: b.background, fillOpacity: 1, interactive: false})
+          : L.layerGroup();
+        var lab = L.DomUtil.create("label", "", bd), inp = L.DomUtil.create("input", "", lab);
+        inp.type = "radio"; inp.name = "ree-basemap"; inp.checked = !!b.default;
+        lab.insertAdjacentHTML("beforeend", " <span>" + b.label + "</span>");
+        if (b.default) current = lyr.addTo(map);
+        inp.addEventListener("change", function () { if (current) map.removeLayer(current); current = lyr.addTo(map); });
+      });
+      var ov = L.DomUtil.create("div", "leaflet-control-layers-overlays", body), all = [];
+      cfg.groups.forEach(function (g) {
+        var det = L.DomUtil.create("details", "ree-group", ov), items = [];
+        det.setAttribute("data-group", g.key);
+        det.open = g.open && wide();
+        det.innerHTML = "<summary>" + g.label + ' <span class="ree-count"></span></summary>';
+        g.layers.forEach(function (l) {
+          var layer = window[l[1]], lab = L.DomUtil.create("label", "", det), inp = L.DomUtil.create("input", "", lab);
+          inp.type = "checkbox"; inp.layerId = L.stamp(layer);
+          lab.insertAdjacentHTML("beforeend", " <span>" + l[0] + "</span>");
+          inp.addEventListener("change", function () {
+            if (!inp.checked) { map.removeLayer(layer); return; }
+            if (g.exclusive) items.forEach(function (o) { if (o.layer !== layer) map.removeLayer(o.layer); });
+            map.addLayer(layer);
+          });
+          items.push({inp: inp, layer: layer});
+        });
+        var count = det.querySelector(".ree-count");
+        function sync() {
+          var n = 0;
+          items.forEach(function (o) { o.inp.checked = map.hasLayer(o.layer); if (o.inp.checked) n++; });
+          count.textContent = n + "/" + items.length;
+        }
+        all.push.apply(all, items.map(function (o) { return o.layer; }));
+        map.on("layeradd layerremove", function (e) { if (all.indexOf(e.layer) >= 0) sync(); });
+        sync();
+      });
+      function fold(c) { L.DomUtil[c ? "addClass" : "removeClass"](d, "ree-folded"); btn.setAttribute("aria-expanded", String(!c)); }
+      btn.addEventListener("click", function () { fold(!L.DomUtil.hasClass(d, "ree-folded")); });
+      fold(!wide());
+      return d;
+    }});
+    return new C().addTo(map);
+  }
+
+  function about(map, prefix) {  // the one-line attribution opens the About / Sources panel
+    var panel = document.getElementById("ree-about");
+    map.attributionControl.setPrefix(prefix);
+    L.DomEvent.disableClickPropagation(panel);
+    L.DomEvent.disableScrollPropagation(panel);
+    map.getContainer().appendChild(panel);
+    function show(on) { panel.hidden = !on; }
+    map.getContainer().addEventListener("click", function (e) {
+      var a = e.target.closest && e.target.closest(".ree-about-link");
+      if (a) { e.preventDefault(); show(panel.hidden); }
+    });
+    panel.querySelector(".ree-about-close").addEventListener("click", function () { show(false); });
   }
 
   function setLang(lang) {
@@ -142,8 +250,8 @@ var REE = (function () {
     var hit = features[key];
     if (!hit) return;
     if (!map.hasLayer(hit.group)) map.addLayer(hit.group);
-    if (hit.layer.getLatLng) map.setView(hit.layer.getLatLng(), Math.max(map.getZoom(), 9));
-    else map.fitBounds(hit.layer.getBounds(), {maxZoom: 9});
+    if (hit.layer.getLatLng) map.setView(hit.layer.getLatLng(), Math.max(map.getZoom(), 9), {animate: false});
+    else map.fitBounds(hit.layer.getBounds(), {maxZoom: 9, animate: false});
     hit.layer.openPopup(hit.layer.getLatLng ? undefined : hit.layer.getBounds().getCenter());
   }
 
@@ -180,6 +288,7 @@ var REE = (function () {
     new C().addTo(map);
   }
 
-  return {fold: fold, decode: decode, geoJSON: geoJSON, layer: layer, legend: legend, setLang: setLang, languageControl: languageControl,
+  return {fold: fold, decode: decode, geoJSON: geoJSON, layer: layer, legend: legend, layerControl: layerControl,
+          about: about, setLang: setLang, languageControl: languageControl,
           searchControl: searchControl, go: go, features: features, ready: null};
 })();
