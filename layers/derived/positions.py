@@ -24,7 +24,7 @@ from pyproj import Geod
 
 from geo.crs import METRIC_CRS, WEB_CRS
 from layers.derived.admin import vietnam_area
-from layers.registry import computed
+from layers.registry import builder, computed
 
 LAYER = "site_locations"
 TERRITORIAL_SEA_M = 22_224  # 12 nautical miles
@@ -145,3 +145,34 @@ def _spread(frame, frames):
 @computed("deposits", "location_conflict")
 def _conflict(frame, frames):
     return frame["id"].map(site_stats(frames)["location_conflict"]).fillna("no").astype("string")
+
+
+@builder("site_location_links")
+def site_location_links(spec, frames) -> gpd.GeoDataFrame:
+    """A line from each position that is not used to its site's chosen position (drawn with the positions)."""
+    loc = frames[LAYER]
+    pick = choose(loc, frames)
+    chosen = loc[(pick["used"] == "yes").values].set_index("site_id")
+    rows = []
+    for (_, r), used, reason, dist in zip(loc.iterrows(), pick["used"], pick["reason_not_used"],
+                                          pick["distance_to_chosen_m"]):
+        if used == "yes" or r["site_id"] not in chosen.index:
+            continue
+        c = chosen.loc[r["site_id"]]
+        rows.append({"id": r["id"], "site_id": r["site_id"], "ref": r["ref"], "reason_not_used": reason,
+                     "distance_m": int(dist),
+                     "geometry": shapely.MultiLineString([[(r["lon"], r["lat"]), (c["lon"], c["lat"])]])})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=WEB_CRS)
+
+
+@builder("location_conflicts")
+def location_conflicts(spec, frames) -> gpd.GeoDataFrame:
+    """The sites whose sources disagree on the position (a mark drawn over the site's symbol)."""
+    deps = frames["deposits"]
+    stats = site_stats(frames)
+    flagged = deps[deps["id"].map(stats["location_conflict"]).eq("yes")]
+    out = gpd.GeoDataFrame({"site_id": flagged["id"].values, "name_vi": flagged["name_vi"].values,
+                            "n_location_sources": flagged["id"].map(stats["n_location_sources"]).astype("int64").values,
+                            "location_spread_m": flagged["id"].map(stats["location_spread_m"]).astype("int64").values},
+                           geometry=list(flagged.geometry.values), crs=WEB_CRS)
+    return out.reset_index(drop=True)
