@@ -10,12 +10,12 @@ from geo.crs import METRIC_CRS, WEB_CRS
 from geo.errors import Problem
 from geo.table import split_list
 from layers.derived.admin import pre_to_2025, vietnam_area
+from layers.derived.positions import TERRITORIAL_SEA_M, chosen_positions
 from layers.model_spec import SPEC_PATH, load_spec
 
 # Vietnam with the Hoàng Sa and Trường Sa archipelagos, in WGS84 (lon_min, lat_min, lon_max, lat_max)
 VIETNAM_BOUNDS = (102.0, 6.0, 118.0, 23.5)
 REFERENCES = "references"
-TERRITORIAL_SEA_M = 22_224  # 12 nautical miles
 
 
 def model_refs() -> set[str]:
@@ -106,7 +106,37 @@ def site_locations(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Pr
     return problems
 
 
+# deposits.csv column -> site_locations column: the site's position as the declared rule chooses it
+POSITION_COLUMNS = {"lon": "lon", "lat": "lat", "location_basis": "kind",
+                    "location_uncertainty_m": "uncertainty_m", "location_ref": "ref"}
+
+
+def chosen_position_matches(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Each site's position in deposits.csv is the one the rule of layers.derived.positions chooses."""
+    if not {"deposits", "site_locations", "provinces_pre2025", "archipelagos"} <= frames.keys():
+        return []
+    sites = frames["deposits"]
+    chosen = chosen_positions(frames)
+    src = str(catalog.root / catalog["deposits"].source.files[0])
+    rows = sites.attrs.get("rows") or range(1, len(sites) + 1)
+    problems = []
+    for row, (_, site) in zip(rows, sites.iterrows()):
+        if site["id"] not in chosen.index:
+            problems.append(Problem(src, "site has no position in site_locations", row=row, field="id",
+                                    value=site["id"], fix="add its positions to layers/sources/site_locations.csv"))
+            continue
+        pick = chosen.loc[site["id"]]
+        for col, loc_col in POSITION_COLUMNS.items():
+            want, have = pick[loc_col], site[col]
+            same = abs(float(want) - float(have)) < 1e-6 if col in ("lon", "lat") else str(want) == str(have)
+            if not same:
+                problems.append(Problem(src, "position differs from the one site_locations' rule chooses",
+                                        row=row, field=col, value=have,
+                                        fix=f"set it to {want} (position {pick['id']})"))
+    return problems
+
+
 def check(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
     """Every project rule over the loaded layers."""
     return (uncited_references(catalog, frames) + layer_citations(catalog, frames)
-            + site_locations(catalog, frames))
+            + site_locations(catalog, frames) + chosen_position_matches(catalog, frames))

@@ -15,6 +15,7 @@ from geo.errors import GeoError
 from geo.paths import safe_user_path
 from layers import CATALOG_DIR
 from layers.load import load_layers
+from layers.derived.summary import occurrence_statement
 from layers.derived.prospectivity import AUC, GRID_TABLES, VALIDATION, ZONAL, auc_table, validation_table, zonal_table
 from layers.overlay import GRIDS_DIR
 from layers.package import GPKG_NAME, write_package
@@ -149,6 +150,7 @@ def build(obj: Context, out: Path, cdn: bool, offline_alias: bool, resolution: f
     with obj.step("Writing GeoPackage"):
         gpkg = write_package(catalog, frames, out / GPKG_NAME)
     obj.say(str(gpkg))
+    obj.say(occurrence_statement(frames))  # issue 12: provinces with cited occurrences against the minister's 21
     for name, comp in comps.items():
         with obj.step(f"Rendering map {name}"):
             path = save_map(render(comp, catalog, frames, offline, grids_dir=out), out / "maps" / f"{name}.html",

@@ -182,3 +182,78 @@ def test_uncited_reference_is_caught(project_copy):
     with (project_copy / "sources" / "references.csv").open("a", encoding="utf-8") as fh:
         fh.write("orphan_2020,Nobody,2020,Unused,Nowhere,https://example.org,,,\n")
     assert "field 'id': reference is cited by no row of any layer (value: 'orphan_2020')" in _problems(project_copy)
+
+
+# --- issue 12: every cited position of a site, the choice rule, conflicts, provinces -----------------
+
+USGS_REE_WITH_COORDINATES = {"174", "343", "344", "390", "391", "396", "445", "455", "470", "485", "486", "487",
+                             "496", "531", "546", "582", "584"}
+
+
+def test_every_usgs_record_with_coordinates_is_a_position(frames):
+    loc = frames["site_locations"]
+    ree = set(loc.loc[loc["ref"] == "usgs_ofr_02_189_ree", "record_id"])
+    assert ree == USGS_REE_WITH_COORDINATES
+    assert {"463", "464", "465", "466"} <= set(loc.loc[loc["ref"] == "usgs_major_deposits", "record_id"])
+    assert loc.loc[loc["ref"].str.startswith("usgs"), "record_id"].notna().all()
+
+
+def test_arcminute_positions_carry_the_uncertainty_of_their_precision(frames):
+    from layers.derived.positions import arcminute_uncertainty_m
+    loc = frames["site_locations"]
+    arc = loc[loc["precision"] == "arc_minute"]
+    assert len(arc) >= 18
+    for _, r in arc.iterrows():
+        assert r["uncertainty_m"] == arcminute_uncertainty_m(r["lon"], r["lat"]), r["id"]
+        assert abs(r["lon"] * 60 - round(r["lon"] * 60)) < 0.01 and abs(r["lat"] * 60 - round(r["lat"] * 60)) < 0.01
+
+
+def test_unit_centre_positions_match_the_package(frames):
+    loc = frames["site_locations"]
+    deps = frames["deposits"].set_index("id")
+    for _, r in loc[loc["kind"].isin(["commune_centre", "district_centre"])].iterrows():
+        assert r["ref"] == REF_ID
+        commune, district, province = (r["coordinates_as_given"].split(", ") + [None])[:3] \
+            if r["kind"] == "commune_centre" else (None, *r["coordinates_as_given"].split(", ")[-2:])
+        if r["site_id"] in ("nam_nam_xe", "cam_con_tan_thuong"):  # uncertainty enlarged to two communes
+            continue
+        c = locate(province, district, commune)
+        assert (r["lon"], r["lat"], r["uncertainty_m"]) == pytest.approx((c.lon, c.lat, c.uncertainty_m), abs=1e-6), r["id"]
+        assert r["site_id"] in deps.index
+
+
+def test_one_chosen_position_per_site_inside_vietnam(frames):
+    loc, deps = frames["site_locations"], frames["deposits"]
+    used = loc[loc["used"] == "yes"]
+    assert sorted(used["site_id"]) == sorted(deps["id"])
+    cat = loc[loc["site_id"] == "cat_khanh_de_gi"]
+    usgs = cat[cat["ref"].str.startswith("usgs")]
+    assert len(usgs) == 2 and (usgs["used"] == "no").all()
+    assert usgs["reason_not_used"].str.contains("outside Vietnam").all()
+    assert (deps.set_index("id").loc["cat_khanh_de_gi", "lon"]) > 108  # never the Cambodian point
+    assert loc.loc[loc["used"] == "no", "reason_not_used"].notna().all()
+
+
+def test_named_disagreements_are_conflicts(deposits):
+    d = deposits.set_index("id")
+    for site, km in {"my_tho": 53, "cam_nhuong": 32, "ky_ninh": 21, "quang_ngan": 9}.items():
+        assert d.loc[site, "location_conflict"] == "yes", site
+        assert d.loc[site, "location_spread_m"] > km * 1000, site
+    assert d.loc["dong_pao", "location_conflict"] == "no" and d.loc["dong_pao", "location_spread_m"] < 2000
+
+
+def test_at_least_28_located_sites_each_with_a_source_strength(deposits):
+    assert len(deposits) >= 28
+    assert deposits["confidence"].notna().all()
+    weak = deposits[deposits["confidence"] == "secondary_only"]
+    assert "nam_ham_tan" in set(weak["id"])  # rests on the unattributed textbook alone
+
+
+def test_province_summary_counts_and_statement(frames):
+    from layers.derived.summary import occurrence_statement
+    ps = frames["province_summary"]
+    assert ps["n_sites"].sum() == len(frames["deposits"])
+    assert (ps["has_cited_occurrence"] == "yes").sum() == ((ps["n_sites"] + ps["n_unlocated"]) > 0).sum()
+    assert ps["n_usgs_records"].sum() >= 17
+    text = occurrence_statement(frames)
+    assert text.startswith(f"{(ps['has_cited_occurrence'] == 'yes').sum()} of the 34 provinces") and "21" in text

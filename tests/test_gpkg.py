@@ -137,3 +137,23 @@ def test_two_builds_are_byte_identical(gpkg, tmp_path):
     assert res.returncode == 0, res.stderr
     digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
     assert digest(tmp_path / GPKG_NAME) == digest(gpkg)
+
+
+def test_location_spread_and_conflict_recomputed_from_the_geopackage(gpkg):
+    """site_locations read back with GDAL: each site's spread and conflict flag follow from its positions."""
+    import numpy as np
+    from geo.crs import METRIC_CRS
+    loc = pyogrio.read_dataframe(gpkg, layer="site_locations").to_crs(METRIC_CRS)
+    deps = pyogrio.read_dataframe(gpkg, layer="deposits").set_index("id")
+    assert len(loc) >= 40 and set(loc["site_id"]) == set(deps.index)
+    for site, grp in loc.groupby("site_id"):
+        xy = np.column_stack([grp.geometry.x, grp.geometry.y])
+        unc = grp["uncertainty_m"].to_numpy(float)
+        d = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+        assert deps.loc[site, "n_location_sources"] == len(grp)
+        assert abs(deps.loc[site, "location_spread_m"] - d.max()) <= 1, site
+        conflict = bool((d > unc[:, None] + unc[None, :]).any())
+        assert deps.loc[site, "location_conflict"] == ("yes" if conflict else "no"), site
+        chosen = grp[grp["used"] == "yes"]
+        assert len(chosen) == 1, site
+    assert deps.loc["my_tho", "location_conflict"] == "yes"
