@@ -107,8 +107,12 @@ def zone_inputs(frames) -> tuple[gpd.GeoDataFrame, shapely.Geometry, shapely.Geo
     return frames["deposits"].to_crs(METRIC_CRS), coast, vietnam_area(frames)
 
 
-METHOD_PARAMS = {"hull_buffer": ("buffer_m",), "site_buffer": ("buffer_m",),
-                 "coastal_strip": ("width_m", "margin_m", "corridor_m", "generalise_m")}
+METHOD_PARAMS = {  # the numbers (metres) each method of METHODS requires
+    "hull_buffer": ("buffer_m",), "site_buffer": ("buffer_m",),
+    "coastal_strip": ("width_m", "margin_m", "corridor_m", "generalise_m"),
+    "evidence_rule": ("elevation_min_m", "elevation_max_m", "relief_max_m", "generalise_m"),
+}
+assert METHOD_PARAMS.keys() == METHODS.keys(), "every zone method declares its parameters"
 MAX_DISTANCE_M = 2_000_000  # longer than Vietnam: a larger distance is a typing error
 
 
