@@ -37,6 +37,7 @@ def _nul(root):
 
 def _outside(root):  # the numbers of a coordinate pair are shown plainly, not as numpy reprs
     _csv_cell(root / "sources/deposits.csv", 1, "lon", "200")
+    _csv_cell(root / "sources/deposits.csv", 1, "lat", "22.296218")  # whatever the row's own position is
 
 
 def _toml_equals(root):
