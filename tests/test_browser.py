@@ -291,6 +291,12 @@ def test_legend_has_group_headings_and_unique_rows_in_each_group(national):
         assert any(t.title.vi in r for r in grid_rows)
 
 
+# the grid images decoded and two frames painted (a loaded machine was seen to screenshot too early)
+SETTLED = """() => Promise.all([...document.querySelectorAll('.leaflet-reeGrids-pane img')].map(
+    i => i.decode().catch(() => null))).then(() => new Promise(r => requestAnimationFrame(
+    () => requestAnimationFrame(r))))"""
+
+
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_lowest_grid_score_looks_the_same_with_the_grid_on_and_off(browser, offline_maps, viewport):
     """Where the score is lowest the overlay is transparent (labels.toml [grids]); where it is highest
@@ -328,6 +334,7 @@ def test_lowest_grid_score_looks_the_same_with_the_grid_on_and_off(browser, offl
         x, y = page.js("""([lat, lon]) => { const m = Object.values(window).find(v => v instanceof L.Map);
             m.setView([lat, lon], 9, {animate: false}); const p = m.latLngToContainerPoint([lat, lon]);
             return [p.x, p.y]; }""", [lat, lon])
+        page.js(SETTLED)
         page.page.wait_for_timeout(150)
         png = page.page.screenshot(clip={"x": x, "y": y, "width": 1, "height": 1})
         return np.array(Image.open(io.BytesIO(png)).convert("RGB"))[0, 0].astype(int)
