@@ -150,7 +150,7 @@ def build(obj: Context, out: Path, cdn: bool, offline_alias: bool, resolution: f
     with obj.step("Writing GeoPackage"):
         gpkg = write_package(catalog, frames, out / GPKG_NAME)
     obj.say(str(gpkg))
-    obj.say(occurrence_statement(frames))  # issue 12: provinces with cited occurrences against the minister's 21
+    obj.note(occurrence_statement(frames))  # issue 12: provinces with cited occurrences against the minister's 21
     for name, comp in comps.items():
         with obj.step(f"Rendering map {name}"):
             path = save_map(render(comp, catalog, frames, offline, grids_dir=out), out / "maps" / f"{name}.html",
