@@ -16,6 +16,7 @@ from geo.paths import safe_user_path
 from geo.text import snake_name
 from layers import CATALOG_DIR
 from layers.imports import IMPORTS_DIR, KINDS, check_encoding, check_file, check_name, with_imports, write_import
+from layers.grid_styles import write_grid_styles
 from layers.load import load_layers
 from layers.derived.prospectivity import GRID_TABLES, VALIDATION, ZONAL, validation_table, zonal_table
 from layers.overlay import GRIDS_DIR
@@ -23,6 +24,7 @@ from layers.package import GPKG_NAME, write_package
 from layers.prospectivity import run_grids
 from maps.composition import load_compositions
 from maps.export import FORMATS, check_choices, export_layer
+from maps.qgis_project import QGIS_PROJECT, composition_project
 from geo.crs import EXPORT_CRS, WEB_CRS
 
 err = Console(stderr=True)
@@ -108,6 +110,8 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
     for tr in run.types.values():
         for path in tr.paths.values():
             obj.say(str(path))
+    for path in write_grid_styles(out):  # QGIS's default style beside each COG
+        obj.say(str(path))
     table = validation_table(run)
     obj.note(table[["deposit_type", "top_pct", "area_pct", "n_sites", "n_in_top", "pct_sites_in_top"]]
             .to_string(index=False))
@@ -129,8 +133,11 @@ def build(obj: Context, out: Path, offline: bool, resolution: float, types, evid
     run, frames[VALIDATION] = _grids(obj, frames, out, resolution, types, evidence, jobs)
     frames[ZONAL] = zonal_table(run)
     frames = {spec.name: frames[spec.name] for spec in catalog}  # catalog order
+    target = out / GPKG_NAME
+    projects = tuple(composition_project(comp, catalog, frames, target, out) for name, comp in comps.items()
+                     if name == QGIS_PROJECT)
     with obj.step("Writing GeoPackage"):
-        gpkg = write_package(catalog, frames, out / GPKG_NAME)
+        gpkg = write_package(catalog, frames, target, projects)
     obj.say(str(gpkg))
     for name, comp in comps.items():
         with obj.step(f"Rendering map {name}"):

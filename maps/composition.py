@@ -10,6 +10,7 @@ from geo.errors import CatalogError, Problem
 from maps import COMPOSITIONS_DIR
 
 GROUPS = ("deposits", "zones", "admin", "base")
+CONTROL_ORDER = ("deposits", "zones", "grids", "admin", "base")  # layer control / QGIS layer tree, top first
 BASEMAPS = ("osm", "satellite", "topo", "none")
 
 

@@ -11,8 +11,7 @@ from jinja2 import Template
 
 from geo.catalog import Symbol, Text
 from geo.preview import colourise, wgs84_preview
-from layers.model_spec import load_spec
-from layers.overlay import overlay
+from layers.overlay import grid_layers
 from maps.features import Group
 
 # Leaflet panes: the base geography draws below the grids, which draw below every other layer
@@ -49,22 +48,18 @@ def grid_groups(m: folium.Map, out_dir: Path) -> list[tuple[Group, str, Text]]:
     """Add the overlays of every modelled type whose grids exist under ``out_dir``; return, for the
     layer control and the legend, each overlay's group with its swatch and legend text."""
     rows = []
-    for deposit_type in load_spec().types:
-        ov = overlay(deposit_type, out_dir)
-        pairs = ((ov.path, ov.ramp, ov.title, ov.legend),
-                 (ov.uncertainty_path, ov.uncertainty_ramp,
-                  Text(f"{ov.title.vi} — độ bất định", f"{ov.title.en} — uncertainty"), ov.uncertainty_legend))
-        for path, ramp, title, legend in pairs:
-            if not path.exists():
-                continue
-            values, (w, s, e, n) = wgs84_preview(path, PREVIEW_CELL_DEG)
-            values = np.round(values * PREVIEW_LEVELS) / PREVIEW_LEVELS
-            layer = folium.FeatureGroup(name=path.stem, show=False, control=False)
-            folium.raster_layers.ImageOverlay(colourise(values, ramp), bounds=[[s, w], [n, e]], opacity=OPACITY,
-                                              mercator_project=True, interactive=False,
-                                              pane=GRID_PANE[0]).add_to(layer)
-            layer.add_to(m)
-            group = Group(label=title, symbol=Symbol(fill=ramp[-1], stroke=ramp[-1]), rows=None)
-            group.layer = layer
-            rows.append((group, gradient_svg(ramp), legend))
+    for gl in grid_layers(out_dir):
+        path, ramp, title, legend = gl.path, gl.ramp, gl.title, gl.legend
+        if not path.exists():
+            continue
+        values, (w, s, e, n) = wgs84_preview(path, PREVIEW_CELL_DEG)
+        values = np.round(values * PREVIEW_LEVELS) / PREVIEW_LEVELS
+        layer = folium.FeatureGroup(name=path.stem, show=False, control=False)
+        folium.raster_layers.ImageOverlay(colourise(values, ramp), bounds=[[s, w], [n, e]], opacity=OPACITY,
+                                          mercator_project=True, interactive=False,
+                                          pane=GRID_PANE[0]).add_to(layer)
+        layer.add_to(m)
+        group = Group(label=title, symbol=Symbol(fill=ramp[-1], stroke=ramp[-1]), rows=None)
+        group.layer = layer
+        rows.append((group, gradient_svg(ramp), legend))
     return rows

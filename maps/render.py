@@ -14,7 +14,7 @@ from geo.atomic import write_text
 from geo.catalog import Catalog
 from geo.crs import WEB_CRS
 from geo.simplify import for_web
-from maps.composition import GROUPS, Composition
+from maps.composition import CONTROL_ORDER, GROUPS, Composition
 from maps.controls import (LandMiniMap, Language, LayerControl, Legend, Ready, Search, add_tools,
                            page_assets)
 from maps.escape import safe
@@ -103,7 +103,7 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
             minimap = LandMiniMap({"type": "GeometryCollection",
                                    "geometries": [geometry_json(g) for g in coarse.geometry if not g.is_empty]},
                                   {**leaflet_style(spec.style.symbol), "weight": 0.5})
-    order = ["deposits", "zones", "grids", "admin", "base"]
+    order = CONTROL_ORDER
     Language(labels.ui["language"]).add_to(m)  # first in the top-right corner, above the layer control
     LayerControl([labels.basemaps[b] for b in comp.basemaps], _default_basemap(comp, offline),
                  [(labels.groups[k], by_group[k]) for k in order if by_group[k]], sea).add_to(m)
