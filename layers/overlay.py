@@ -59,7 +59,7 @@ def grid_layers(out_dir: str | Path = "build") -> list[GridLayer]:
     out = []
     for t in load_spec().types:
         ov = overlay(t, out_dir)
-        out += [GridLayer(ov.path, ov.title, ov.ramp, ov.legend, s["score_unit"], t),
+        out += [GridLayer(ov.path, ov.title, ov.ramp, ov.legend, s.get("score_unit", ""), t),
                 GridLayer(ov.uncertainty_path, Text(f"{ov.title.vi} — độ bất định", f"{ov.title.en} — uncertainty"),
-                          ov.uncertainty_ramp, ov.uncertainty_legend, s["uncertainty_unit"], t)]
+                          ov.uncertainty_ramp, ov.uncertainty_legend, s.get("uncertainty_unit", ""), t)]
     return out

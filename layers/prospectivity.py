@@ -346,8 +346,8 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
                 tags = {"model": spec.metadata(t), "deposit_type": t, "resolution_m": str(grid.res),
                         "evidence": ",".join([e.name for e in spec.types[t].evidence] + (["user_raster"] if evidence else []))}
                 for kind, desc, unit in (
-                        ("prospectivity", f"{t} prospectivity (fuzzy {spec.types[t].operator}, 0-1)", spec.style["score_unit"]),
-                        ("uncertainty", f"{t} uncertainty (share of evidence missing, 0-1)", spec.style["uncertainty_unit"])):
+                        ("prospectivity", f"{t} prospectivity (fuzzy {spec.types[t].operator}, 0-1)", spec.style.get("score_unit")),
+                        ("uncertainty", f"{t} uncertainty (share of evidence missing, 0-1)", spec.style.get("uncertainty_unit"))):
                     path = out_dir / f"{kind}_{t}.tif"
                     writers[(t, kind)] = CogWriter(path, grid, desc, tags, size, unit).__enter__()
                     runs[t].paths[kind] = path
