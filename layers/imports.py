@@ -346,7 +346,7 @@ def declaration(name: str, kind: str, fields: list[FieldSpec], source: str, fmt:
         f"title = {{ vi = {_toml_text(f'{k.title.vi}: {name}')}, en = {_toml_text(f'{k.title.en}: {name}')} }}",
         f"description = {{ vi = {_toml_text(f'Nhập từ {source} ({fmt}, {crs}), {rows} dòng.')}, "
         f"en = {_toml_text(f'Imported from {source} ({fmt}, {crs}), {rows} rows.')} }}",
-        f"attribution = {_toml_text(f'user data imported from {source}')}",
+        f"attribution = {_toml_text(f'{source} (user data)')}",
         'licence = "not stated (user data)"',
         f"order = {IMPORT_ORDER}",
         f'source = {{ files = ["{name}.geojson"], lon = "{LON}", lat = "{LAT}" }}',

@@ -17,6 +17,7 @@ import shapely
 from pyproj import Transformer
 
 from conftest import run_geo
+from layers.imports import KINDS
 
 HANOI = (105.8342, 21.0278)
 DONG_PAO = (103.55, 22.30)
@@ -215,7 +216,8 @@ def good_build(tmp_path_factory):
         assert res.returncode == 0, f"{name}: {res.stderr}"
         assert res.stdout.split() == [str(imports / f"{name}.geojson"), str(imports / "catalog" / f"{name}.toml")]
     out = d / "build"
-    res = run_geo("--imports", str(imports), "build", "--out", str(out), "--resolution", "5000", timeout=600)
+    res = run_geo("--imports", str(imports), "build", "--out", str(out), "--resolution", "5000", "--offline",
+                  timeout=600)
     assert res.returncode == 0, res.stderr
     exports = {}
     for fmt in ("geojson", "kml", "shp", "csv"):
@@ -282,3 +284,31 @@ def test_validate_checks_the_imported_layers(good_build):
     res = run_geo("--imports", str(imports), "validate")
     assert res.returncode == 0, res.stderr
     assert "layers" in res.stdout
+
+
+@pytest.mark.parametrize("viewport", [(1400, 900), (390, 844)])
+def test_imported_layers_in_the_browser_legend_and_control(good_build, viewport):
+    """The offline national map in headless Chromium: the imported layers have their legend rows and
+    layer-control entries, and the page loads without errors (screenshots in build/screenshots/)."""
+    from conftest import ROOT
+    from maps.headless import CHROMIUM, chromium
+    assert CHROMIUM.exists(), "needs Debian's chromium (.ci/run installs it)"
+    files, _, out, _ = good_build
+    with chromium(viewport) as ctx:
+        page = ctx.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto((out / "maps" / "national.html").resolve().as_uri(), wait_until="load")
+        page.wait_for_function("() => window.REE && REE.ready !== null")
+        legend = page.locator(".ree-legend-row").all_inner_texts()
+        control = page.locator(".leaflet-control-layers-overlays").inner_text()
+        shots = ROOT / "build" / "screenshots"
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / f"national_imports_{viewport[0]}x{viewport[1]}.png"))
+    assert errors == []
+    for name, (_, args) in files.items():
+        kind = args[args.index("--as") + 1]
+        title = f"{KINDS[kind].title.vi}: {name}"  # Vietnamese is the page's default language
+        assert any(title in row for row in legend), (name, legend)
+        assert title in control, name
+
