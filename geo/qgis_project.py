@@ -131,6 +131,8 @@ def project_qgs(project: Project) -> str:
         for lyr in g.layers:
             _maplayer(layers, lyr)
     props = ET.SubElement(root, "properties")
+    srs = ET.SubElement(props, "SpatialRefSys")  # QGIS 3.22 reads <projectCrs> only when this is set (measured)
+    ET.SubElement(srs, "ProjectionsEnabled", type="int").text = "1"
     paths = ET.SubElement(props, "Paths")
     ET.SubElement(paths, "Absolute", type="bool").text = "false"
     body = ET.tostring(root, encoding="unicode")

@@ -13,10 +13,13 @@ from geo.qgis_project import Project, ProjectGroup, ProjectLayer, layer_id
 from geo.qml import bilingual, layer_qml
 from layers.grid_styles import grid_qml
 from layers.overlay import GRIDS_DIR, grid_layers
-from maps.composition import CONTROL_ORDER, Composition
+from maps.composition import Composition
 from maps.i18n import load_labels
 
 QGIS_PROJECT = "national"  # the composition stored in the GeoPackage as a QGIS project of the same name
+# QGIS draws groups in layer-tree order (top first): as on the web map, the grids lie just above the base
+# geography and below the administrative layers, zones and deposits (maps/grids.py panes)
+TREE_ORDER = ("deposits", "zones", "admin", "grids", "base")
 _KIND = {"Point": "Point", "MultiPoint": "Point", "LineString": "Line", "MultiLineString": "Line",
          "Polygon": "Polygon", "MultiPolygon": "Polygon"}
 
@@ -25,7 +28,7 @@ def composition_project(comp: Composition, catalog: Catalog, frames: dict[str, p
                         out_dir: Path) -> Project:
     """``comp`` as a QGIS project whose layers read ``gpkg`` and ``out_dir/grids/*.tif`` by relative path."""
     labels = load_labels()
-    groups: dict[str, list[ProjectLayer]] = {g: [] for g in CONTROL_ORDER}
+    groups: dict[str, list[ProjectLayer]] = {g: [] for g in TREE_ORDER}
     for ml in comp.layers:  # drawn first = bottom; QGIS lists the top layer first
         spec = catalog[ml.layer]
         groups[ml.group].insert(0, ProjectLayer(
@@ -44,4 +47,4 @@ def composition_project(comp: Composition, catalog: Catalog, frames: dict[str, p
               max(b[3] for b in metric))
     return Project(name=comp.name, title=bilingual(comp.title), crs=METRIC_CRS, extent=extent,
                    groups=tuple(ProjectGroup(bilingual(labels.groups[g]), tuple(groups[g]))
-                                for g in CONTROL_ORDER if groups[g]))
+                                for g in TREE_ORDER if groups[g]))

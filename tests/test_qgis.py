@@ -15,14 +15,15 @@ import pytest
 import rasterio
 
 from conftest import ROOT, run_geo
+from geo.crs import METRIC_CRS
 from geo.qgis_project import PROJECT_TABLE, read_project_qgs
 from geo.qml import bilingual
 from layers.load import default_catalog
 from layers.model_spec import load_spec
 from layers.overlay import grid_layers
-from maps.composition import CONTROL_ORDER, load_compositions
+from maps.composition import load_compositions
 from maps.i18n import load_labels
-from maps.qgis_project import QGIS_PROJECT
+from maps.qgis_project import QGIS_PROJECT, TREE_ORDER
 
 QGIS_PYTHON = "/usr/bin/python3"  # Debian's python3-qgis (QGIS 3.22 on Debian 12), installed by .ci/run
 CHECK = Path(__file__).parent / "qgis" / "check_project.py"
@@ -77,17 +78,18 @@ def test_project_is_stored_as_qgis_stores_it(built):
 
 def test_every_layer_opens_valid_in_its_group_in_drawing_order(qgis):
     assert qgis["read"] is True and qgis["qgis"].startswith("3.")
+    assert qgis["crs"] == METRIC_CRS  # the project CRS is read (VN-2000 / UTM 48N, geo/crs.py)
     catalog = default_catalog()
     comp = load_compositions(catalog)[QGIS_PROJECT]
     labels = load_labels()
     layers = qgis["layers"]
     assert all(lyr["valid"] for lyr in layers), [lyr["name"] for lyr in layers if not lyr["valid"]]
-    group_names = {bilingual(labels.groups[g]): g for g in CONTROL_ORDER}
-    assert [group_names[g] for g in qgis["groups"]] == [g for g in CONTROL_ORDER if g in {*(m.group for m in comp.layers), "grids"}]
+    group_names = {bilingual(labels.groups[g]): g for g in TREE_ORDER}
+    assert [group_names[g] for g in qgis["groups"]] == [g for g in TREE_ORDER if g in {*(m.group for m in comp.layers), "grids"}]
     vectors = [lyr for lyr in layers if lyr.get("renderer") != "singlebandpseudocolor"]
     # QGIS lists the top layer first: the composition's order reversed, group by group
     want = []
-    for g in CONTROL_ORDER:
+    for g in TREE_ORDER:
         want += [(m.layer, g, m.show) for m in reversed(comp.layers) if m.group == g]
     got = [(lyr["source"].rsplit("layername=", 1)[1], group_names[lyr["group"]], lyr["visible"]) for lyr in vectors]
     assert got[0][0] == IMPORTED  # the imported layer is drawn on top, in the deposits group
@@ -128,3 +130,10 @@ def test_render_has_deposit_colours_where_the_deposits_are(qgis):
     assert len([h for h in near if h["layer"] == "deposits"]) >= 0.85 * len(deposits), hits
     assert {h["colour"] for h in near if h["layer"] == "deposits"} == {h["colour"] for h in deposits}
     assert [h for h in near if h["layer"] == IMPORTED], hits
+
+
+def test_a_grid_switched_on_draws_its_ramp_over_vietnam(qgis):
+    """The first grid turned on in the same view: many sampled pixels change to colours of its ramp
+    (a project whose CRS QGIS cannot read draws no raster at all: measured)."""
+    assert qgis["grid"].startswith("prospectivity_")
+    assert qgis["grid_pixels"] > 2000, qgis["grid_pixels"]  # of 120,000 sampled pixels; Vietnam is ~8 % of the view

@@ -74,6 +74,33 @@ for layer_id, lon, lat, colour in points:
                 c = QColor(image.pixel(x, y))
                 best = min(best, abs(c.red() - want.red()) + abs(c.green() - want.green()) + abs(c.blue() - want.blue()))
     hits.append({"layer": layer_id, "lon": lon, "lat": lat, "colour": colour, "pixel": [p.x(), p.y()], "distance": best})
-print(json.dumps({"qgis": Qgis.QGIS_VERSION, "read": ok, "groups": groups, "layers": layers, "hits": hits,
+# the same view with the first grid switched on: its pseudocolour must show on land
+raster_node = next(n for n in root.findLayers() if isinstance(n.layer(), QgsRasterLayer))
+raster_node.setItemVisibilityChecked(True)
+settings.setLayers([n.layer() for n in root.findLayers() if n.isVisible() and n.layer() is not None])
+job = QgsMapRendererParallelJob(settings)
+job.start()
+job.waitForFinished()
+with_grid = job.renderedImage()
+with_grid.save(png.replace(".png", "_grid.png"), "PNG")
+ramp = [QColor(c).getRgb()[:3] for _, c in next(l["ramp"] for l in layers if l["id"] == raster_node.layerId())]
+
+
+def ramp_distance(rgb):
+    """RGB distance from the ramp's polyline (its interpolated colours)."""
+    best = 1e9
+    for a, b in zip(ramp, ramp[1:]):
+        ab = [bb - aa for aa, bb in zip(a, b)]
+        t = max(0.0, min(1.0, sum((c - aa) * d for c, aa, d in zip(rgb, a, ab)) / (sum(d * d for d in ab) or 1)))
+        best = min(best, sum((c - aa - t * d) ** 2 for c, aa, d in zip(rgb, a, ab)) ** 0.5)
+    return best
+
+
+grid_pixels = 0
+for x in range(0, image.width(), 3):
+    for y in range(0, image.height(), 3):
+        if with_grid.pixel(x, y) != image.pixel(x, y) and ramp_distance(QColor(with_grid.pixel(x, y)).getRgb()[:3]) < 12:
+            grid_pixels += 1
+print(json.dumps({"qgis": Qgis.QGIS_VERSION, "read": ok, "crs": project.crs().authid(), "groups": groups, "layers": layers, "hits": hits, "grid": raster_node.layerId(), "grid_pixels": grid_pixels,
                   "size": [image.width(), image.height()]}))
 app.exitQgis()
