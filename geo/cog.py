@@ -82,8 +82,9 @@ class CogWriter:
     """
 
     def __init__(self, target: str | os.PathLike, grid: Grid, description: str, tags: dict[str, str],
-                 tile: int = 1024):
+                 tile: int = 1024, unit: str | None = None):
         self.target, self.grid, self.description, self.tags = Path(target), grid, description, tags
+        self.unit = unit  # the band's unit type (GDAL ``GetUnitType``, shown by QGIS)
         self.factors = overview_factors(grid.width, grid.height)
         if self.factors and tile % self.factors[-1]:
             raise ValueError(f"tile {tile} is not a multiple of the coarsest overview factor {self.factors[-1]}")
@@ -147,6 +148,8 @@ class CogWriter:
             ET.SubElement(md, "MDI", key=k).text = v
         band = ET.SubElement(root, "VRTRasterBand", dataType="Float32", band="1")
         ET.SubElement(band, "Description").text = self.description
+        if self.unit:
+            ET.SubElement(band, "UnitType").text = self.unit
         ET.SubElement(band, "NoDataValue").text = repr(NODATA)
         src = ET.SubElement(band, "SimpleSource")
         ET.SubElement(src, "SourceFilename", relativeToVRT="1").text = self.scratch.name

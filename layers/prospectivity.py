@@ -322,10 +322,12 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
                         names = [runs[t].kinds[i].ev.name for i in sr.members]
                         tags = {"model": spec.metadata(t), "deposit_type": t, "score": s, "resolution_m": str(grid.res),
                                 "evidence": ",".join(names), "meaning": SCORE_TITLES[s]}
-                        for name, desc in ((s, f"{t} {SCORE_TITLES[s]} (fuzzy {spec.types[t].operator}, 0-1)"),
-                                           (f"uncertainty_{s}", f"{t} uncertainty of the {s} score (share of its evidence missing, 0-1)")):
+                        for name, desc, unit in (
+                                (s, f"{t} {SCORE_TITLES[s]} (fuzzy {spec.types[t].operator}, 0-1)", spec.style.get("score_unit")),
+                                (f"uncertainty_{s}", f"{t} uncertainty of the {s} score (share of its evidence missing, 0-1)",
+                                 spec.style.get("uncertainty_unit"))):
                             path = out_dir / f"{name}_{t}.tif"
-                            writers[(t, name)] = CogWriter(path, grid, desc, tags, size).__enter__()
+                            writers[(t, name)] = CogWriter(path, grid, desc, tags, size, unit).__enter__()
                             runs[t].paths[name] = path
             _tiles(pool, grid, inputs, runs, writers, len(units), size, jobs)
             # publish the COGs side by side (GDAL's copy releases the GIL)

@@ -49,7 +49,8 @@ def write_spread(frames, spec: ModelSpec, types, out_dir: Path, evidence: Path |
                         "resolution_m": str(grid.res),
                         "meaning": f"standard deviation of the {s} score over {n} runs, each parameter with a declared "
                                    f"range drawn uniformly from it; computed at {grid.res:g} m, coarser than the score grid"}
-                writers[(t, s)] = CogWriter(path, grid, f"{t} {s} score spread (std over {n} runs)", tags, size).__enter__()
+                writers[(t, s)] = CogWriter(path, grid, f"{t} {s} score spread (std over {n} runs)", tags, size,
+                                               spec.style.get("score_unit")).__enter__()
                 paths.append(path)
         with ThreadPoolExecutor(jobs or default_jobs()) as pool, gdal_env():
             for win in grid.tiles(size):
