@@ -65,7 +65,7 @@ def previous(tmp_path_factory):
     return out, time.monotonic() - start, _sha(out)
 
 
-def test_kill_9_at_random_moments(previous, tmp_path):
+def test_kill_9_at_random_moments(previous, tmp_path, capsys):
     src, duration, sha = previous
     out = tmp_path / "build"
     shutil.copytree(src, out)
@@ -106,8 +106,9 @@ def test_kill_9_at_random_moments(previous, tmp_path):
     assert res.returncode == 0, res.stderr
     assert _temporaries(out) == sorted(str(k.relative_to(out)) for k in keep)
     assert _sha(out) == sha
-    print(f"\nkill -9: {KILLS} random moments over {duration:.1f} s builds, up to {left} temporaries after a "
-          f"kill, {len(stale)} after a kill inside the grid writer; all removed by the next build")
+    with capsys.disabled():
+        print(f"\nkill -9: {KILLS} random moments over {duration:.1f} s builds, up to {left} temporaries after a "
+              f"kill, {len(stale)} after a kill inside the grid writer; all removed by the next build")
 
 
 def test_two_builds_at_once_into_one_directory(previous, tmp_path):
