@@ -38,7 +38,8 @@ def _build(out: Path, timeout: int = 600) -> subprocess.CompletedProcess:
 
 def _sha(directory: Path) -> dict[str, str]:
     return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(directory.rglob("*")) if p.is_file() and not p.name.startswith(".")}
+            for p in sorted(directory.rglob("*"))
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(directory).parts)}
 
 
 def _temporaries(directory: Path) -> list[str]:
