@@ -94,6 +94,19 @@ def _value_problems(path: Path, frame: pd.DataFrame, spec: LayerSpec) -> list[Pr
     return problems
 
 
+_DIMENSION = {"Point": 0, "LineString": 1, "Polygon": 2}
+
+
+def _keep_dimension(geom: shapely.Geometry, declared: str) -> shapely.Geometry:
+    """The parts of ``geom`` of the declared geometry's dimension (all of it if it has no other)."""
+    dim = _DIMENSION[declared.removeprefix("Multi")]
+    parts = shapely.get_parts(geom)
+    keep = parts[shapely.get_dimensions(parts) == dim]
+    if len(keep) == len(parts):
+        return geom
+    return shapely.union_all(keep) if len(keep) else shapely.from_wkt(f"{declared.upper()} EMPTY")
+
+
 def read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Read ``path`` in WGS84 with the declared fields; invalid geometries are made valid."""
     problems: list[Problem] = []
@@ -133,9 +146,13 @@ def read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Pro
     problems += _value_problems(path, frame, spec)
     if problems:
         return frame, problems
+    frame["geometry"] = shapely.force_2d(frame.geometry.values)  # a stray third number is no elevation here
     invalid = ~frame.geometry.is_valid
     if invalid.any():
-        frame.loc[invalid, "geometry"] = shapely.make_valid(frame.geometry[invalid].values)
+        fixed = shapely.make_valid(frame.geometry[invalid].values)
+        if spec.geometry:  # keep the declared dimension (a collapsed ring comes back as a line)
+            fixed = np.array([_keep_dimension(g, spec.geometry) for g in fixed], dtype=object)
+        frame.loc[invalid, "geometry"] = fixed
     if spec.geometry and spec.geometry.startswith("Multi"):
         frame["geometry"] = promote_to_multi(frame.geometry.values)
     frame.attrs["rows"] = list(range(1, len(frame) + 1))
