@@ -57,7 +57,10 @@ def _feature_problems(path: Path, frame: gpd.GeoDataFrame, spec: LayerSpec) -> l
     geoms = frame.geometry.values
     allowed = {spec.geometry, spec.geometry.removeprefix("Multi")} if spec.geometry else set()
     coords, index = shapely.get_coordinates(geoms, return_index=True)
-    bad_coords = set(index[~np.isfinite(coords).all(axis=1)].tolist())
+    ok = np.isfinite(coords).all(axis=1)
+    if frame.crs is None or frame.crs.is_geographic:  # and within the globe: degrees beyond it project to inf
+        ok &= (np.abs(coords[:, 0]) <= 180) & (np.abs(coords[:, 1]) <= 90)
+    bad_coords = set(index[~ok].tolist())
     for row, geom in enumerate(geoms, 1):
         if geom is None or geom.is_empty:
             problems.append(Problem(name, "feature has no geometry", row=row, field="geometry",
@@ -66,8 +69,8 @@ def _feature_problems(path: Path, frame: gpd.GeoDataFrame, spec: LayerSpec) -> l
             problems.append(Problem(name, f"geometry is not a {spec.geometry}", row=row, field="geometry",
                                     value=geom.geom_type, fix=f"give {spec.geometry} geometries"))
         elif row - 1 in bad_coords:
-            problems.append(Problem(name, "coordinates are not finite numbers", row=row, field="geometry",
-                                    fix="correct the coordinates"))
+            problems.append(Problem(name, "coordinates are not finite longitudes and latitudes", row=row,
+                                    field="geometry", fix="correct the coordinates"))
     for col in frame.columns:
         if col != "geometry" and frame[col].dtype == object:
             for row, value in enumerate(frame[col], 1):
@@ -113,6 +116,8 @@ def read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Pro
     try:
         with warnings.catch_warnings():  # GDAL's warnings about a bad file precede the error that names it
             warnings.simplefilter("ignore", RuntimeWarning)
+            # "could not parse column as JSON": the value stays a string, checked against its declared type below
+            warnings.simplefilter("ignore", UserWarning)
             frame = pyogrio.read_dataframe(path)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.GeometryError,
             pyogrio.errors.FieldError, shapely.errors.GEOSException) as exc:  # GDAL's or GEOS's message says where
