@@ -264,7 +264,10 @@ class RasterEvidence(_RasterValues):
         _check_raster(ev, where, file, problems)
 
     def values(self, tile):
-        return self.src.read(tile.grid, tile.win, self.p.get("resampling", "bilinear"))
+        key = (self.src.path, self.src.band, self.p.get("resampling", "bilinear"))
+        if key not in tile.cache:  # the same raster read by several evidences of the tile
+            tile.cache[key] = self.src.read(tile.grid, tile.win, key[2])
+        return tile.cache[key]
 
 
 @kind
@@ -308,7 +311,7 @@ class VectorDistance(Kind):
         self.shapes = Shapes(_read_vector(ev).geometry.values)
 
     def values(self, tile):
-        return feature_distance(tile.grid, tile.win, self.shapes, float(self.p["max_distance_m"]))
+        return feature_distance(tile.grid, tile.win, self.shapes, float(self.p["max_distance_m"]), tile.national)
 
 
 @kind

@@ -114,6 +114,7 @@ class _Tile:
         self.inputs, self.grid, self.win, self.national = inputs, grid, win, national
         self._shore: dict[float, np.ndarray] = {}
         self._zone: dict[int, np.ndarray] = {}
+        self.cache: dict = {}  # what several evidence layers read alike (e.g. one raster resampled once)
 
     def shore_distance(self, reach_m: float) -> np.ndarray:
         """Distance (m) from each Vietnamese cell to the nearest sea cell, exact up to ``reach_m``
@@ -287,8 +288,8 @@ SCORE_TITLES = {
 def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, types=None,
               out_dir: Path | None = None, evidence: Path | None = None, spec: ModelSpec | None = None,
               jobs: int | None = None) -> GridRun:
-    """Score every requested type; write per score ``OUT/<score>_<type>.tif`` and
-    ``OUT/uncertainty_<score>_<type>.tif`` (share of the score's evidence missing) when ``out_dir`` is
+    """Score every requested type; write per score ``OUT/<score>_<type>.tif`` and, for the evidence
+    score, ``OUT/uncertainty_evidence_<type>.tif`` (share of its evidence missing) when ``out_dir`` is
     given (otherwise only the statistics are kept). Tiles run on ``jobs`` threads (numpy, scipy, GDAL and
     GEOS release the GIL); they are written in any order (GDAL lays the COG out) and counted in grid
     order, so the outputs do not depend on ``jobs``."""
@@ -322,8 +323,10 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
                         names = [runs[t].kinds[i].ev.name for i in sr.members]
                         tags = {"model": spec.metadata(t), "deposit_type": t, "score": s, "resolution_m": str(grid.res),
                                 "evidence": ",".join(names), "meaning": SCORE_TITLES[s]}
-                        for name, desc in ((s, f"{t} {SCORE_TITLES[s]} (fuzzy {spec.types[t].operator}, 0-1)"),
-                                           (f"uncertainty_{s}", f"{t} uncertainty of the {s} score (share of its evidence missing, 0-1)")):
+                        files = [(s, f"{t} {SCORE_TITLES[s]} (fuzzy {spec.types[t].operator}, 0-1)")]
+                        if s == "evidence":  # the proximity layers are computed everywhere: never missing
+                            files.append((f"uncertainty_{s}", f"{t} uncertainty of the {s} score (share of its evidence missing, 0-1)"))
+                        for name, desc in files:
                             path = out_dir / f"{name}_{t}.tif"
                             writers[(t, name)] = CogWriter(path, grid, desc, tags, size).__enter__()
                             runs[t].paths[name] = path

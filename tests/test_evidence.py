@@ -269,7 +269,7 @@ def test_moving_a_known_site_changes_no_byte_of_any_evidence_grid(project, tmp_p
     runs = {name: run_grids(f, 10_000, types=["weathering_crust", "coastal_placer"], out_dir=tmp_path / name)
             for name, f in (("before", frames), ("after", moved))}
     paths = runs["before"].types["weathering_crust"].paths
-    assert {"evidence", "uncertainty_evidence", "proximity", "uncertainty_proximity"} <= set(paths)
+    assert {"evidence", "uncertainty_evidence", "proximity"} <= set(paths)
     for t in ("weathering_crust", "coastal_placer"):
         for kind, path in runs["before"].types[t].paths.items():
             same = path.read_bytes() == runs["after"].types[t].paths[kind].read_bytes()
@@ -301,3 +301,16 @@ def test_point_gridding_idw_and_radius():
     d1, d2 = 200.0, 200.0  # cell 2 (centre 250): both samples 200 m away
     assert out[2] == pytest.approx((10 / d1 ** 2 + 20 / d2 ** 2) / (1 / d1 ** 2 + 1 / d2 ** 2))
     assert np.isnan(out[9])  # 500 m from the nearest sample: beyond the radius
+
+
+def test_distance_to_points_is_exact_and_capped():
+    from geo.grid import Grid, Shapes
+    from geo.raster.distance import feature_distance
+    grid = Grid.covering((0, 0, 3000, 2000), 100, CRS)
+    win = next(grid.tiles())
+    pts = [Point(120.0, 130.0), Point(2500.0, 1500.0)]
+    d = feature_distance(grid, win, Shapes(pts), 1000)
+    xs, ys = grid.centres(win)
+    X, Y = np.meshgrid(xs, ys)
+    brute = np.minimum(np.minimum(np.hypot(X - 120, Y - 130), np.hypot(X - 2500, Y - 1500)), 1000)
+    np.testing.assert_allclose(d, brute, rtol=1e-6)
