@@ -314,3 +314,38 @@ def test_distance_to_points_is_exact_and_capped():
     X, Y = np.meshgrid(xs, ys)
     brute = np.minimum(np.minimum(np.hypot(X - 120, Y - 130), np.hypot(X - 2500, Y - 1500)), 1000)
     np.testing.assert_allclose(d, brute, rtol=1e-6)
+
+
+def test_explain_a_cell_gives_each_evidence_value_membership_and_the_score(survey, project):
+    """`explain` at a survey cell: the raw values, the memberships and the score worked out by hand."""
+    from pyproj import Transformer
+
+    from layers.explain import explain
+    from layers.model_spec import load_spec
+    r, c = 2, 3
+    lon, lat = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True).transform(*centre(r, c))
+    scores, rows = explain(project[1], "weathering_crust", lon, lat, RES, load_spec(survey / "model.toml"))
+    want = expected()
+    by = {row.evidence: row for row in rows}
+    for name, grid in want.items():
+        assert by[name].membership == pytest.approx(grid[r, c], abs=1e-6), name
+        assert by[name].score == "evidence" and by[name].basis == "judgement"
+    assert by["elevation"].value == pytest.approx(dem(r, c))
+    assert by["near_fault"].value == pytest.approx(RES)  # one column from the fault
+    assert by["granite"].value is None and by["granite"].component == "source"
+    assert scores == {"evidence": pytest.approx(min(g[r, c] for g in want.values()), abs=1e-6)}
+
+
+def test_geo_explain_prints_each_evidence_and_the_scores(survey):
+    from pyproj import Transformer
+    lon, lat = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True).transform(*centre(2, 3))
+    res = run_geo("explain", "weathering_crust", f"{lon:.6f}", f"{lat:.6f}", "--resolution", "5000",
+                  "--model", str(survey / "model.toml"))
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0].split()[:5] == ["evidence", "score", "component", "value", "membership"]
+    elevation = next(line.split() for line in lines if line.startswith("elevation "))
+    assert elevation[:5] == ["elevation", "evidence", "preservation", "320", "0.32"]
+    assert lines[-1] == "evidence score: 0.32"
+    bad = run_geo("explain", "no_such_type", "105", "21")
+    assert bad.returncode == 2 and "weathering_crust" in bad.stderr
