@@ -1,17 +1,16 @@
 """Run the declared fuzzy model of each deposit type over the national grid, tile by tile.
 
-One pass over the grid serves every type: the land mask, distance to the shoreline, province and
-zone rasters are made once per tile, then each type's memberships are combined, written, counted for
-the score histogram and the zonal statistics, and each known site is rescored with itself left out
-(of the distance evidence, and of the zones drawn from the sites: see :func:`loo_zone_hits`). Tiles
-run on a thread pool; their statistics are merged in grid order.
+One pass over the grid serves every type and both of its scores (``evidence``: independent layers;
+``proximity``: known sites and the zones drawn from them). :func:`score_tile` computes a window's
+memberships and scores from the bound evidence kinds (layers/evidence.py) and returns arrays; the
+writers and statistics stay outside it. Each known site is rescored with itself left out of every
+evidence it shaped (the kinds' ``loo``). Tiles run on a thread pool; their statistics are merged in
+grid order.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
-import threading
 import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -20,11 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import rasterio
 import shapely
-from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
-from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning
 from scipy import ndimage
 

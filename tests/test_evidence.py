@@ -17,7 +17,6 @@ from affine import Affine
 from shapely.geometry import LineString, Point, box
 
 from conftest import run_geo
-from geo.cog import NODATA
 from geo.errors import CatalogError
 
 RES = 5000.0
