@@ -125,6 +125,8 @@ class CogWriter:
         if col % self.tile or row % self.tile:
             raise ValueError(f"window at column {col}, row {row} does not start on a multiple of {self.tile} cells")
         nan = np.isnan(values)
+        if nan.all():  # a sparse file reads unwritten blocks (and their overviews) as nodata
+            return
         parts = [(self._ds, win, np.where(nan, np.float32(NODATA), values).astype(np.float32, copy=False))]
         total = np.where(nan, np.float32(0), values)  # float32: a 128 x 128 block sum stays exact to 1e-3
         count = (~nan).astype(np.float32)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from geo.catalog import Text
 from geo.errors import CatalogError, Problem
-from layers.evidence import SCORES
+from layers.evidence import MISSABLE, SCORES
 from layers.model_spec import load_spec
 
 GRIDS_DIR = "grids"
@@ -80,11 +80,12 @@ def grid_layers(out_dir: str | Path = "build", scores=SCORES) -> list[GridLayer]
     for t in spec.types:
         for score in scores:
             ov = overlay(t, out_dir, score)
-            out += [GridLayer(ov.path, ov.title, ov.ramp, ov.legend, s.get("score_unit", ""), t, score),
-                    GridLayer(ov.uncertainty_path, Text(f"{ov.title.vi} — độ bất định", f"{ov.title.en} — uncertainty"),
-                              ov.uncertainty_ramp, ov.uncertainty_legend, s.get("uncertainty_unit", ""), t, score,
-                              "uncertainty"),
-                    GridLayer(ov.spread_path, Text(f"{ov.title.vi} — độ phân tán", f"{ov.title.en} — spread"),
-                              ov.uncertainty_ramp, Text(**s["spread_legend"]), s.get("score_unit", ""), t, score,
-                              "spread")]
+            out.append(GridLayer(ov.path, ov.title, ov.ramp, ov.legend, s.get("score_unit", ""), t, score))
+            if score in MISSABLE:
+                out.append(GridLayer(ov.uncertainty_path, Text(f"{ov.title.vi} — độ bất định", f"{ov.title.en} — uncertainty"),
+                                     ov.uncertainty_ramp, ov.uncertainty_legend, s.get("uncertainty_unit", ""), t, score,
+                                     "uncertainty"))
+            out.append(GridLayer(ov.spread_path, Text(f"{ov.title.vi} — độ phân tán", f"{ov.title.en} — spread"),
+                                 ov.uncertainty_ramp, Text(**s["spread_legend"]), s.get("score_unit", ""), t, score,
+                                 "spread"))
     return out

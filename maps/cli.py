@@ -180,6 +180,38 @@ def grid(obj: Context, out: Path, resolution: float, types, evidence, jobs, mode
     _grids(obj, load_layers(obj.catalog(), skip=GRID_TABLES), out, resolution, types, evidence, jobs, model)
 
 
+@cli.command()
+@click.argument("deposit_type")
+@click.argument("lon", type=float)
+@click.argument("lat", type=float)
+@click.option("--resolution", type=click.FloatRange(min=1), default=250, show_default=True,
+              help="Grid cell size in metres (as the grids it explains).")
+@click.option("--model", "model", type=click.Path(dir_okay=False), default=None, callback=_path,
+              help="Model file (TOML) instead of layers/models/prospectivity.toml.")
+@click.pass_obj
+def explain(obj: Context, deposit_type: str, lon: float, lat: float, resolution: float, model):
+    """Why is this cell high? Each evidence of DEPOSIT_TYPE at LON LAT (WGS 84): value, membership,
+    score, mineral-system component and citation; then each score at the cell."""
+    from layers.explain import explain as explain_cell
+    from layers.model_spec import load_spec
+    spec = load_spec(model) if model else load_spec()
+    if deposit_type not in spec.types:
+        raise click.BadParameter(f"no model for {deposit_type!r}; choose one of {', '.join(spec.types)}",
+                                 param_hint="DEPOSIT_TYPE")
+    scores, rows = explain_cell(load_layers(obj.catalog(), skip=GRID_TABLES), deposit_type, lon, lat, resolution, spec)
+
+    def num(v):
+        return "missing" if v is None else f"{v:.4g}"
+    table = [("evidence", "score", "component", "value", "membership", "refs / basis")]
+    table += [(r.evidence, r.score, r.component or "-", "-" if r.value is None and r.membership is not None else num(r.value),
+               num(r.membership), r.basis) for r in rows]
+    widths = [max(len(t[i]) for t in table) for i in range(5)]
+    for t in table:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(t, widths)) + "  " + t[5])
+    for s, v in scores.items():
+        click.echo(f"{s} score: {num(v)}" + ("" if rows else " (the cell is at sea or abroad)"))
+
+
 @cli.command("layers")
 @click.pass_obj
 def list_layers(obj: Context):
