@@ -312,12 +312,13 @@ def test_lowest_grid_score_looks_the_same_with_the_grid_on_and_off(browser, offl
     from maps.grids import PREVIEW_CELL_DEG
     from maps.i18n import load_labels
     from layers.overlay import overlay
-    for deposit_type in load_spec().types:  # the first type whose score varies (one with no evidence draws none)
-        ov = overlay(deposit_type, offline_maps["national"].parent)
-        values, (w, s, e, n) = wgs84_preview(ov.path, PREVIEW_CELL_DEG)
-        if np.nanmin(values) < np.nanmax(values):
-            break
     cut = load_labels().grids.transparent_below
+    for deposit_type in load_spec().types:  # the first type whose score reaches below the cut (one with no
+        ov = overlay(deposit_type, offline_maps["national"].parent)  # evidence anywhere draws no grid)
+        values, (w, s, e, n) = wgs84_preview(ov.path, PREVIEW_CELL_DEG)
+        if np.nanmin(values, initial=np.inf, where=~np.isnan(values)) < cut < np.nanmax(values, initial=-np.inf,
+                                                                                          where=~np.isnan(values)):
+            break
 
     def spot(pick):
         """The centre (lat, lon) of a cell whose 5x5 neighbourhood all satisfy ``pick``."""
@@ -327,7 +328,7 @@ def test_lowest_grid_score_looks_the_same_with_the_grid_on_and_off(browser, offl
                 return n - (r + 0.5) * PREVIEW_CELL_DEG, w + (c + 0.5) * PREVIEW_CELL_DEG
         raise AssertionError("no such place")
 
-    low = spot(lambda v: (v <= np.nanmin(values)) & (v < cut))
+    low = spot(lambda v: (v >= 0) & (v < cut))  # the lowest scores: below the declared cut
     high = spot(lambda v: v >= np.nanmax(values) - 1 / 16)
     page = Page(browser, offline_maps["national"], viewport)
     label = page.page.locator(".leaflet-control-layers-overlays label").filter(has_text=ov.title.vi).first

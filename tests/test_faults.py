@@ -97,7 +97,7 @@ def test_kill_9_at_random_moments(previous, tmp_path, capsys):
     """)
     assert subprocess.run([sys.executable, "-c", script], cwd=ROOT, timeout=600).returncode == -signal.SIGKILL
     stale = _temporaries(out)
-    assert any(".prospectivity_" in s and ".geo-tmp-" in s for s in stale), stale
+    assert any((".evidence_" in s or ".proximity_" in s) and ".geo-tmp-" in s for s in stale), stale
     # names that are not the project's, or of a run still alive (this one), are left alone
     keep = [out / ".keep_me", out / "grids" / ".notes.tmp-1-abcdefgh.tif",
             out / "grids" / f".x.geo-tmp-{os.getpid()}-abcdefgh.tif"]

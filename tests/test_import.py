@@ -67,13 +67,13 @@ def _bad_cases(d: Path) -> list[tuple[str, list[str], list[str]]]:
     nfd = unicodedata.normalize("NFD", "Điểm Đông")
     cases = [
         ("outside_vietnam_csv", [str(csv_file(d / "thai.csv", "id,name,lon,lat\na1,ok,105.83,21.03\na2,Ubon,104.5,15.5\n")),
-                                 "--as", "occurrences"], ["thai.csv", "row 2", "'lon/lat'", "(104.5, 15.5)", "outside Vietnam"]),
+                                 "--as", "occurrences"], ["thai.csv", "row 2", "'lon/lat'", "(value: 104.5, 15.5)", "outside Vietnam"]),
         ("outside_vietnam_geojson", [str(geojson_file(d / "phnom_penh.geojson", [({"id": "p1", "name": "PP"}, pt(104.92, 11.56))])),
-                                     "--as", "occurrences"], ["phnom_penh.geojson", "row 1", "'lon/lat'", "(104.92, 11.56)", "outside Vietnam"]),
+                                     "--as", "occurrences"], ["phnom_penh.geojson", "row 1", "'lon/lat'", "(value: 104.92, 11.56)", "outside Vietnam"]),
         ("outside_bounds_csv", [str(csv_file(d / "far.csv", "id,name,lon,lat\na1,far,140.0,35.0\n")), "--as", "occurrences"],
-         ["far.csv", "row 1", "'lon/lat'", "(140.0, 35.0)", "outside Vietnam"]),
+         ["far.csv", "row 1", "'lon/lat'", "(value: 140.0, 35.0)", "outside Vietnam"]),
         ("swapped_csv", [str(csv_file(d / "swapped.csv", "id,name,lon,lat\na1,Hà Nội,21.03,105.83\n")), "--as", "occurrences"],
-         ["swapped.csv", "row 1", "'lon/lat'", "(21.03, 105.83)", "swapped"]),
+         ["swapped.csv", "row 1", "'lon/lat'", "(value: 21.03, 105.83)", "swapped"]),
         ("swapped_kml", [str(vector_file(d / "swapped.kml", [{"Name": "k1", "id": "k1"}], [P(21.03, 105.83)], driver="KML")),
                          "--as", "samples"], ["swapped.kml", "row 1", "'lon/lat'", "swapped"]),
         ("xy_without_crs_csv", [str(csv_file(d / "utm.csv", "id,name,x,y\nu1,A,585000,2326000\n")), "--as", "occurrences"],
@@ -300,8 +300,9 @@ def test_imported_layers_in_the_browser_legend_and_control(good_build, viewport)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto((out / "maps" / "national.html").resolve().as_uri(), wait_until="load")
         page.wait_for_function("() => window.REE && REE.ready !== null")
-        legend = page.locator(".ree-legend-row").all_inner_texts()
-        control = page.locator(".leaflet-control-layers-overlays").inner_text()
+        # text, not rendered text: on a phone the legend and the layer control start folded
+        legend = page.locator(".ree-legend-row").all_text_contents()
+        control = page.locator(".leaflet-control-layers-overlays").text_content()
         shots = ROOT / "build" / "screenshots"
         shots.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shots / f"national_imports_{viewport[0]}x{viewport[1]}.png"))

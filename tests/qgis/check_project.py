@@ -8,7 +8,7 @@ import json
 import sys
 
 from qgis.core import (Qgis, QgsApplication, QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsMapRendererParallelJob,
-                       QgsMapSettings, QgsPointXY, QgsProject, QgsRasterLayer)
+                       QgsMapSettings, QgsPointXY, QgsProject, QgsRasterBandStats, QgsRasterLayer)
 from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtGui import QColor
 
@@ -75,7 +75,13 @@ for layer_id, lon, lat, colour in points:
                 best = min(best, abs(c.red() - want.red()) + abs(c.green() - want.green()) + abs(c.blue() - want.blue()))
     hits.append({"layer": layer_id, "lon": lon, "lat": lat, "colour": colour, "pixel": [p.x(), p.y()], "distance": best})
 # the same view with the first grid switched on: its pseudocolour must show on land
-raster_node = next(n for n in root.findLayers() if isinstance(n.layer(), QgsRasterLayer))
+def varies(layer):
+    """The raster has valid cells of more than one value (a type with no evidence anywhere has none)."""
+    stats = layer.dataProvider().bandStatistics(1, QgsRasterBandStats.Min | QgsRasterBandStats.Max, layer.extent(), 250000)
+    return stats.elementCount > 0 and stats.maximumValue > stats.minimumValue
+
+
+raster_node = next(n for n in root.findLayers() if isinstance(n.layer(), QgsRasterLayer) and varies(n.layer()))
 raster_node.setItemVisibilityChecked(True)
 settings.setLayers([n.layer() for n in root.findLayers() if n.isVisible() and n.layer() is not None])
 job = QgsMapRendererParallelJob(settings)
