@@ -78,7 +78,7 @@ for layer_id, lon, lat, colour in points:
 def varies(layer):
     """The raster has valid cells of more than one value (a type with no evidence anywhere has none)."""
     stats = layer.dataProvider().bandStatistics(1, QgsRasterBandStats.Min | QgsRasterBandStats.Max, layer.extent(), 250000)
-    return stats.elementCount > 0 and stats.maximumValue > stats.minimumValue
+    return stats.maximumValue > stats.minimumValue  # no valid cell: min = +DBL_MAX, max = -DBL_MAX
 
 
 raster_node = next(n for n in root.findLayers() if isinstance(n.layer(), QgsRasterLayer) and varies(n.layer()))
