@@ -313,23 +313,26 @@ def test_lowest_grid_score_looks_the_same_with_the_grid_on_and_off(browser, offl
     from maps.i18n import load_labels
     from layers.overlay import overlay
     cut = load_labels().grids.transparent_below
-    for deposit_type in load_spec().types:  # the first type whose score reaches below the cut (one with no
-        ov = overlay(deposit_type, offline_maps["national"].parent)  # evidence anywhere draws no grid)
-        values, (w, s, e, n) = wgs84_preview(ov.path, PREVIEW_CELL_DEG)
-        if np.nanmin(values, initial=np.inf, where=~np.isnan(values)) < cut < np.nanmax(values, initial=-np.inf,
-                                                                                          where=~np.isnan(values)):
-            break
 
-    def spot(pick):
-        """The centre (lat, lon) of a cell whose 5x5 neighbourhood all satisfy ``pick``."""
+    def spot(values, w, n, pick):
+        """The centre (lat, lon) of a cell whose 5x5 neighbourhood all satisfy ``pick``, or None."""
         ok = np.where(np.isnan(values), False, pick(np.nan_to_num(values, nan=-1)))
         for r, c in zip(*np.nonzero(ok)):
             if r >= 2 and c >= 2 and ok[r - 2:r + 3, c - 2:c + 3].all():
                 return n - (r + 0.5) * PREVIEW_CELL_DEG, w + (c + 0.5) * PREVIEW_CELL_DEG
-        raise AssertionError("no such place")
+        return None
 
-    low = spot(lambda v: (v >= 0) & (v < cut))  # the lowest scores: below the declared cut
-    high = spot(lambda v: v >= np.nanmax(values) - 1 / 16)
+    for deposit_type in load_spec().types:  # the first type with places of both its lowest scores (below
+        ov = overlay(deposit_type, offline_maps["national"].parent)  # the cut) and its highest ones
+        values, (w, s, e, n) = wgs84_preview(ov.path, PREVIEW_CELL_DEG)
+        if np.isnan(values).all():
+            continue  # no evidence anywhere: no grid drawn
+        low = spot(values, w, n, lambda v: (v >= 0) & (v < cut))
+        high = spot(values, w, n, lambda v: v >= np.nanmax(values) - 1 / 16)
+        if low and high:
+            break
+    else:
+        raise AssertionError("no grid has both a transparent and a coloured place")
     page = Page(browser, offline_maps["national"], viewport)
     label = page.page.locator(".leaflet-control-layers-overlays label").filter(has_text=ov.title.vi).first
     fold = "() => document.querySelector('.ree-layers').classList.add('ree-folded')"  # off the map centre
@@ -351,7 +354,8 @@ def test_lowest_grid_score_looks_the_same_with_the_grid_on_and_off(browser, offl
     after = {k: pixel(*p) for k, p in (("low", low), ("high", high))}
     page.shot(f"national-grid-{viewport[0]}x{viewport[1]}")
     assert np.abs(after["low"] - before["low"]).max() <= 2, (before, after)
-    assert np.abs(after["high"] - before["high"]).max() > 30, (before, after)
+    # > 20: the highest weathering-crust scores lie under a prospect zone, whose translucent fill tones the grid down
+    assert np.abs(after["high"] - before["high"]).max() > 20, (before, after)
     assert page.errors == []
     page.page.close()
 
