@@ -19,22 +19,24 @@ from geo.errors import GeoError
 
 WORKER_MEMORY = "3GiB"  # per LocalCluster worker: dask pauses a worker at 80 %, restarts it at 95 %
 CONNECT_TIMEOUT = "20s"
+IN_FLIGHT = 4  # items per worker thread: one running, the others queued or on their way back (hides latency)
 
 
 class ClusterError(GeoError, RuntimeError):
     """The cluster cannot be used: dask.distributed missing, scheduler unreachable, bad address."""
 
 
-def _ordered(submit: Callable, items: Iterable, limit: int, cancel: Callable) -> Iterator:
+def _ordered(submit: Callable, items: Iterable, limit: int, cancel: Callable,
+             result: Callable = lambda f: f.result()) -> Iterator:
     """Submit items a few ahead of the one being consumed; yield results in item order."""
     pending: deque = deque()
     try:
         for item in items:
             pending.append(submit(item))
             if len(pending) > limit:
-                yield pending.popleft().result()
+                yield result(pending.popleft())
         while pending:
-            yield pending.popleft().result()
+            yield result(pending.popleft())
     finally:
         for f in pending:
             cancel(f)
@@ -52,6 +54,10 @@ class ThreadExecutor:
 
     def close(self) -> None:
         pass
+
+
+def _apply(fn: Callable, item, shared: tuple):
+    return fn(item, *shared)
 
 
 class DaskExecutor:
@@ -72,7 +78,7 @@ class DaskExecutor:
                     raise ClusterError(f"--scheduler: bad worker count (value: {address!r}); fix: local:N with N >= 1, "
                                        "or a scheduler address such as tcp://host:8786")
                 self.cluster = LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True,
-                                            memory_limit=WORKER_MEMORY, dashboard_address=None)
+                                            memory_limit=WORKER_MEMORY, dashboard_address=":0")
                 self.client = Client(self.cluster)
             else:
                 self.client = Client(address, timeout=CONNECT_TIMEOUT)
@@ -87,13 +93,22 @@ class DaskExecutor:
         if not threads:
             self.close()
             raise ClusterError(f"--scheduler {address!r} has no workers; fix: start dask-worker on the machines")
-        self.limit = 2 * threads  # one running and one waiting per worker thread
+        self.limit = IN_FLIGHT * threads
 
     def map(self, fn: Callable, items: Iterable, *shared) -> Iterator:
-        # a list of one: scatter would split a bare list, tuple or dict into several pieces
-        refs = [self.client.scatter([s], broadcast=True)[0] for s in shared]
-        return _ordered(lambda item: self.client.submit(fn, item, *refs, pure=False), items, self.limit,
-                        lambda f: f.cancel())
+        # one scatter of a list of one: scatter would split a bare list, tuple or dict into pieces
+        ref = self.client.scatter([shared], broadcast=True)[0]
+        return _ordered(lambda item: self.client.submit(_apply, fn, item, ref, pure=False), items, self.limit,
+                        lambda f: f.cancel(), self._result)
+
+    @staticmethod
+    def _result(future):
+        from distributed import KilledWorker
+        try:
+            return future.result()
+        except KilledWorker as e:  # e.g. over its memory limit, several times
+            raise ClusterError(f"--scheduler: a worker died running a tile ({e}); fix: give the workers more "
+                               f"memory (--memory-limit, now {WORKER_MEMORY} for local:N) or fewer threads") from None
 
     def close(self) -> None:
         for obj in (getattr(self, "client", None), self.cluster):

@@ -49,3 +49,33 @@ def test_bad_local_worker_count_is_a_one_line_error(tmp_path, address):
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "local:N" in lines[0] and address in lines[0]
+
+
+def _scaled(i: int, shared: dict) -> int:
+    return i * shared["k"]
+
+
+@pytest.mark.parametrize("kind", ["threads", "dask"])
+def test_executor_yields_in_order_with_a_bounded_number_in_flight(kind):
+    """Results come in item order; items are drawn only a few ahead of the one consumed; a shared
+    dict reaches the function whole (scatter would split a bare dict into keys)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from geo.executor import DaskExecutor, ThreadExecutor
+
+    drawn, got, ahead = [], [], []
+
+    def items():
+        for i in range(30):
+            drawn.append(i)
+            yield i
+    with ThreadPoolExecutor(2) as pool:
+        ex = ThreadExecutor(pool, 3) if kind == "threads" else DaskExecutor("local:1")
+        try:
+            for r in ex.map(_scaled, items(), {"k": 10}):
+                ahead.append(len(drawn) - len(got))
+                got.append(r)
+        finally:
+            ex.close()
+    assert got == [10 * i for i in range(30)]
+    assert max(ahead) == ex.limit + 1
