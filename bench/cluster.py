@@ -21,7 +21,7 @@ import sys
 import time
 
 from bench.grid import child
-from geo.executor import WORKER_MEMORY
+from geo.executor import local_cluster
 
 RUN = r'''
 import json, sys, time, tempfile
@@ -49,9 +49,8 @@ def _case(resolution: float, jobs: int, scheduler: str = "") -> dict:
 
 
 def _cluster_case(resolution: float, workers: int) -> dict:
-    from distributed import Client, LocalCluster
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=WORKER_MEMORY,
-                      dashboard_address=":0") as cluster, Client(cluster) as client:
+    from distributed import Client
+    with local_cluster(workers) as cluster, Client(cluster) as client:
         r = _case(resolution, 1, cluster.scheduler_address)
         r["worker_peak_mb"] = sorted(client.run(_peak_rss_mb).values())
     return r

@@ -56,6 +56,19 @@ class ThreadExecutor:
         pass
 
 
+def local_cluster(workers: int):
+    """A LocalCluster of ``workers`` processes, one thread each, bounded memory. Its workers do not get
+    dask's default ``MALLOC_TRIM_THRESHOLD_=65536``: it disables glibc's adaptive mmap threshold, so
+    every large numpy temporary is mapped and zeroed afresh (measured: 1.8x slower array arithmetic)."""
+    import dask
+    from distributed import LocalCluster
+    env = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items()
+           if k != "MALLOC_TRIM_THRESHOLD_"}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=WORKER_MEMORY,
+                            dashboard_address=":0")
+
+
 def _apply(fn: Callable, item, shared: tuple):
     return fn(item, *shared)
 
@@ -67,7 +80,7 @@ class DaskExecutor:
 
     def __init__(self, address: str):
         try:
-            from distributed import Client, LocalCluster
+            from distributed import Client
         except ImportError:
             raise ClusterError("--scheduler needs dask.distributed; fix: pip install 'vietnam-ree-map[cluster]'") from None
         self.cluster = None
@@ -77,8 +90,7 @@ class DaskExecutor:
                 if not n.isdigit() or int(n) < 1:
                     raise ClusterError(f"--scheduler: bad worker count (value: {address!r}); fix: local:N with N >= 1, "
                                        "or a scheduler address such as tcp://host:8786")
-                self.cluster = LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True,
-                                            memory_limit=WORKER_MEMORY, dashboard_address=":0")
+                self.cluster = local_cluster(int(n))
                 self.client = Client(self.cluster)
             else:
                 self.client = Client(address, timeout=CONNECT_TIMEOUT)

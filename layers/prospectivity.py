@@ -376,10 +376,9 @@ def _tiles(pool, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], writers, 
             for (t, s), (st, loo) in stats.items():
                 runs[t].scores[s].stats.merge(st)
                 runs[t].scores[s].loo_scores.update(loo)
-            if arrays is not None:
+            if arrays is not None:  # the tile's layers written side by side (the writers are thread-safe)
                 national, values = arrays
-                for key, v in values.items():
-                    _write(writers[key], win, national, v)
+                list(pool.map(lambda kv: _write(writers[kv[0]], win, national, kv[1]), values.items()))
     finally:
         results.close()  # cancels the tiles still in flight
         ex.close()
