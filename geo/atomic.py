@@ -3,7 +3,8 @@
 Every temporary output is named ``.<stem>.geo-tmp-<pid>-<random><suffix>`` (a file, or a scratch
 folder) beside its target. A run killed outright (``kill -9``, power loss) cannot remove its own;
 the next run that writes into the same directory removes those whose process is gone, and only
-those: names of another pattern, and temporaries of a run still alive, are left alone.
+those: names of another pattern, and temporaries of a run still alive, are left alone. (Liveness is
+checked on this machine: do not share one output folder between machines running builds at once.)
 A failure while writing becomes one :class:`~geo.errors.ExportError` naming the output and the
 cause (``ENOSPC``, ``EROFS``…), also when GDAL reports it only as "failed to commit".
 """

@@ -162,6 +162,7 @@ class Catalog:
     root: Path
     layers: dict[str, LayerSpec]
     domains: dict[str, Domain]
+    imported: tuple[str, ...] = ()  # layers a user imported (`geo import`), declared outside the catalog
 
     def __iter__(self) -> Iterator[LayerSpec]:
         return iter(self.layers.values())

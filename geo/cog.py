@@ -82,8 +82,9 @@ class CogWriter:
     """
 
     def __init__(self, target: str | os.PathLike, grid: Grid, description: str, tags: dict[str, str],
-                 tile: int = 1024):
+                 tile: int = 1024, unit: str | None = None):
         self.target, self.grid, self.description, self.tags = Path(target), grid, description, tags
+        self.unit = unit  # the band's unit type (GDAL ``GetUnitType``, shown by QGIS)
         self.factors = overview_factors(grid.width, grid.height)
         if self.factors and tile % self.factors[-1]:
             raise ValueError(f"tile {tile} is not a multiple of the coarsest overview factor {self.factors[-1]}")
@@ -124,6 +125,8 @@ class CogWriter:
         if col % self.tile or row % self.tile:
             raise ValueError(f"window at column {col}, row {row} does not start on a multiple of {self.tile} cells")
         nan = np.isnan(values)
+        if nan.all():  # a sparse file reads unwritten blocks (and their overviews) as nodata
+            return
         parts = [(self._ds, win, np.where(nan, np.float32(NODATA), values).astype(np.float32, copy=False))]
         total = np.where(nan, np.float32(0), values)  # float32: a 128 x 128 block sum stays exact to 1e-3
         count = (~nan).astype(np.float32)
@@ -147,6 +150,8 @@ class CogWriter:
             ET.SubElement(md, "MDI", key=k).text = v
         band = ET.SubElement(root, "VRTRasterBand", dataType="Float32", band="1")
         ET.SubElement(band, "Description").text = self.description
+        if self.unit:
+            ET.SubElement(band, "UnitType").text = self.unit
         ET.SubElement(band, "NoDataValue").text = repr(NODATA)
         src = ET.SubElement(band, "SimpleSource")
         ET.SubElement(src, "SourceFilename", relativeToVRT="1").text = self.scratch.name

@@ -26,6 +26,13 @@ def plain(value: object) -> str:
     return repr(value)
 
 
+def one_line(text: str) -> str:
+    """``text`` with every character that could end a line or steer a terminal (control characters,
+    Unicode line and paragraph separators) escaped, so a message stays one line."""
+    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with one input, located as precisely as the input allows."""
@@ -61,7 +68,7 @@ class GeoError(Exception):
         self.problems = list(problems)
         if message is None:
             message = self.summary(self.problems)
-        super().__init__(message)
+        super().__init__(one_line(message))
 
     @staticmethod
     def summary(problems: list[Problem]) -> str:

@@ -22,6 +22,7 @@ from geo.gpkg_metadata import add_metadata, fix_timestamps, qgis_metadata_xml
 from geo.gpkg_relations import write_relations
 from geo.gpkg_schema import write_schema
 from geo.gpkg_styles import GEOMETRY_COLUMN, write_styles
+from geo.qgis_project import Project, store_project
 from geo.qml import bilingual
 from geo.vector import declared_frame
 
@@ -66,8 +67,10 @@ def _layer_options(spec: LayerSpec) -> dict[str, str]:
     return opts
 
 
-def write_gpkg(target: str | Path, catalog: Catalog, frames: dict[str, pd.DataFrame], info: DatasetInfo) -> Path:
-    """Write every catalog layer of ``frames`` to ``target``; the old file stays until all succeed."""
+def write_gpkg(target: str | Path, catalog: Catalog, frames: dict[str, pd.DataFrame], info: DatasetInfo,
+               projects: tuple[Project, ...] = ()) -> Path:
+    """Write every catalog layer of ``frames`` to ``target``, and the QGIS ``projects`` (stored in
+    ``qgis_projects``); the old file stays until all succeed."""
     specs = [spec for spec in catalog if spec.name in frames]
     with gdal_date(info.stamp), atomic_path(target) as tmp:
         for i, spec in enumerate(specs):
@@ -91,4 +94,6 @@ def write_gpkg(target: str | Path, catalog: Catalog, frames: dict[str, pd.DataFr
                     spec.licence, spec.attribution, info.links.get(spec.name, []), history,
                     ["geoscientificInformation"], wkt), info.stamp)
             fix_timestamps(con, info.stamp)
+            for project in projects:
+                store_project(con, project, info.stamp)
     return Path(target)

@@ -10,6 +10,7 @@ import shapely
 from affine import Affine
 from rasterio import features
 from rasterio.windows import Window
+from scipy.spatial import cKDTree
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,10 @@ class Shapes:
         if len(self.values) != len(self.geoms):
             raise ValueError(f"{len(self.geoms)} geometries but {len(self.values)} values")
         self.tree = shapely.STRtree(self.geoms)
+        # only points: a k-d tree of their coordinates, for exact distances (geo/raster/distance.py)
+        kinds = shapely.get_type_id(self.geoms)
+        self.points = (cKDTree(shapely.get_coordinates(self.geoms)) if len(self.geoms) and (kinds == 0).all()
+                       else None)
 
 
 def burn(grid: Grid, win: Window, shapes, values=None, fill: float = 0, dtype="uint8") -> np.ndarray:

@@ -23,11 +23,11 @@ def coordinate_problems(frame: pd.DataFrame, lon: str, lat: str, bounds: Bounds,
             continue
         if x0 <= y <= x1 and y0 <= x <= y1:
             problems.append(Problem(file, "longitude and latitude look swapped", row=rownum,
-                                    field=f"{lon}/{lat}", value=(x, y),
+                                    field=f"{lon}/{lat}", value=(float(x), float(y)),
                                     fix=f"swap the two values ({lon}={y}, {lat}={x})"))
         else:
             problems.append(Problem(file, f"coordinates outside {place} {bounds}", row=rownum,
-                                    field=f"{lon}/{lat}", value=(x, y),
+                                    field=f"{lon}/{lat}", value=(float(x), float(y)),
                                     fix="give WGS84 decimal degrees (longitude, latitude)"))
     return problems
 

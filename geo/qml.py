@@ -120,7 +120,8 @@ def _labels(root: ET.Element, spec: LayerSpec) -> None:
                   fontSize="8", fontSizeUnit="Point", textColor="50,50,50,255", fontFamily="Sans Serif")
     ET.SubElement(settings, "text-buffer", bufferDraw="1", bufferSize="0.8", bufferColor="255,255,255,255")
     ET.SubElement(settings, "placement", placement="1" if "Point" in spec.geometry else "0", dist="1.5")
-    ET.SubElement(settings, "rendering", scaleVisibility="1", scaleMin="1", scaleMax="2000000")
+    always = spec.style.labels_always  # e.g. the archipelagos' names: shown at every scale
+    ET.SubElement(settings, "rendering", scaleVisibility="0" if always else "1", scaleMin="1", scaleMax="2000000")
     root.set("labelsEnabled", "1")
 
 
@@ -131,5 +132,40 @@ def layer_qml(catalog: Catalog, spec: LayerSpec) -> str:
     _labels(root, spec)
     _fields(root, catalog, spec)
     ET.SubElement(root, "layerGeometryType").text = _GEOMETRY_TYPE[spec.geometry]
+    body = ET.tostring(root, encoding="unicode")
+    return f"<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n{body}\n"
+
+
+def raster_qml(ramp: tuple[str, ...], title: str, vmin: float = 0.0, vmax: float = 1.0, opacity: float = 1.0) -> str:
+    """A single-band pseudocolour QML: ``ramp`` (low -> high, evenly spaced over [vmin, vmax]) interpolated,
+    the band's nodata transparent. QGIS applies it as the default style of ``NAME.tif`` when it lies
+    beside it as ``NAME.qml``."""
+    root = ET.Element("qgis", version=QGIS_VERSION, styleCategories="AllStyleCategories",
+                      hasScaleBasedVisibilityFlag="0", minScale="1e+08", maxScale="0")
+    pipe = ET.SubElement(root, "pipe")
+    rr = ET.SubElement(pipe, "rasterrenderer", type="singlebandpseudocolor", band="1", opacity=f"{opacity:g}",
+                       alphaBand="-1", classificationMin=f"{vmin:g}", classificationMax=f"{vmax:g}", nodataColor="")
+    ET.SubElement(rr, "rasterTransparency")
+    mmo = ET.SubElement(rr, "minMaxOrigin")
+    for tag, text in (("limits", "None"), ("extent", "WholeRaster"), ("statAccuracy", "Estimated"),
+                      ("cumulativeCutLower", "0.02"), ("cumulativeCutUpper", "0.98"), ("stdDevFactor", "2")):
+        ET.SubElement(mmo, tag).text = text
+    shader = ET.SubElement(ET.SubElement(rr, "rastershader"), "colorrampshader", colorRampType="INTERPOLATED",
+                           classificationMode="1", clip="0", minimumValue=f"{vmin:g}", maximumValue=f"{vmax:g}",
+                           labelPrecision="2")
+    stops = [vmin + (vmax - vmin) * i / (len(ramp) - 1) for i in range(len(ramp))]
+    cramp = ET.SubElement(shader, "colorramp", type="gradient", name="[source]")
+    inner = ";".join(f"{(v - vmin) / (vmax - vmin):g};{qgis_rgba(c)}" for v, c in zip(stops[1:-1], ramp[1:-1]))
+    _props(cramp, {"color1": qgis_rgba(ramp[0]), "color2": qgis_rgba(ramp[-1]), "discrete": "0",
+                   "rampType": "gradient", "stops": inner})
+    for v, c in zip(stops, ramp):
+        ET.SubElement(shader, "item", alpha="255", value=f"{v:g}", label=f"{v:g}", color=c.lower())
+    ET.SubElement(pipe, "brightnesscontrast", brightness="0", contrast="0", gamma="1")
+    ET.SubElement(pipe, "huesaturation", saturation="0", grayscaleMode="0", colorizeOn="0", colorizeRed="255",
+                  colorizeGreen="128", colorizeBlue="128", colorizeStrength="100", invertColors="0")
+    ET.SubElement(pipe, "rasterresampler", maxOversampling="2")
+    ET.SubElement(root, "blendMode").text = "0"
+    md = ET.SubElement(root, "layerMetadata")
+    ET.SubElement(md, "title").text = title
     body = ET.tostring(root, encoding="unicode")
     return f"<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n{body}\n"

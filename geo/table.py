@@ -104,18 +104,28 @@ def _check_cell(catalog: Catalog, f: FieldSpec, raw: str, where: dict, out: list
     return raw
 
 
+def decode_text(data: bytes, name: str, problems: list[Problem], encoding: str = "utf-8") -> str | None:
+    """``data`` decoded strictly as ``encoding`` (no guessing; a UTF-8 BOM dropped), or None with a problem
+    naming the first undecodable byte and its line."""
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(Problem(name, f"not {'UTF-8' if encoding == 'utf-8' else encoding} "
+                                      f"(byte {exc.start}, line {line})", row=max(line - 1, 0),
+                                value=data[exc.start:exc.start + 4],
+                                fix="save the file as UTF-8, or name its encoding with --encoding"))
+        return None
+    return text.removeprefix("\ufeff")
+
+
 def read_table(path: Path, layer: LayerSpec, catalog: Catalog) -> tuple[pd.DataFrame, list[Problem]]:
     """Read ``path`` as the table of ``layer``: typed columns in declared order, plus problems."""
     problems: list[Problem] = []
     name = str(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        problems.append(Problem(name, f"not UTF-8 (byte {exc.start}, line {line})",
-                                fix="save the file as UTF-8"))
+    text = decode_text(path.read_bytes(), name, problems)
+    if text is None:
         return pd.DataFrame(columns=[f.name for f in layer.source_fields]), problems
-    text = text.removeprefix("\ufeff")
     rows = list(csv.reader(io.StringIO(text, newline="")))
     if not rows:
         return pd.DataFrame(columns=[f.name for f in layer.source_fields]), [Problem(name, "empty file",

@@ -57,7 +57,10 @@ def _feature_problems(path: Path, frame: gpd.GeoDataFrame, spec: LayerSpec) -> l
     geoms = frame.geometry.values
     allowed = {spec.geometry, spec.geometry.removeprefix("Multi")} if spec.geometry else set()
     coords, index = shapely.get_coordinates(geoms, return_index=True)
-    bad_coords = set(index[~np.isfinite(coords).all(axis=1)].tolist())
+    ok = np.isfinite(coords).all(axis=1)
+    if frame.crs is None or frame.crs.is_geographic:  # and within the globe: degrees beyond it project to inf
+        ok &= (np.abs(coords[:, 0]) <= 180) & (np.abs(coords[:, 1]) <= 90)
+    bad_coords = set(index[~ok].tolist())
     for row, geom in enumerate(geoms, 1):
         if geom is None or geom.is_empty:
             problems.append(Problem(name, "feature has no geometry", row=row, field="geometry",
@@ -66,8 +69,8 @@ def _feature_problems(path: Path, frame: gpd.GeoDataFrame, spec: LayerSpec) -> l
             problems.append(Problem(name, f"geometry is not a {spec.geometry}", row=row, field="geometry",
                                     value=geom.geom_type, fix=f"give {spec.geometry} geometries"))
         elif row - 1 in bad_coords:
-            problems.append(Problem(name, "coordinates are not finite numbers", row=row, field="geometry",
-                                    fix="correct the coordinates"))
+            problems.append(Problem(name, "coordinates are not finite longitudes and latitudes", row=row,
+                                    field="geometry", fix="correct the coordinates"))
     for col in frame.columns:
         if col != "geometry" and frame[col].dtype == object:
             for row, value in enumerate(frame[col], 1):
@@ -94,12 +97,27 @@ def _value_problems(path: Path, frame: pd.DataFrame, spec: LayerSpec) -> list[Pr
     return problems
 
 
+_DIMENSION = {"Point": 0, "LineString": 1, "Polygon": 2}
+
+
+def _keep_dimension(geom: shapely.Geometry, declared: str) -> shapely.Geometry:
+    """The parts of ``geom`` of the declared geometry's dimension (all of it if it has no other)."""
+    dim = _DIMENSION[declared.removeprefix("Multi")]
+    parts = shapely.get_parts(geom)
+    keep = parts[shapely.get_dimensions(parts) == dim]
+    if len(keep) == len(parts):
+        return geom
+    return shapely.union_all(keep) if len(keep) else shapely.from_wkt(f"{declared.upper()} EMPTY")
+
+
 def read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Problem]]:
     """Read ``path`` in WGS84 with the declared fields; invalid geometries are made valid."""
     problems: list[Problem] = []
     try:
         with warnings.catch_warnings():  # GDAL's warnings about a bad file precede the error that names it
             warnings.simplefilter("ignore", RuntimeWarning)
+            # "could not parse column as JSON": the value stays a string, checked against its declared type below
+            warnings.simplefilter("ignore", UserWarning)
             frame = pyogrio.read_dataframe(path)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.GeometryError,
             pyogrio.errors.FieldError, shapely.errors.GEOSException) as exc:  # GDAL's or GEOS's message says where
@@ -133,9 +151,13 @@ def read_vector(path: Path, spec: LayerSpec) -> tuple[gpd.GeoDataFrame, list[Pro
     problems += _value_problems(path, frame, spec)
     if problems:
         return frame, problems
+    frame["geometry"] = shapely.force_2d(frame.geometry.values)  # a stray third number is no elevation here
     invalid = ~frame.geometry.is_valid
     if invalid.any():
-        frame.loc[invalid, "geometry"] = shapely.make_valid(frame.geometry[invalid].values)
+        fixed = shapely.make_valid(frame.geometry[invalid].values)
+        if spec.geometry:  # keep the declared dimension (a collapsed ring comes back as a line)
+            fixed = np.array([_keep_dimension(g, spec.geometry) for g in fixed], dtype=object)
+        frame.loc[invalid, "geometry"] = fixed
     if spec.geometry and spec.geometry.startswith("Multi"):
         frame["geometry"] = promote_to_multi(frame.geometry.values)
     frame.attrs["rows"] = list(range(1, len(frame) + 1))

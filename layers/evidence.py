@@ -22,11 +22,14 @@ import pandas as pd
 import pyogrio
 import rasterio
 import shapely
+from rasterio.enums import Resampling
+from rasterio.warp import reproject
+from rasterio.windows import Window
 
 from geo.crs import METRIC_CRS
 from geo.errors import Problem
 from geo.fuzzy import class_table, gaussian, identity, linear_decay, linear_ramp, sigmoid
-from geo.grid import Shapes, point_influence
+from geo.grid import Grid, Shapes, point_influence
 from geo.paths import safe_user_path
 from geo.raster.classes import class_values
 from geo.raster.derivative import relief, slope
@@ -35,6 +38,7 @@ from geo.raster.points import METHODS as POINT_METHODS, PointSamples, grid_point
 from geo.raster.resample import METHODS as RESAMPLING, RasterSource
 
 SCORES = ("evidence", "proximity")
+MISSABLE = ("evidence",)  # scores whose evidence can be missing at a cell (proximity is computed everywhere)
 COMPONENTS = ("source", "pathway", "trap", "deposition", "preservation", "proximity")
 CONFIDENCE_ORDER = {"low": 0, "medium": 1, "high": 2}
 LOO_CLIP_M = 50_000  # a zone re-derived for the validation is drawn only this far around the site
@@ -268,12 +272,16 @@ class RasterEvidence(_RasterValues):
         _check_raster(ev, where, file, problems)
 
     def values(self, tile):
-        return self.src.read(tile.grid, tile.win, self.p.get("resampling", "bilinear"))
+        key = (self.src.path, self.src.band, self.p.get("resampling", "bilinear"))
+        if key not in tile.cache:  # the same raster read by several evidences of the tile
+            tile.cache[key] = self.src.read(tile.grid, tile.win, key[2])
+        return tile.cache[key]
 
 
 @kind
 class RasterDerivative(_RasterValues):
-    """Relief (max - min in a ``window_m`` box) or slope (degrees) of a raster resampled to the grid."""
+    """Relief (max - min in a ``window_m`` box) or slope (degrees) of a raster resampled to the grid
+    (relief of a source much coarser than the grid: at half the source's cell size, then resampled)."""
 
     name = "raster_derivative"
     numbers = ("window_m",)
@@ -286,10 +294,37 @@ class RasterDerivative(_RasterValues):
                                     value=ev.params.get("derivative"), fix='use "relief" or "slope"'))
 
     def values(self, tile):
-        res = tile.grid.res
+        grid, win = tile.grid, tile.win
+        f = self._factor(grid.res) if self.p["derivative"] == "relief" else 1
+        if f == 1:
+            return self._at(grid, win)
+        # the source is much coarser than the grid: relief at about half the source's cell size, then
+        # resampled bilinearly to the grid (the same values, without filtering millions of copies)
+        coarse = Grid(grid.crs, grid.x0, grid.y0, grid.res * f, math.ceil(grid.width / f), math.ceil(grid.height / f))
+        c0, r0 = int(win.col_off) // f, int(win.row_off) // f
+        cwin = coarse.padded(Window(c0, r0, math.ceil((win.col_off + win.width) / f) - c0,
+                                    math.ceil((win.row_off + win.height) / f) - r0), 1)
+        out = np.full((int(win.height), int(win.width)), np.nan, dtype=np.float32)
+        reproject(self._at(coarse, cwin), out, src_transform=coarse.window_transform(cwin), src_crs=grid.crs,
+                  src_nodata=np.nan, dst_transform=grid.window_transform(win), dst_crs=grid.crs, dst_nodata=np.nan,
+                  resampling=Resampling.bilinear)
+        return out
+
+    def _factor(self, res: float) -> int:
+        """How many grid cells make about half a source cell (1: compute at the grid's resolution)."""
+        t, crs = self.src.transform, self.src.crs
+        if crs.is_geographic:
+            lat = math.radians(t.f + t.e * self.src.height / 2)
+            cell = min(abs(t.a) * 111_320 * math.cos(lat), abs(t.e) * 110_574)
+        else:
+            cell = min(abs(t.a), abs(t.e)) * crs.linear_units_factor[1]
+        return max(1, int(cell // (2 * res)))
+
+    def _at(self, grid, win):
+        res = grid.res
         size = max(3, int(round(self.p["window_m"] / res)) | 1)
         pad = size // 2 + 1
-        z = self.src.read(tile.grid, tile.grid.padded(tile.win, pad), self.p.get("resampling", "bilinear"))
+        z = self.src.read(grid, grid.padded(win, pad), self.p.get("resampling", "bilinear"))
         d = relief(z, size) if self.p["derivative"] == "relief" else slope(z, res)
         return d[pad:-pad, pad:-pad]
 
@@ -312,7 +347,7 @@ class VectorDistance(Kind):
         self.shapes = Shapes(_read_vector(ev).geometry.values)
 
     def values(self, tile):
-        return feature_distance(tile.grid, tile.win, self.shapes, float(self.p["max_distance_m"]))
+        return feature_distance(tile.grid, tile.win, self.shapes, float(self.p["max_distance_m"]), tile.national)
 
 
 @kind

@@ -25,15 +25,13 @@ def _read_files(catalog: Catalog, spec: LayerSpec) -> tuple[pd.DataFrame, list[P
     frames, problems = [], []
     for rel in spec.source.files:
         path = catalog.root / rel
-        if path.suffix.lower() == ".csv":
-            frame, found = read_table(path, spec, catalog)
-            if spec.source.lon and not found:
-                found += coordinate_problems(frame, spec.source.lon, spec.source.lat,
-                                             rules.VIETNAM_BOUNDS, str(path), "Vietnam")
-                if not found:
-                    frame = to_points(frame, spec.source.lon, spec.source.lat)
-        else:
-            frame, found = read_vector(path, spec)
+        csv_file = path.suffix.lower() == ".csv"
+        frame, found = read_table(path, spec, catalog) if csv_file else read_vector(path, spec)
+        if spec.source.lon and not found:  # point layers with coordinate fields, from a table or a vector file
+            found += coordinate_problems(frame, spec.source.lon, spec.source.lat,
+                                         rules.VIETNAM_BOUNDS, str(path), "Vietnam")
+            if not found and csv_file:
+                frame = to_points(frame, spec.source.lon, spec.source.lat)
         frames.append(frame)
         problems += found
     if len(frames) == 1:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from geo.catalog import Text
 from geo.errors import CatalogError, Problem
-from layers.evidence import SCORES
+from layers.evidence import MISSABLE, SCORES
 from layers.model_spec import load_spec
 
 GRIDS_DIR = "grids"
@@ -28,6 +28,20 @@ class Overlay:
     uncertainty_legend: Text
     score: str = "evidence"
     spread_path: Path | None = None  # spread of the score over the parameter ensemble
+
+
+@dataclass(frozen=True)
+class GridLayer:
+    """One COG of the grids directory as maps and GIS projects show it."""
+
+    path: Path
+    title: Text
+    ramp: tuple[str, ...]  # low -> high, over [0, 1]
+    legend: Text
+    unit: str  # the band's unit, written into the COG and shown in GIS tools
+    deposit_type: str
+    score: str  # evidence | proximity
+    kind: str = "score"  # score | uncertainty | spread
 
 
 def grid_paths(out_dir: str | Path, deposit_type: str, score: str = "evidence") -> tuple[Path, Path]:
@@ -54,3 +68,24 @@ def overlay(deposit_type: str, out_dir: str | Path = "build", score: str = "evid
     return Overlay(deposit_type, Text(f"{t.vi} ({n.vi})", f"{t.en} ({n.en})"), path, tuple(s["score_ramp"]),
                    Text(**s.get(f"{score}_legend", s["score_legend"])), unc, tuple(s["uncertainty_ramp"]),
                    Text(**s["uncertainty_legend"]), score, Path(out_dir) / GRIDS_DIR / f"spread_{score}_{deposit_type}.tif")
+
+
+def grid_layers(out_dir: str | Path = "build", scores=SCORES) -> list[GridLayer]:
+    """Every grid ``geo grid --out OUT_DIR`` writes for ``scores``, in model order (per type and score:
+    the score, its uncertainty, its ensemble spread), with title, ramp, legend and unit; the files may
+    not exist yet."""
+    spec = load_spec()
+    s = spec.style
+    out = []
+    for t in spec.types:
+        for score in scores:
+            ov = overlay(t, out_dir, score)
+            out.append(GridLayer(ov.path, ov.title, ov.ramp, ov.legend, s.get("score_unit", ""), t, score))
+            if score in MISSABLE:
+                out.append(GridLayer(ov.uncertainty_path, Text(f"{ov.title.vi} — độ bất định", f"{ov.title.en} — uncertainty"),
+                                     ov.uncertainty_ramp, ov.uncertainty_legend, s.get("uncertainty_unit", ""), t, score,
+                                     "uncertainty"))
+            out.append(GridLayer(ov.spread_path, Text(f"{ov.title.vi} — độ phân tán", f"{ov.title.en} — spread"),
+                                 ov.uncertainty_ramp, Text(**s["spread_legend"]), s.get("score_unit", ""), t, score,
+                                 "spread"))
+    return out

@@ -11,6 +11,7 @@ import pandas as pd
 from geo import __version__
 from geo.catalog import Catalog
 from geo.gpkg import DatasetInfo, write_gpkg
+from geo.qgis_project import Project
 from geo.table import split_list
 from layers import ROOT
 
@@ -59,9 +60,11 @@ def layer_links(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> dict[str, 
     return out
 
 
-def write_package(catalog: Catalog, frames: dict[str, pd.DataFrame], target: Path) -> Path:
-    """Every catalog layer into ``target`` (atomically: the old file survives any failure)."""
+def write_package(catalog: Catalog, frames: dict[str, pd.DataFrame], target: Path,
+                  projects: tuple[Project, ...] = ()) -> Path:
+    """Every catalog layer, and the QGIS ``projects``, into ``target`` (atomically: the old file survives
+    any failure)."""
     info = DatasetInfo(identifier="vietnam-ree-map", title=TITLE, abstract=ABSTRACT,
                        licence="CC-BY-4.0 (compilation); sources keep their own licences",
                        version=__version__, stamp=build_stamp(), links=layer_links(catalog, frames))
-    return write_gpkg(target, catalog, frames, info)
+    return write_gpkg(target, catalog, frames, info, projects)

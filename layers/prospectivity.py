@@ -1,17 +1,16 @@
 """Run the declared fuzzy model of each deposit type over the national grid, tile by tile.
 
-One pass over the grid serves every type: the land mask, distance to the shoreline, province and
-zone rasters are made once per tile, then each type's memberships are combined, written, counted for
-the score histogram and the zonal statistics, and each known site is rescored with itself left out
-(of the distance evidence, and of the zones drawn from the sites: see :func:`loo_zone_hits`). Tiles
-run on a thread pool; their statistics are merged in grid order.
+One pass over the grid serves every type and both of its scores (``evidence``: independent layers;
+``proximity``: known sites and the zones drawn from them). :func:`score_tile` computes a window's
+memberships and scores from the bound evidence kinds (layers/evidence.py) and returns arrays; the
+writers and statistics stay outside it. Each known site is rescored with itself left out of every
+evidence it shaped (the kinds' ``loo``). Tiles run on a thread pool; their statistics are merged in
+grid order.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
-import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,11 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import rasterio
 import shapely
-from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
-from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning
 from scipy import ndimage
 
@@ -34,7 +30,7 @@ from geo.executor import executor
 from geo.fuzzy import combine
 from geo.grid import Grid, Shapes, burn
 from geo.zonal import ScoreStats
-from layers.evidence import KINDS, SCORES, Evidence, Kind, RunContext
+from layers.evidence import KINDS, MISSABLE, SCORES, Evidence, Kind, RunContext
 from layers.model_spec import ModelSpec, TypeModel, load_spec
 
 TILE = 1024
@@ -114,6 +110,7 @@ class _Tile:
         self.inputs, self.grid, self.win, self.national = inputs, grid, win, national
         self._shore: dict[float, np.ndarray] = {}
         self._zone: dict[int, np.ndarray] = {}
+        self.cache: dict = {}  # what several evidence layers read alike (e.g. one raster resampled once)
 
     def shore_distance(self, reach_m: float) -> np.ndarray:
         """Distance (m) from each Vietnamese cell to the nearest sea cell, exact up to ``reach_m``
@@ -305,8 +302,8 @@ SCORE_TITLES = {
 def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, types=None,
               out_dir: Path | None = None, evidence: Path | None = None, spec: ModelSpec | None = None,
               jobs: int | None = None, scheduler: str | None = None) -> GridRun:
-    """Score every requested type; write per score ``OUT/<score>_<type>.tif`` and
-    ``OUT/uncertainty_<score>_<type>.tif`` (share of the score's evidence missing) when ``out_dir`` is
+    """Score every requested type; write per score ``OUT/<score>_<type>.tif`` and, for the evidence
+    score, ``OUT/uncertainty_evidence_<type>.tif`` (share of its evidence missing) when ``out_dir`` is
     given (otherwise only the statistics are kept). Tiles run on ``jobs`` threads (numpy, scipy, GDAL and
     GEOS release the GIL); they are written in any order (GDAL lays the COG out) and counted in grid
     order, so the outputs do not depend on ``jobs``. ``scheduler`` runs the tiles on a dask.distributed
@@ -341,10 +338,13 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
                         names = [runs[t].kinds[i].ev.name for i in sr.members]
                         tags = {"model": spec.metadata(t), "deposit_type": t, "score": s, "resolution_m": str(grid.res),
                                 "evidence": ",".join(names), "meaning": SCORE_TITLES[s]}
-                        for name, desc in ((s, f"{t} {SCORE_TITLES[s]} (fuzzy {spec.types[t].operator}, 0-1)"),
-                                           (f"uncertainty_{s}", f"{t} uncertainty of the {s} score (share of its evidence missing, 0-1)")):
+                        files = [(s, f"{t} {SCORE_TITLES[s]} (fuzzy {spec.types[t].operator}, 0-1)", spec.style.get("score_unit"))]
+                        if s in MISSABLE:  # an uncertainty grid where evidence can be missing
+                            files.append((f"uncertainty_{s}", f"{t} uncertainty of the {s} score (share of its evidence missing, 0-1)",
+                                          spec.style.get("uncertainty_unit")))
+                        for name, desc, unit in files:
                             path = out_dir / f"{name}_{t}.tif"
-                            writers[(t, name)] = CogWriter(path, grid, desc, tags, size).__enter__()
+                            writers[(t, name)] = CogWriter(path, grid, desc, tags, size, unit).__enter__()
                             runs[t].paths[name] = path
             _tiles(pool, grid, inputs, runs, writers, len(units), size, jobs, scheduler)
             # publish the COGs side by side (GDAL's copy releases the GIL)

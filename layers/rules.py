@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -64,6 +65,12 @@ def layer_citations(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[P
     return problems
 
 
+def in_vietnam(frames: dict[str, pd.DataFrame], points) -> np.ndarray:
+    """For each WGS84 point: on Vietnam's land (provinces, archipelagos) or within its territorial sea."""
+    metric = gpd.GeoSeries(points, crs=WEB_CRS).to_crs(METRIC_CRS).values
+    return shapely.dwithin(vietnam_area(frames), metric, TERRITORIAL_SEA_M)
+
+
 def site_locations(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
     """Sites lie on Vietnam's land or territorial sea, in the pre-2025 province they name.
 
@@ -74,8 +81,7 @@ def site_locations(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Pr
     sites, provs = frames["deposits"], frames["provinces_pre2025"]
     src = str(catalog.root / catalog["deposits"].source.files[0])
     rows = sites.attrs.get("rows") or range(1, len(sites) + 1)
-    points = gpd.GeoSeries(sites.geometry.values, crs=WEB_CRS).to_crs(METRIC_CRS).values
-    inside = shapely.dwithin(vietnam_area(frames), points, TERRITORIAL_SEA_M)
+    inside = in_vietnam(frames, sites.geometry.values)
     hit = gpd.sjoin(sites[["geometry"]], provs[["name_vi", "geometry"]], how="left", predicate="within")
     found = hit.groupby(level=0)["name_vi"].first()
     canonical = dict(zip(provs["name_vi"], provs["name_vi"]))

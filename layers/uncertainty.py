@@ -9,10 +9,12 @@ function as the main run; the file's tags say so.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from rasterio.errors import NotGeoreferencedWarning
 
 from geo.cog import CogWriter, gdal_env, tile_size
 from layers.evidence import RunContext
@@ -49,9 +51,11 @@ def write_spread(frames, spec: ModelSpec, types, out_dir: Path, evidence: Path |
                         "resolution_m": str(grid.res),
                         "meaning": f"standard deviation of the {s} score over {n} runs, each parameter with a declared "
                                    f"range drawn uniformly from it; computed at {grid.res:g} m, coarser than the score grid"}
-                writers[(t, s)] = CogWriter(path, grid, f"{t} {s} score spread (std over {n} runs)", tags, size).__enter__()
+                writers[(t, s)] = CogWriter(path, grid, f"{t} {s} score spread (std over {n} runs)", tags, size,
+                                               spec.style.get("score_unit")).__enter__()
                 paths.append(path)
-        with ThreadPoolExecutor(jobs or default_jobs()) as pool, gdal_env():
+        with ThreadPoolExecutor(jobs or default_jobs()) as pool, gdal_env(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)  # as in run_grids: rasterio's, from threads
             for win in grid.tiles(size):
                 runs = list(pool.map(lambda mem: score_tile(inputs, grid, win, mem), members))
                 if runs[0] is None:

@@ -13,7 +13,10 @@ from rich.console import Console
 from geo.catalog import load_catalog
 from geo.errors import GeoError
 from geo.paths import safe_user_path
+from geo.text import snake_name
 from layers import CATALOG_DIR
+from layers.imports import IMPORTS_DIR, KINDS, check_encoding, check_file, check_name, with_imports, write_import
+from layers.grid_styles import write_grid_styles
 from layers.load import load_layers
 from layers.derived.summary import occurrence_statement
 from layers.derived.prospectivity import AUC, GRID_TABLES, VALIDATION, ZONAL, auc_table, validation_table, zonal_table
@@ -22,17 +25,20 @@ from layers.package import GPKG_NAME, write_package
 from layers.prospectivity import run_grids
 from maps.composition import load_compositions
 from maps.export import FORMATS, check_choices, export_layer
+from maps.qgis_project import QGIS_PROJECT, composition_project
 from geo.crs import EXPORT_CRS, WEB_CRS
 
 err = Console(stderr=True)
 
 
 class Context:
-    def __init__(self, verbose: int, quiet: bool, catalog_dir: Path):
-        self.verbose, self.quiet, self.catalog_dir = verbose, quiet, catalog_dir
+    def __init__(self, verbose: int, quiet: bool, catalog_dir: Path, imports_dir: Path):
+        self.verbose, self.quiet, self.catalog_dir, self.imports_dir = verbose, quiet, catalog_dir, imports_dir
 
-    def catalog(self):
-        return load_catalog(self.catalog_dir)
+    def catalog(self, imports: bool = True):
+        """The catalog, plus the layers imported into the imports directory (`geo import`)."""
+        catalog = load_catalog(self.catalog_dir)
+        return with_imports(catalog, self.imports_dir) if imports else catalog
 
     def say(self, text: str) -> None:
         if not self.quiet:
@@ -100,10 +106,12 @@ out_option = click.option("--out", "out", default="build", show_default=True, ca
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option("--catalog", "catalog_dir", default=str(CATALOG_DIR), show_default=False, callback=_path,
               help="Catalog directory (default: the project's layers/catalog).")
+@click.option("--imports", "imports_dir", default=IMPORTS_DIR, show_default=True, callback=_path,
+              help="Directory of imported layers (`geo import`), added to the catalog when it exists.")
 @click.pass_context
-def cli(ctx, verbose: int, quiet: bool, catalog_dir: Path):
+def cli(ctx, verbose: int, quiet: bool, catalog_dir: Path, imports_dir: Path):
     """National prospect map of Vietnam's rare-earth elements: build, check and export the layers."""
-    ctx.obj = Context(verbose, quiet, catalog_dir)
+    ctx.obj = Context(verbose, quiet, catalog_dir, imports_dir)
 
 
 def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, jobs, model=None, scheduler=None):
@@ -122,6 +130,8 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
         for path in tr.paths.values():
             obj.say(str(path))
     for path in spread:
+        obj.say(str(path))
+    for path in write_grid_styles(out):  # QGIS's default style beside each COG
         obj.say(str(path))
     tables = {VALIDATION: validation_table(run), ZONAL: zonal_table(run), AUC: auc_table(run)}
     for path in write_reports(run, tables[AUC], out / "reports"):
@@ -151,10 +161,13 @@ def build(obj: Context, out: Path, cdn: bool, offline_alias: bool, resolution: f
     run, tables = _grids(obj, frames, out, resolution, types, evidence, jobs, model, scheduler)
     frames.update(tables)
     frames = {spec.name: frames[spec.name] for spec in catalog}  # catalog order
+    target = out / GPKG_NAME
+    projects = tuple(composition_project(comp, catalog, frames, target, out) for name, comp in comps.items()
+                     if name == QGIS_PROJECT)
     with obj.step("Writing GeoPackage"):
-        gpkg = write_package(catalog, frames, out / GPKG_NAME)
+        gpkg = write_package(catalog, frames, target, projects)
     obj.say(str(gpkg))
-    obj.say(occurrence_statement(frames))  # issue 12: provinces with cited occurrences against the minister's 21
+    obj.note(occurrence_statement(frames))  # issue 12: provinces with cited occurrences against the minister's 21
     for name, comp in comps.items():
         with obj.step(f"Rendering map {name}"):
             path = save_map(render(comp, catalog, frames, offline, grids_dir=out), out / "maps" / f"{name}.html",
@@ -170,6 +183,38 @@ def grid(obj: Context, out: Path, resolution: float, types, evidence, jobs, mode
     """Write OUT/grids/{evidence,proximity}_<type>.tif, their uncertainty and spread COGs, and OUT/reports/*.png."""
     _grids(obj, load_layers(obj.catalog(), skip=GRID_TABLES), out, resolution, types, evidence, jobs, model,
            scheduler)
+
+
+@cli.command()
+@click.argument("deposit_type")
+@click.argument("lon", type=float)
+@click.argument("lat", type=float)
+@click.option("--resolution", type=click.FloatRange(min=1), default=250, show_default=True,
+              help="Grid cell size in metres (as the grids it explains).")
+@click.option("--model", "model", type=click.Path(dir_okay=False), default=None, callback=_path,
+              help="Model file (TOML) instead of layers/models/prospectivity.toml.")
+@click.pass_obj
+def explain(obj: Context, deposit_type: str, lon: float, lat: float, resolution: float, model):
+    """Why is this cell high? Each evidence of DEPOSIT_TYPE at LON LAT (WGS 84): value, membership,
+    score, mineral-system component and citation; then each score at the cell."""
+    from layers.explain import explain as explain_cell
+    from layers.model_spec import load_spec
+    spec = load_spec(model) if model else load_spec()
+    if deposit_type not in spec.types:
+        raise click.BadParameter(f"no model for {deposit_type!r}; choose one of {', '.join(spec.types)}",
+                                 param_hint="DEPOSIT_TYPE")
+    scores, rows = explain_cell(load_layers(obj.catalog(), skip=GRID_TABLES), deposit_type, lon, lat, resolution, spec)
+
+    def num(v):
+        return "missing" if v is None else f"{v:.4g}"
+    table = [("evidence", "score", "component", "value", "membership", "refs / basis")]
+    table += [(r.evidence, r.score, r.component or "-", "-" if r.value is None and r.membership is not None else num(r.value),
+               num(r.membership), r.basis) for r in rows]
+    widths = [max(len(t[i]) for t in table) for i in range(5)]
+    for t in table:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(t, widths)) + "  " + t[5])
+    for s, v in scores.items():
+        click.echo(f"{s} score: {num(v)}" + ("" if rows else " (the cell is at sea or abroad)"))
 
 
 @cli.command("layers")
@@ -263,6 +308,41 @@ def export(obj: Context, fmt: str, names: str | None, crs: str, out: Path):
     frames = load_layers(catalog)
     for name in wanted:
         obj.say(str(export_layer(catalog, catalog[name], frames, fmt, crs, out)))
+
+
+@cli.command("import")
+@click.argument("file")
+@click.option("--as", "kind", type=click.Choice(list(KINDS)), required=True,
+              help="What the rows are: occurrences (id, name) or samples (id and numeric analyses).")
+@click.option("--name", default=None, help="Layer name (default: the file name, lower_snake_case).")
+@click.option("--crs", default=None, help="CRS of the coordinates, e.g. EPSG:4756 (VN-2000), EPSG:3405, EPSG:3406; "
+                                         "required for CSV x/y and for files that state none.")
+@click.option("--encoding", default=None, help="Text encoding of a CSV or Shapefile (default UTF-8; never guessed).")
+@click.option("--lon", default=None, help="CSV longitude column (default: detected).")
+@click.option("--lat", default=None, help="CSV latitude column (default: detected).")
+@click.option("--x", "x", default=None, help="CSV projected x column (needs --crs).")
+@click.option("--y", "y", default=None, help="CSV projected y column (needs --crs).")
+@click.option("--dir", "directory", default=None, callback=_path,
+              help="Where imported layers live (default: the global --imports, 'imports').")
+@click.pass_obj
+def import_(obj: Context, file: str, kind: str, name: str | None, crs: str | None, encoding: str | None,
+            lon, lat, x, y, directory: Path | None):
+    """Check FILE (CSV, GeoJSON, KML/KMZ, GeoPackage, zipped Shapefile) and keep it as a declared layer."""
+    path = safe_user_path(file, "FILE")
+    directory = directory or obj.imports_dir
+    check_encoding(encoding)
+    catalog = with_imports(obj.catalog(imports=False), directory)
+    name = name or snake_name(path.stem)
+    check_name(name, catalog)
+    with obj.step("Reading the project's layers"):
+        frames = load_layers(obj.catalog(imports=False))
+    with obj.step(f"Checking {path}"):
+        points, fields, fmt, crs_used = check_file(path, kind, frames, crs, encoding, lon, lat, x, y)
+    for written in write_import(points, fields, name, kind, path, fmt, crs_used, directory):
+        obj.say(str(written))
+    with_imports(obj.catalog(imports=False), directory)  # the declaration loads as a catalog layer
+    obj.note(f"{len(points)} {kind} imported as layer '{name}'; `geo build` carries it into the GeoPackage, "
+             "the national map and the exports")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from geo.tomlfile import toml_problems
 from maps import COMPOSITIONS_DIR
 
 GROUPS = ("deposits", "zones", "admin", "base")
+CONTROL_ORDER = ("deposits", "zones", "grids", "admin", "base")  # layer control / QGIS layer tree, top first
 BASEMAPS = ("osm", "satellite", "topo", "none")
 
 
@@ -32,6 +33,7 @@ class Composition:
     layers: tuple[MapLayer, ...]
     basemaps: tuple[str, ...]
     grids: bool = False  # the prospectivity grids (when built) as overlays, off by default
+    imports: str | None = None  # the group of the layers users imported (`geo import`), drawn on top
 
 
 def _one(path: Path, catalog: Catalog, problems: list[Problem]) -> Composition | None:
@@ -59,11 +61,18 @@ def _one(path: Path, catalog: Catalog, problems: list[Problem]) -> Composition |
         if b not in BASEMAPS:
             problems.append(Problem(str(path), "unknown basemap", field="basemaps", value=b,
                                     fix=f"use one of {', '.join(BASEMAPS)}"))
+    imports = d.get("imports")
+    if imports is not None and imports not in GROUPS:
+        problems.append(Problem(str(path), "unknown group", field="imports", value=imports,
+                                fix=f"use one of {', '.join(GROUPS)}"))
+        imports = None
+    if imports:
+        layers += [MapLayer(name, imports) for name in catalog.imported if catalog[name].spatial]
     title = d.get("title", {})
     return Composition(name=path.stem, title=Text(title.get("vi", path.stem), title.get("en", path.stem)),
                        center=tuple(d.get("center", (16.0, 106.0))), zoom=int(d.get("zoom", 6)),
                        layers=tuple(layers), basemaps=tuple(d.get("basemaps", BASEMAPS)),
-                       grids=bool(d.get("grids", False)))
+                       grids=bool(d.get("grids", False)), imports=imports)
 
 
 def load_compositions(catalog: Catalog, directory: Path = COMPOSITIONS_DIR) -> dict[str, Composition]:

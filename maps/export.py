@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 
-from geo.atomic import atomic_path
+from geo.atomic import atomic_path, temp_dir
 from geo.catalog import Catalog, LayerSpec, Symbol
 from geo.colour import hex_rgba
 from geo.crs import EXPORT_CRS, WEB_CRS
@@ -100,7 +99,7 @@ def _csv_text(header: list[str], rows) -> str:
 def _shapefile(data, name: str, tmp: Path) -> None:
     """Write a zipped Shapefile (or DBF for a table) plus two CSVs: the field names the format
     truncated to 10 characters, and the text values it cut at 254 bytes (row, field, full length)."""
-    with tempfile.TemporaryDirectory(dir=tmp.parent) as d:
+    with temp_dir(tmp) as d:  # named as the project's temporaries: a killed run's is swept by the next
         shp = Path(d) / f"{name}.shp"
         with warnings.catch_warnings():  # GDAL warns per truncation; both are recorded below
             warnings.simplefilter("ignore", RuntimeWarning)

@@ -9,10 +9,9 @@ import numpy as np
 from branca.element import MacroElement
 from jinja2 import Template
 
-from geo.catalog import Symbol, Text
+from geo.catalog import Symbol
 from geo.preview import colourise, wgs84_preview
-from layers.model_spec import load_spec
-from layers.overlay import overlay
+from layers.overlay import grid_layers
 from maps.features import Group
 from maps.i18n import GridStyle, bi, load_labels
 
@@ -65,30 +64,26 @@ def overlay_rgba(values: np.ndarray, ramp: tuple[str, ...], style: GridStyle) ->
 def grid_groups(m: folium.Map, out_dir: Path) -> list[tuple[Group, str, str]]:
     """Add the overlays of every modelled type whose grids exist under ``out_dir``; return, for the
     layer control and the legend, each overlay's group with its swatch and its legend (HTML naming the
-    grid and its score, read from what ``layers.overlay.overlay`` returns)."""
+    grid and its score, read from what ``layers.overlay.grid_layers`` returns)."""
     labels = load_labels()
     style, ui = labels.grids, labels.ui
     rows = []
-    for deposit_type in load_spec().types:
-        ov = overlay(deposit_type, out_dir, score="evidence")  # the score from independent layers only
-        pairs = ((ov.path, ov.ramp, ov.title, ov.legend),
-                 (ov.uncertainty_path, ov.uncertainty_ramp,
-                  Text(f"{ov.title.vi} — độ bất định", f"{ov.title.en} — uncertainty"), ov.uncertainty_legend))
-        for path, ramp, title, legend in pairs:
-            if not path.exists():
-                continue
-            values, (w, s, e, n) = wgs84_preview(path, PREVIEW_CELL_DEG)
-            if np.isnan(values).all() or np.nanmin(values) == np.nanmax(values):
-                continue  # no evidence anywhere (alkaline-carbonatite: its uncertainty is 1 everywhere)
-            values = np.round(values * PREVIEW_LEVELS) / PREVIEW_LEVELS
-            layer = folium.FeatureGroup(name=path.stem, show=False, control=False)
-            folium.raster_layers.ImageOverlay(overlay_rgba(values, ramp, style), bounds=[[s, w], [n, e]],
-                                              opacity=1.0, mercator_project=True, interactive=False,
-                                              pane=GRID_PANE[0]).add_to(layer)
-            layer.add_to(m)
-            group = Group(label=title, symbol=Symbol(fill=ramp[-1], stroke=ramp[-1]), rows=None)
-            group.layer = layer
-            label = (f'<b>{bi(title)}</b><br>{bi(legend)}<br><span class="ree-ramp-ends">'
-                     f'<span>0 {bi(ui["low"])}</span><span>1 {bi(ui["high"])}</span></span>')
-            rows.append((group, gradient_svg(ramp, style), label))
+    for gl in grid_layers(out_dir, scores=("evidence",)):  # the score from independent layers only
+        path, ramp, title, legend = gl.path, gl.ramp, gl.title, gl.legend
+        if gl.kind == "spread" or not path.exists():
+            continue
+        values, (w, s, e, n) = wgs84_preview(path, PREVIEW_CELL_DEG)
+        if np.isnan(values).all() or np.nanmin(values) == np.nanmax(values):
+            continue  # no evidence anywhere (alkaline-carbonatite: its uncertainty is 1 everywhere)
+        values = np.round(values * PREVIEW_LEVELS) / PREVIEW_LEVELS
+        layer = folium.FeatureGroup(name=path.stem, show=False, control=False)
+        folium.raster_layers.ImageOverlay(overlay_rgba(values, ramp, style), bounds=[[s, w], [n, e]],
+                                          opacity=1.0, mercator_project=True, interactive=False,
+                                          pane=GRID_PANE[0]).add_to(layer)
+        layer.add_to(m)
+        group = Group(label=title, symbol=Symbol(fill=ramp[-1], stroke=ramp[-1]), rows=None)
+        group.layer = layer
+        label = (f'<b>{bi(title)}</b><br>{bi(legend)}<br><span class="ree-ramp-ends">'
+                 f'<span>0 {bi(ui["low"])}</span><span>1 {bi(ui["high"])}</span></span>')
+        rows.append((group, gradient_svg(ramp, style), label))
     return rows

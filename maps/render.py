@@ -14,7 +14,7 @@ from geo.atomic import write_text
 from geo.catalog import Catalog
 from geo.crs import WEB_CRS
 from geo.simplify import for_web
-from maps.composition import Composition
+from maps.composition import CONTROL_ORDER, Composition
 from maps.controls import (About, LandMiniMap, Language, LayerControl, Legend, Ready, Scale, Search, add_tools,
                            page_assets)
 from maps.escape import safe
@@ -68,7 +68,7 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
     refs = frames[REFERENCES].set_index("id", drop=False) if REFERENCES in frames else None
     Panes().add_to(m)
     keys = iter(range(1, 1 << 30))
-    order = ["deposits", "zones", "grids", "admin", "base"]
+    order = CONTROL_ORDER
     by_group: dict[str, list[Group]] = {g: [] for g in order}
     legend: dict[str, list] = {g: [] for g in order}  # per group, top layers first
     credits, minimap, sea = [], None, None

@@ -5,19 +5,10 @@ The browser normalises the query with the same rule as :func:`fold` (NFD, drop c
 """
 from __future__ import annotations
 
-import re
-import unicodedata
-
+from geo.text import fold
 from maps.escape import safe
 
-_D = str.maketrans({"đ": "d", "Đ": "D"})
-
-
-def fold(text: str) -> str:
-    """``text`` without accents, lower case: ``fold("Đông Pao") == "dong pao"``."""
-    decomposed = unicodedata.normalize("NFD", str(text).translate(_D))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", bare).strip().lower()
+__all__ = ["entry", "fold"]
 
 
 def entry(name: str, key: int, group: str) -> dict:

@@ -1,6 +1,8 @@
 """Catalog symbols as Leaflet path styles, marker icons and legend swatches (one mapping for all)."""
 from __future__ import annotations
 
+import math
+
 from geo.catalog import Symbol
 
 
@@ -37,6 +39,15 @@ def swatch_svg(sym: Symbol, geometry: str, stroke: str | None = None, stroke_wid
         shape = f'<polygon points="{c},2 {size - 2},{size - 3} 2,{size - 3}" {st}/>'
     elif sym.marker == "square":
         shape = f'<rect x="3" y="3" width="{size - 6}" height="{size - 6}" {st}/>'
+    elif sym.marker == "star":  # five points, outer radius h + 1, inner 0.45 of it
+        pts = [(c + r * math.sin(math.pi * k / 5), c - r * math.cos(math.pi * k / 5))
+               for k, r in zip(range(10), [h + 1, 0.45 * (h + 1)] * 5)]
+        shape = f'<polygon points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in pts)}" {st}/>'
+    elif sym.marker == "cross":
+        a, b = c - h / 3, c + h / 3
+        shape = (f'<polygon points="{a:.1f},2 {b:.1f},2 {b:.1f},{a:.1f} {size - 2},{a:.1f} {size - 2},{b:.1f} '
+                 f'{b:.1f},{b:.1f} {b:.1f},{size - 2} {a:.1f},{size - 2} {a:.1f},{b:.1f} 2,{b:.1f} 2,{a:.1f} '
+                 f'{a:.1f},{a:.1f}" {st}/>')
     else:
         shape = f'<polygon points="{c},1 {size - 1},{c} {c},{size - 1} 1,{c}" {st}/>'
     return f'<svg width="{size}" height="{size}" viewBox="0 0 {size} {size}" aria-hidden="true">{shape}</svg>'

@@ -128,3 +128,22 @@ def test_cdn_option_links_the_cdn_and_offline_is_still_accepted(tmp_path):
     res = run_geo("map", "coastal", "--out", str(tmp_path / "o"), "--offline")
     assert res.returncode == 0, res.stderr
     assert '<script src="http' not in (tmp_path / "o" / "maps" / "coastal.html").read_text()
+
+
+def test_build_writes_validation_figures_and_the_aucs_with_their_site_counts(built):
+    """Per type and score with data: a PNG in reports/; the AUCs (with n sites) in the GeoPackage; types
+    with fewer than 5 sites say so instead of a number."""
+    out, _ = built
+    auc = pyogrio.read_dataframe(out / GPKG_NAME, layer="prospectivity_auc")
+    assert set(zip(auc.deposit_type, auc.score)) >= {("coastal_placer", "evidence"), ("coastal_placer", "proximity"),
+                                                     ("weathering_crust", "evidence")}
+    for row in auc.itertuples():
+        if row.n_sites < 5:
+            assert row.success_auc is None or row.success_auc != row.success_auc  # null
+            assert "too few sites" in row.note or "no evidence" in row.note
+        else:
+            assert 0 <= row.success_auc <= 1 and 0 <= row.baseline_auc_p95 <= 1
+            png = out / "reports" / f"validation_{row.score}_{row.deposit_type}.png"
+            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    placer = auc[(auc.deposit_type == "coastal_placer") & (auc.score == "proximity")].iloc[0]
+    assert "left out" in placer.note  # the sites shaped the proximity score: each was left out

@@ -17,7 +17,6 @@ from affine import Affine
 from shapely.geometry import LineString, Point, box
 
 from conftest import run_geo
-from geo.cog import NODATA
 from geo.errors import CatalogError
 
 RES = 5000.0
@@ -269,7 +268,7 @@ def test_moving_a_known_site_changes_no_byte_of_any_evidence_grid(project, tmp_p
     runs = {name: run_grids(f, 10_000, types=["weathering_crust", "coastal_placer"], out_dir=tmp_path / name)
             for name, f in (("before", frames), ("after", moved))}
     paths = runs["before"].types["weathering_crust"].paths
-    assert {"evidence", "uncertainty_evidence", "proximity", "uncertainty_proximity"} <= set(paths)
+    assert {"evidence", "uncertainty_evidence", "proximity"} <= set(paths)
     for t in ("weathering_crust", "coastal_placer"):
         for kind, path in runs["before"].types[t].paths.items():
             same = path.read_bytes() == runs["after"].types[t].paths[kind].read_bytes()
@@ -301,3 +300,51 @@ def test_point_gridding_idw_and_radius():
     d1, d2 = 200.0, 200.0  # cell 2 (centre 250): both samples 200 m away
     assert out[2] == pytest.approx((10 / d1 ** 2 + 20 / d2 ** 2) / (1 / d1 ** 2 + 1 / d2 ** 2))
     assert np.isnan(out[9])  # 500 m from the nearest sample: beyond the radius
+
+
+def test_distance_to_points_is_exact_and_capped():
+    from geo.grid import Grid, Shapes
+    from geo.raster.distance import feature_distance
+    grid = Grid.covering((0, 0, 3000, 2000), 100, CRS)
+    win = next(grid.tiles())
+    pts = [Point(120.0, 130.0), Point(2500.0, 1500.0)]
+    d = feature_distance(grid, win, Shapes(pts), 1000)
+    xs, ys = grid.centres(win)
+    X, Y = np.meshgrid(xs, ys)
+    brute = np.minimum(np.minimum(np.hypot(X - 120, Y - 130), np.hypot(X - 2500, Y - 1500)), 1000)
+    np.testing.assert_allclose(d, brute, rtol=1e-6)
+
+
+def test_explain_a_cell_gives_each_evidence_value_membership_and_the_score(survey, project):
+    """`explain` at a survey cell: the raw values, the memberships and the score worked out by hand."""
+    from pyproj import Transformer
+
+    from layers.explain import explain
+    from layers.model_spec import load_spec
+    r, c = 2, 3
+    lon, lat = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True).transform(*centre(r, c))
+    scores, rows = explain(project[1], "weathering_crust", lon, lat, RES, load_spec(survey / "model.toml"))
+    want = expected()
+    by = {row.evidence: row for row in rows}
+    for name, grid in want.items():
+        assert by[name].membership == pytest.approx(grid[r, c], abs=1e-6), name
+        assert by[name].score == "evidence" and by[name].basis == "judgement"
+    assert by["elevation"].value == pytest.approx(dem(r, c))
+    assert by["near_fault"].value == pytest.approx(RES)  # one column from the fault
+    assert by["granite"].value is None and by["granite"].component == "source"
+    assert scores == {"evidence": pytest.approx(min(g[r, c] for g in want.values()), abs=1e-6)}
+
+
+def test_geo_explain_prints_each_evidence_and_the_scores(survey):
+    from pyproj import Transformer
+    lon, lat = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True).transform(*centre(2, 3))
+    res = run_geo("explain", "weathering_crust", f"{lon:.6f}", f"{lat:.6f}", "--resolution", "5000",
+                  "--model", str(survey / "model.toml"))
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0].split()[:5] == ["evidence", "score", "component", "value", "membership"]
+    elevation = next(line.split() for line in lines if line.startswith("elevation "))
+    assert elevation[:5] == ["elevation", "evidence", "preservation", "320", "0.32"]
+    assert lines[-1] == "evidence score: 0.32"
+    bad = run_geo("explain", "no_such_type", "105", "21")
+    assert bad.returncode == 2 and "weathering_crust" in bad.stderr

@@ -217,7 +217,8 @@ def test_mutated_sources_end_in_success_or_one_line_exit_2(fuzz_root, capsys):
     before = _sha(out)
     targets = _targets(base / "data")
     results, counts = [], Counter()
-    ctx = multiprocessing.get_context("fork")
+    # forkserver: a clean process to fork from (forking this one, whose GDAL threads may hold locks, can deadlock)
+    ctx = multiprocessing.get_context("forkserver")
     deadline = time.monotonic() + BUDGET_S
     with ProcessPoolExecutor(WORKERS, mp_context=ctx, initializer=_init, initargs=(str(base), str(out))) as pool:
         pending = []

@@ -162,10 +162,11 @@ def test_land_mask_nodata_and_uncertainty(synthetic_run):
     """The site distance feeds the proximity score; the 'absent' layer is the evidence score's only one,
     so that score has no data anywhere and its uncertainty is 1; the two are never mixed."""
     paths = synthetic_run.types["kind_a"].paths
-    with rasterio.open(paths["proximity"]) as ds, rasterio.open(paths["uncertainty_proximity"]) as unc, \
+    assert "uncertainty_proximity" not in paths  # site distances are computed everywhere: never missing
+    with rasterio.open(paths["proximity"]) as ds, \
             rasterio.open(paths["evidence"]) as ev, rasterio.open(paths["uncertainty_evidence"]) as uev:
-        assert cog_validate(str(paths["proximity"]))[0]
-        score, u = ds.read(1), unc.read(1)
+        assert cog_validate(str(paths["proximity"]))[0] and cog_validate(str(paths["evidence"]))[0]
+        score = ds.read(1)
         land = score != NODATA
         assert 0.9 < land.mean() <= 1.0  # the grid is the land's bounding box
         assert ((score[land] >= 0) & (score[land] <= 1)).all()
@@ -175,10 +176,10 @@ def test_land_mask_nodata_and_uncertainty(synthetic_run):
         ex, ey = Transformer.from_crs("EPSG:4326", "EPSG:3405", always_xy=True).transform(x, y)
         row, col = ds.index(ex, ey)
         assert not (0 <= row < ds.height and 0 <= col < ds.width) or score[row, col] == NODATA
-        np.testing.assert_allclose(u[land], 0.0)  # the proximity score's one layer is everywhere
-        assert (u[~land] == NODATA).all()
         assert (ev.read(1) == NODATA).all()  # no evidence at any cell: nodata, not zero
-        np.testing.assert_allclose(uev.read(1)[land], 1.0)
+        u = uev.read(1)
+        np.testing.assert_allclose(u[land], 1.0)
+        assert (u[~land] == NODATA).all()
         assert ds.tags()["score"] == "proximity" and "known sites" in ds.tags()["meaning"]
 
 
@@ -280,7 +281,7 @@ def test_grids_do_not_depend_on_the_number_of_threads(tmp_path):
     spec = load_spec(tmp_path / "spec.toml")
     runs = {j: run_grids(_frames(), 20, out_dir=tmp_path / f"j{j}", spec=spec, jobs=j) for j in (1, 2)}
     assert runs[1].grid.width > 1024 and runs[1].grid.height > 1024  # several tiles, so threads interleave
-    assert len(runs[1].types["kind_a"].paths) == 4
+    assert len(runs[1].types["kind_a"].paths) == 3
     for kind in runs[1].types["kind_a"].paths:
         one, two = (runs[j].types["kind_a"].paths[kind].read_bytes() for j in (1, 2))
         assert one == two

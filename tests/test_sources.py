@@ -71,7 +71,7 @@ def test_decomposed_unicode_is_refused(make_catalog):
 def test_non_utf8_file_is_refused(make_catalog):
     directory = make_catalog()
     (directory.parent / "refs.csv").write_bytes("id,title\nr1,Đông\nr2,x\n".encode("cp1258"))
-    with pytest.raises(SourceDataError, match=r"refs.csv: not UTF-8 .*line 2"):
+    with pytest.raises(SourceDataError, match=r"refs.csv, row 1: not UTF-8 .*line 2"):
         load_layers(load_catalog(directory))
 
 

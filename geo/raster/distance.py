@@ -1,6 +1,7 @@
 """Distance from each cell of a grid window to the nearest feature (points, lines, polygons).
 
-The features are burnt into the window padded by the reach (a cell is a feature cell when a line
+Points: the exact Euclidean distance from each cell centre to the nearest point (a k-d tree, scipy's
+``cKDTree``; only cells within ``reach_m`` of the points' box are queried). Lines and polygons: the features are burnt into the window padded by the reach (a cell is a feature cell when a line
 or point passes through it or its centre lies in a polygon: GDAL's rasterize with ``all_touched``),
 then scipy's exact Euclidean distance transform (Maurer, Qi & Raghavan 2003) gives the distance
 between cell centres, so the error is at most half a cell diagonal. Beyond ``reach_m`` (or with no
@@ -14,14 +15,36 @@ import numpy as np
 from rasterio import features
 from rasterio.windows import Window
 from scipy import ndimage
+from scipy.spatial import cKDTree
 
 import shapely
 
 from geo.grid import Grid, Shapes
 
 
-def feature_distance(grid: Grid, win: Window, shapes: Shapes, reach_m: float) -> np.ndarray:
-    """Distance (m, float32) from each cell centre of ``win`` to the nearest feature cell, capped at ``reach_m``."""
+def point_distance(grid: Grid, win: Window, tree: cKDTree, reach_m: float, mask: np.ndarray | None = None) -> np.ndarray:
+    """Distance (m, float32) from each cell centre of ``win`` to the nearest point of ``tree``, capped at
+    ``reach_m``; with ``mask``, only the cells it marks are computed (the others are NaN)."""
+    xs, ys = grid.centres(win)
+    out = np.full((len(ys), len(xs)), np.float32(reach_m), dtype=np.float32)
+    near = ((xs >= tree.mins[0] - reach_m) & (xs <= tree.maxes[0] + reach_m))[None, :] & \
+        ((ys >= tree.mins[1] - reach_m) & (ys <= tree.maxes[1] + reach_m))[:, None]
+    if mask is not None:
+        out[~mask] = np.nan
+        near &= mask
+    r, c = np.nonzero(near)
+    if len(r):
+        d, _ = tree.query(np.column_stack([xs[c], ys[r]]), distance_upper_bound=reach_m)
+        out[r, c] = np.minimum(d, reach_m)
+    return out
+
+
+def feature_distance(grid: Grid, win: Window, shapes: Shapes, reach_m: float, mask: np.ndarray | None = None) -> np.ndarray:
+    """Distance (m, float32) from each cell centre of ``win`` to the nearest feature, capped at ``reach_m``
+    (points: exact; lines and polygons: to the nearest cell they touch). ``mask``: the cells wanted
+    (points: the others are not computed and come out NaN)."""
+    if shapes.points is not None:
+        return point_distance(grid, win, shapes.points, reach_m, mask)
     pad = int(math.ceil(reach_m / grid.res)) + 1
     big = grid.padded(win, pad)
     x0, y0, x1, y1 = grid.bounds(big)

@@ -52,12 +52,17 @@ _AREA = "_vietnam_area_metric"  # cache key in the build's frames (never written
 def vietnam_area(frames) -> shapely.Geometry:
     """Vietnam's provinces and archipelagos as one geometry in the metric CRS (computed once).
 
-    The provinces do not overlap, so a coverage union (fast) is exact.
+    The provinces do not overlap, so a coverage union (fast) is exact; edited boundaries that overlap
+    are not a coverage, and get the general union.
     """
     if _AREA not in frames:
         provs = frames[PRE2025].to_crs(METRIC_CRS).geometry.values
         isles = frames["archipelagos"].to_crs(METRIC_CRS).geometry.values
-        frames[_AREA] = shapely.union(shapely.coverage_union_all(provs), shapely.union_all(isles))
+        try:
+            land = shapely.coverage_union_all(provs)
+        except shapely.errors.GEOSException:
+            land = shapely.union_all(provs)
+        frames[_AREA] = shapely.union(land, shapely.union_all(isles))
     return frames[_AREA]
 
 

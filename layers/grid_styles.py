@@ -1,0 +1,23 @@
+"""A QGIS style (``.qml``) beside each grid COG: the web map's colour ramp (the model spec's ``[style]``,
+read through :func:`layers.overlay.grid_layers`), pseudocolour, nodata transparent."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from geo.atomic import write_text
+from geo.qml import bilingual, raster_qml
+from layers.overlay import GridLayer, grid_layers
+
+
+def qml_path(cog: Path) -> Path:
+    """Where QGIS looks for a raster's default style: the same name with ``.qml``."""
+    return cog.with_suffix(".qml")
+
+
+def grid_qml(layer: GridLayer) -> str:
+    return raster_qml(layer.ramp, f"{bilingual(layer.title)} [{layer.unit}]")
+
+
+def write_grid_styles(out_dir: str | Path) -> list[Path]:
+    """Write ``NAME.qml`` beside every grid of ``out_dir`` that exists; return the paths written."""
+    return [write_text(qml_path(gl.path), grid_qml(gl)) for gl in grid_layers(out_dir) if gl.path.exists()]
