@@ -164,6 +164,10 @@ class Kind:
     def close(self) -> None:
         pass
 
+    def __getstate__(self) -> dict:
+        """Pickled (to a cluster worker): without what only binding used (source frames, thread pool)."""
+        return {**self.__dict__, "ctx": replace(self.ctx, frames=None, pool=None)}
+
 
 KINDS: dict[str, type[Kind]] = {}
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from scipy import ndimage
 from geo.cog import CogWriter, gdal_env, tile_size
 from geo.crs import METRIC_CRS
 from geo.errors import Problem, SourceDataError
+from geo.executor import executor
 from geo.fuzzy import combine
 from geo.grid import Grid, Shapes, burn
 from geo.zonal import ScoreStats
@@ -242,14 +242,18 @@ def _loo(t: str, kinds: list[Kind], model: TypeModel, ts: TileScores, inputs: In
 TileResult = dict[tuple[str, str], tuple[ScoreStats, dict[str, float]]]  # (type, score) -> (statistics, leave-one-out)
 
 
-def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units: int, writers) -> TileResult | None:
-    """Score one tile in a worker thread, write its rasters (the writers are thread-safe) and return
-    its statistics, without touching other shared state."""
+def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units: int,
+              writers) -> tuple[TileResult, tuple | None] | None:
+    """Score one tile and return its statistics, without touching other shared state. ``writers``: the
+    COG writers (a worker thread writes the tile's rasters itself: they are thread-safe), or the set of
+    their keys (a cluster worker returns ``(national mask, {key: values at national cells})`` for the
+    client to write)."""
     ts = score_tile(inputs, grid, win, {t: (r.model, r.kinds) for t, r in runs.items()})
     if ts is None:
         return None
     n_prov = len(inputs.provinces)
     out: TileResult = {}
+    arrays: dict[tuple[str, str], np.ndarray] = {}
     for t, run in runs.items():
         loo = _loo(t, run.kinds, run.model, ts, inputs)
         for s in run.scores:
@@ -263,11 +267,25 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
                 stats.add_zone(n_prov + i, score1[ok & inside])
             for name, values in ((s, score1), (f"uncertainty_{s}", missing1)):
                 if (t, name) in writers:
-                    full = np.full(ts.national.shape, np.nan, dtype=np.float32)
-                    full[ts.national] = values
-                    writers[(t, name)].write(win, full)
+                    if isinstance(writers, dict):
+                        _write(writers[(t, name)], win, ts.national, values)
+                    else:
+                        arrays[(t, name)] = values
             out[(t, s)] = (stats, loo[s])
-    return out
+    return out, ((ts.national, arrays) if arrays else None)
+
+
+def _remote_tile(win, *args) -> tuple[TileResult, tuple | None] | None:
+    """:func:`_run_tile` on a cluster worker, where run_grids' warning filter does not reach."""
+    warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
+    return _run_tile(win, *args)
+
+
+def _write(writer: CogWriter, win, national: np.ndarray, values: np.ndarray) -> None:
+    """Write a tile's values at its national cells (nodata elsewhere)."""
+    full = np.full(national.shape, np.nan, dtype=np.float32)
+    full[national] = values
+    writer.write(win, full)
 
 
 def default_jobs() -> int:
@@ -283,12 +301,13 @@ SCORE_TITLES = {
 
 def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, types=None,
               out_dir: Path | None = None, evidence: Path | None = None, spec: ModelSpec | None = None,
-              jobs: int | None = None) -> GridRun:
+              jobs: int | None = None, scheduler: str | None = None) -> GridRun:
     """Score every requested type; write per score ``OUT/<score>_<type>.tif`` and, for the evidence
     score, ``OUT/uncertainty_evidence_<type>.tif`` (share of its evidence missing) when ``out_dir`` is
     given (otherwise only the statistics are kept). Tiles run on ``jobs`` threads (numpy, scipy, GDAL and
     GEOS release the GIL); they are written in any order (GDAL lays the COG out) and counted in grid
-    order, so the outputs do not depend on ``jobs``."""
+    order, so the outputs do not depend on ``jobs``. ``scheduler`` runs the tiles on a dask.distributed
+    cluster instead (``local:N`` or an address: :mod:`geo.executor`); the files are the same."""
     spec = spec or load_spec()
     types = list(types or spec.types)
     unknown = [t for t in types if t not in spec.types]
@@ -327,7 +346,7 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
                             path = out_dir / f"{name}_{t}.tif"
                             writers[(t, name)] = CogWriter(path, grid, desc, tags, size, unit).__enter__()
                             runs[t].paths[name] = path
-            _tiles(pool, grid, inputs, runs, writers, len(units), size, jobs)
+            _tiles(pool, grid, inputs, runs, writers, len(units), size, jobs, scheduler)
             # publish the COGs side by side (GDAL's copy releases the GIL)
             list(pool.map(lambda w: w.__exit__(None, None, None), writers.values()))
     except BaseException as exc:
@@ -342,21 +361,24 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
 
 
 def _tiles(pool, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], writers, n_units: int, size: int,
-           jobs: int) -> None:
-    """Submit tiles to ``pool`` a few ahead of the one being written (bounded memory), in grid order."""
-    pending: deque = deque()
-
-    def consume(result: TileResult | None) -> None:
-        for (t, s), (stats, loo) in (result or {}).items():
-            runs[t].scores[s].stats.merge(stats)
-            runs[t].scores[s].loo_scores.update(loo)
+           jobs: int, scheduler: str | None = None) -> None:
+    """Run the tiles a few ahead of the one being counted (bounded memory), in grid order: on ``pool``
+    (threads write their tiles), or on the dask cluster ``scheduler`` (workers return the tiles' arrays
+    and this process writes them), with the same files and statistics."""
+    ex = executor(pool, jobs, scheduler)
+    wins = list(grid.tiles(size))
+    results = ex.map(_remote_tile if ex.remote else _run_tile, wins, grid, inputs, runs, n_units, set(writers) if ex.remote else writers)
     try:
-        for win in grid.tiles(size):
-            pending.append(pool.submit(_run_tile, win, grid, inputs, runs, n_units, writers))
-            if len(pending) > jobs:
-                consume(pending.popleft().result())
-        while pending:
-            consume(pending.popleft().result())
+        for win, result in zip(wins, results):
+            if result is None:
+                continue
+            stats, arrays = result
+            for (t, s), (st, loo) in stats.items():
+                runs[t].scores[s].stats.merge(st)
+                runs[t].scores[s].loo_scores.update(loo)
+            if arrays is not None:  # the tile's layers written side by side (the writers are thread-safe)
+                national, values = arrays
+                list(pool.map(lambda kv: _write(writers[kv[0]], win, national, kv[1]), values.items()))
     finally:
-        for f in pending:
-            f.cancel()
+        results.close()  # cancels the tiles still in flight
+        ex.close()

@@ -81,7 +81,10 @@ def _types(_ctx, _param, value):
 
 
 def grid_options(fn):
-    """--resolution, --types, --evidence, --model and --jobs, shared by `geo grid` and `geo build`."""
+    """--resolution, --types, --evidence, --model, --jobs and --scheduler, shared by `geo grid` and `geo build`."""
+    fn = click.option("--scheduler", default=None, metavar="ADDRESS",
+                      help="Run the grid tiles on a dask.distributed cluster: local:N (N worker processes here) "
+                           "or a scheduler address (tcp://host:8786); needs the extra 'cluster'.")(fn)
     fn = click.option("--model", "model", type=click.Path(dir_okay=False), default=None, callback=_path,
                       help="Model file (TOML) to run instead of layers/models/prospectivity.toml.")(fn)
     fn = click.option("--jobs", type=click.IntRange(min=1), default=None,
@@ -111,7 +114,7 @@ def cli(ctx, verbose: int, quiet: bool, catalog_dir: Path, imports_dir: Path):
     ctx.obj = Context(verbose, quiet, catalog_dir, imports_dir)
 
 
-def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, jobs, model=None):
+def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, jobs, model=None, scheduler=None):
     """Run the prospectivity model, write OUT/grids/*.tif and OUT/reports/*.png, print the paths and
     the validation tables; return the run and its GeoPackage tables."""
     from layers.model_spec import load_spec
@@ -119,7 +122,8 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
     from layers.uncertainty import write_spread
     spec = load_spec(model) if model else load_spec()
     with obj.step(f"Prospectivity grids at {resolution:g} m"):
-        run = run_grids(frames, resolution, types, out / GRIDS_DIR, evidence, spec=spec, jobs=jobs)
+        run = run_grids(frames, resolution, types, out / GRIDS_DIR, evidence, spec=spec, jobs=jobs,
+                        scheduler=scheduler)
     with obj.step("Parameter ensemble (score spread)"):
         spread = write_spread(frames, spec, types, out / GRIDS_DIR, evidence, jobs=jobs)
     for tr in run.types.values():
@@ -146,7 +150,7 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
 @grid_options
 @click.pass_obj
 def build(obj: Context, out: Path, cdn: bool, offline_alias: bool, resolution: float, types, evidence, jobs,
-          model):
+          model, scheduler):
     """Build every layer into OUT/vietnam_ree.gpkg, the grids into OUT/grids/ and every map into OUT/maps/."""
     catalog = obj.catalog()
     offline = not cdn
@@ -154,7 +158,7 @@ def build(obj: Context, out: Path, cdn: bool, offline_alias: bool, resolution: f
     comps = load_compositions(catalog)
     with obj.step("Reading and checking layers"):
         frames = load_layers(catalog, skip=GRID_TABLES)  # made from this build's own grid run below
-    run, tables = _grids(obj, frames, out, resolution, types, evidence, jobs, model)
+    run, tables = _grids(obj, frames, out, resolution, types, evidence, jobs, model, scheduler)
     frames.update(tables)
     frames = {spec.name: frames[spec.name] for spec in catalog}  # catalog order
     target = out / GPKG_NAME
@@ -175,9 +179,10 @@ def build(obj: Context, out: Path, cdn: bool, offline_alias: bool, resolution: f
 @out_option
 @grid_options
 @click.pass_obj
-def grid(obj: Context, out: Path, resolution: float, types, evidence, jobs, model):
+def grid(obj: Context, out: Path, resolution: float, types, evidence, jobs, model, scheduler):
     """Write OUT/grids/{evidence,proximity}_<type>.tif, their uncertainty and spread COGs, and OUT/reports/*.png."""
-    _grids(obj, load_layers(obj.catalog(), skip=GRID_TABLES), out, resolution, types, evidence, jobs, model)
+    _grids(obj, load_layers(obj.catalog(), skip=GRID_TABLES), out, resolution, types, evidence, jobs, model,
+           scheduler)
 
 
 @cli.command()

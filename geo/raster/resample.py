@@ -41,6 +41,15 @@ class RasterSource:
         a = self._ds.read(self.band, window=win, masked=True, boundless=True).astype(np.float32)
         return a.filled(np.nan)
 
+    def __getstate__(self) -> dict:
+        """Pickled (to a cluster worker): the path and what was read; the file is opened again there."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_ds", "_lock")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._ds = rasterio.open(self.path) if self._all is None else None
+
     def close(self) -> None:
         if self._ds is not None:
             self._ds.close()
