@@ -17,7 +17,7 @@ from geo.catalog import Catalog, LayerSpec, Symbol, Text
 from geo.simplify import WEB_DECIMALS
 from maps.escape import safe, script_json
 from maps.i18n import Card, bi_html
-from maps.popup import empty, popup_html
+from maps.popup import Pieces, empty, popup_html
 from maps.symbols import leaflet_style, marker_size, swatch_svg
 
 
@@ -110,8 +110,9 @@ def options(spec: LayerSpec, sym: Symbol, interactive: bool) -> dict:
 
 
 def collection(spec: LayerSpec, group: Group, catalog: Catalog, refs: pd.DataFrame | None,
-               interactive: bool, next_key, card: Card | None = None) -> dict:
-    """The group's features as a GeoJSON FeatureCollection with properties for ree.js."""
+               interactive: bool, next_key, card: Card | None = None, pieces: Pieces | None = None) -> dict:
+    """The group's features as a GeoJSON FeatureCollection with properties for ree.js; with
+    ``pieces``, each popup is a list of pieces of the page's shared table (``Pieces``)."""
     st = spec.style
     feats = []
     if not interactive:  # a backdrop: one multi-geometry, no properties (one Leaflet path to draw)
@@ -121,7 +122,8 @@ def collection(spec: LayerSpec, group: Group, catalog: Catalog, refs: pd.DataFra
         if row.geometry is None or row.geometry.is_empty:
             continue
         name = row.get(st.label_field) if st.label_field else None
-        props = {"p": popup_html(catalog, spec, row, refs, card),
+        html = popup_html(catalog, spec, row, refs, card)
+        props = {"p": pieces.add(html) if pieces is not None else html,
                  "t": safe(name) if not empty(name) else bi_html(safe(group.label.vi), safe(group.label.en), "span")}
         if st.highlight and row.get(st.highlight.field) == st.highlight.value:
             props["h"] = 1
@@ -151,4 +153,26 @@ var {{ this.get_name() }} = REE.layer({{ this._parent._parent.get_name() }}, {{ 
     def __init__(self, data: dict, opts: dict):
         super().__init__()
         self._name = "GeoLayer"
-        self.data, self.opts = script_json(data), script_json(opts)
+        self._data, self.opts = data, script_json(opts)
+
+    @property
+    def data(self) -> str:
+        """Serialised when the page is rendered, after the shared popup pieces are settled."""
+        return script_json(self._data)
+
+
+class PopupPieces(MacroElement):
+    """The shared table of popup pieces (``maps.popup.Pieces``) as ``<script type="application/json"
+    id="ree_pieces">``, read by ``REE.card`` when a layer is first built."""
+
+    _template = Template("""{% macro html(this, kwargs) %}<script type="application/json" id="ree_pieces">
+{{- this.data -}}</script>{% endmacro %}""")
+
+    def __init__(self, pieces: Pieces):
+        super().__init__()
+        self._name = "PopupPieces"
+        self.pieces = pieces
+
+    @property
+    def data(self) -> str:
+        return script_json(self.pieces.table())

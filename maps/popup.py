@@ -1,6 +1,8 @@
 """Popup and tooltip HTML for a feature: every attribute under its human label, with citations."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from geo.catalog import Catalog, LayerSpec
@@ -126,3 +128,53 @@ def popup_html(catalog: Catalog, spec: LayerSpec, row: pd.Series, refs: pd.DataF
         out.append(f'<details class="ree-sources"><summary>{bi(ui["sources"])}</summary>'
                    f'<table>{"".join(cites)}</table></details>')
     return "".join(out) + "</div>"
+
+
+# The pieces a card is cut into: row heads (label in both languages), the row and table ends, fold
+# headings, line breaks between citations; what lies between them (values, citations, badges) is a
+# piece too. ``"".join(pieces) == html`` always.
+_CUT = re.compile(r'(<tr><th>.*?</th><td>|</td></tr>|<br>|<h4>|</h4>|<table[^>]*>|</table>|</details>'
+                  r'|<details[^>]*><summary>.*?</summary>)', re.S)
+
+
+class Pieces:
+    """The page's popup cards stored once: every card becomes a list of pieces, and a piece that
+    appears in two or more cards (a field label, a coded value in both languages, a citation, the card's
+    frame) is stored once in a shared table and named by its index; the rest stays inline. ``ree.js``
+    (``REE.card``) joins them back into the same HTML. Indices follow first appearance (deterministic)."""
+
+    def __init__(self):
+        self.cards: list[list] = []
+        self._table: list[str] | None = None
+
+    def add(self, html: str) -> list:
+        """A placeholder list for ``html``; filled by :meth:`table` once every card is known."""
+        assert self._table is None, "the table is settled"
+        pieces = [p for p in _CUT.split(html) if p]
+        assert "".join(pieces) == html
+        card = list(pieces)
+        self.cards.append(card)
+        return card
+
+    def table(self) -> list[str]:
+        """Rewrite every card in place (shared pieces as indices, neighbouring inline text merged)
+        and return the shared table; settled on the first call (later cards are refused)."""
+        if self._table is not None:
+            return self._table
+        count: dict[str, int] = {}
+        for card in self.cards:
+            for p in card:
+                count[p] = count.get(p, 0) + 1
+        index: dict[str, int] = {}
+        for card in self.cards:
+            out: list = []
+            for p in card:
+                if count[p] >= 2 and len(p) >= 4:
+                    out.append(index.setdefault(p, len(index)))
+                elif out and isinstance(out[-1], str):
+                    out[-1] += p
+                else:
+                    out.append(p)
+            card[:] = out
+        self._table = list(index)
+        return self._table

@@ -18,11 +18,11 @@ from maps.composition import CONTROL_ORDER, Composition
 from maps.controls import (About, LandMiniMap, Language, LayerControl, Legend, Ready, Scale, Search, add_tools,
                            page_assets)
 from maps.escape import safe
-from maps.features import GeoLayer, Group, collection, geometry_json, groups, options
+from maps.features import GeoLayer, Group, PopupPieces, collection, geometry_json, groups, options
 from maps.grids import BASE_PANE, Panes, grid_groups
 from maps.i18n import bi, load_labels
 from maps.offline import LEAFLET_CSS, LEAFLET_JS, inline
-from maps.popup import REFERENCES
+from maps.popup import REFERENCES, Pieces
 from maps.symbols import leaflet_style, swatch_svg
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -68,6 +68,7 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
     refs = frames[REFERENCES].set_index("id", drop=False) if REFERENCES in frames else None
     Panes().add_to(m)
     keys = iter(range(1, 1 << 30))
+    pieces = Pieces()  # popup text shared between cards, stored once
     order = CONTROL_ORDER
     by_group: dict[str, list[Group]] = {g: [] for g in order}
     legend: dict[str, list] = {g: [] for g in order}  # per group, top layers first
@@ -86,7 +87,8 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
         rows = []
         for g in layer_groups:
             g.layer = folium.FeatureGroup(name=spec.name, show=ml.show, control=False)
-            data = collection(spec, g, catalog, refs, ml.popup, lambda: next(keys), labels.cards.get(spec.name))
+            data = collection(spec, g, catalog, refs, ml.popup, lambda: next(keys), labels.cards.get(spec.name),
+                              pieces)
             opts = options(spec, g.symbol, ml.popup)
             if ml.group == "base":
                 opts["pane"] = BASE_PANE[0]
@@ -116,6 +118,8 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
     About(labels, comp.title, credits, [labels.basemaps[b] for b in comp.basemaps]).add_to(m)
     if minimap:
         minimap.add_to(m)
+    pieces.table()  # settle the cards before any layer's data is written
+    PopupPieces(pieces).add_to(m)
     Ready().add_to(m)
     _fix_ids(m)
     return m

@@ -13,10 +13,7 @@ from maps.escape import safe, script_json
 from maps.offline import LOCAL, VENDOR, OfflineError, inline
 from maps.search import fold
 
-BUDGET = 1_500_000  # bytes of HTML for the national map
-# offline (scripts inlined, 1 km grid overlays): raised from BUDGET by issue 12 (29 sites instead of 20, five more
-# deposit fields, the source-position layers); measured 1.72 MB then
-OFFLINE_BUDGET = 1_800_000
+BUDGET = 1_500_000  # bytes of HTML for the national map, offline (scripts inlined) or not
 
 
 def test_fold_ignores_accents_and_d_stroke():
@@ -53,7 +50,7 @@ def test_offline_map_links_nothing_and_fits_the_budget(offline_maps, name):
     html = offline_maps[name].read_text(encoding="utf-8")
     assert not re.findall(r'<(?:script|link)[^>]+(?:src|href)="https?://', html)
     assert "url(images/" not in html and "url(icon-" not in html  # stylesheet images are data URIs
-    assert len(html.encode()) <= OFFLINE_BUDGET or name != "national", len(html.encode())
+    assert len(html.encode()) <= BUDGET or name != "national", len(html.encode())
 
 
 def test_online_national_map_fits_the_budget(project):

@@ -76,6 +76,13 @@ var REE = (function () {
             className: "ree-popup-card"};
   }
 
+  var pieces = null;  // the page's shared popup pieces (maps/popup.py Pieces), parsed on first use
+  function card(p) {  // a popup: HTML, or a list of inline HTML and indices into the shared pieces
+    if (typeof p === "string") return p;
+    if (pieces === null) pieces = JSON.parse(document.getElementById("ree_pieces").textContent);
+    return p.map(function (x) { return typeof x === "number" ? pieces[x] : x; }).join("");
+  }
+
   function build(map, group, data, o) {
     data.features.forEach(function (f) { decode(f.geometry, o.scale); });
     return L.geoJSON(data, {
@@ -90,7 +97,7 @@ var REE = (function () {
       },
       onEachFeature: function (f, l) {
         var p = f.properties || {};
-        if (p.p) l.bindPopup(p.p, popupOptions());
+        if (p.p) l.bindPopup(card(p.p), popupOptions());
         if (p.t) l.bindTooltip(p.t, o.labels ? {permanent: true, direction: "center", className: "ree-label"}
                                           : {sticky: !l.getLatLng, direction: "auto"});
         if (p.k !== undefined) features[p.k] = {layer: l, group: group};
