@@ -15,6 +15,7 @@ import json
 import sqlite3
 import xml.etree.ElementTree as ET
 import uuid
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,7 +70,9 @@ def _srs(parent: ET.Element, authid: str) -> None:
     crs = CRS.from_user_input(authid)
     s = ET.SubElement(parent, "spatialrefsys", nativeFormat="Wkt")
     ET.SubElement(s, "wkt").text = crs.to_wkt()
-    ET.SubElement(s, "proj4").text = crs.to_proj4()
+    with warnings.catch_warnings():  # the PROJ string loses detail; QGIS reads the WKT (nativeFormat)
+        warnings.simplefilter("ignore", UserWarning)
+        ET.SubElement(s, "proj4").text = crs.to_proj4()
     ET.SubElement(s, "srid").text = str(crs.to_epsg() or "")
     ET.SubElement(s, "authid").text = authid
     ET.SubElement(s, "description").text = crs.name
