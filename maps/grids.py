@@ -36,10 +36,12 @@ class Panes(MacroElement):
         self.panes = [BASE_PANE, GRID_PANE]
 
 
-def gradient_svg(ramp: tuple[str, ...], style: GridStyle, width: int = 60, height: int = 12) -> str:
+def gradient_svg(ramp: tuple[str, ...], style: GridStyle, key: str, width: int = 60, height: int = 12) -> str:
     """A legend swatch: the ramp as a horizontal gradient, low on the left, with the overlay's opacity
-    (transparent below the threshold, as on the map) over a chequer that shows what is see-through."""
-    gid = "g" + "".join(c.lstrip("#") for c in ramp)[:24]
+    (transparent below the threshold, as on the map) over a chequer that shows what is see-through.
+    ``key`` makes the gradient's id unique: Chromium draws nothing for a gradient whose first definition
+    in the page lies in a hidden legend row (seen: the shared id left every visible grid swatch blank)."""
+    gid = "g-" + "".join(ch if ch.isalnum() else "-" for ch in key)
     n = len(ramp) - 1
     alpha = style.alpha(np.array([i / n for i in range(n + 1)], dtype="float32"))
     cut = style.transparent_below
@@ -85,5 +87,5 @@ def grid_groups(m: folium.Map, out_dir: Path) -> list[tuple[Group, str, str]]:
         group.layer = layer
         label = (f'<b>{bi(title)}</b><br>{bi(legend)}<br><span class="ree-ramp-ends">'
                  f'<span>0 {bi(ui["low"])}</span><span>1 {bi(ui["high"])}</span></span>')
-        rows.append((group, gradient_svg(ramp, style), label))
+        rows.append((group, gradient_svg(ramp, style, path.stem), label))
     return rows
