@@ -272,6 +272,14 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
                     else:
                         arrays[(t, name)] = values
             out[(t, s)] = (stats, loo[s])
+        for i, (k, mem) in enumerate(zip(run.kinds, ts.mems[t])):
+            for what in ("membership", "value"):
+                if (t, f"{what}:{i}") in writers and mem is not None:
+                    values = (mem if what == "membership" else k.values(ts.tile))[ts.national]
+                    if isinstance(writers, dict):
+                        _write(writers[(t, f"{what}:{i}")], win, ts.national, values)
+                    else:
+                        arrays[(t, f"{what}:{i}")] = values
     return out, ((ts.national, arrays) if arrays else None)
 
 
@@ -286,6 +294,9 @@ def _write(writer: CogWriter, win, national: np.ndarray, values: np.ndarray) -> 
     full = np.full(national.shape, np.nan, dtype=np.float32)
     full[national] = values
     writer.write(win, full)
+
+
+EXPLAIN_DIR = "explain"  # OUT/explain/{membership,value}_<evidence>_<type>.tif: what each cell rests on
 
 
 def default_jobs() -> int:
@@ -346,6 +357,15 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
                             path = out_dir / f"{name}_{t}.tif"
                             writers[(t, name)] = CogWriter(path, grid, desc, tags, size, unit).__enter__()
                             runs[t].paths[name] = path
+                    # per evidence, its membership (and measured value) for the map's click-to-explain
+                    for i, k in enumerate(runs[t].kinds):
+                        tags = {"model": spec.metadata(t), "deposit_type": t, "evidence": k.ev.name,
+                                "score": k.score, "resolution_m": str(grid.res)}
+                        for what in ("membership", "value")[:1 + k.needs_function]:
+                            path = out_dir / EXPLAIN_DIR / f"{what}_{k.ev.name}_{t}.tif"
+                            path.parent.mkdir(parents=True, exist_ok=True)
+                            writers[(t, f"{what}:{i}")] = CogWriter(
+                                path, grid, f"{t} {k.ev.name} {what}", tags, size, None).__enter__()
             _tiles(pool, grid, inputs, runs, writers, len(units), size, jobs, scheduler)
             # publish the COGs side by side (GDAL's copy releases the GIL)
             list(pool.map(lambda w: w.__exit__(None, None, None), writers.values()))

@@ -34,6 +34,8 @@ class Composition:
     basemaps: tuple[str, ...]
     grids: bool = False  # the prospectivity grids (when built) as overlays, off by default
     imports: str | None = None  # the group of the layers users imported (`geo import`), drawn on top
+    grid_scores: tuple[str, ...] = ("evidence",)  # `grids = ["evidence", "proximity"]`: the scores drawn
+    explain: bool = False  # a click on a land cell explains the grid overlay that is on (maps/cell_panel.py)
 
 
 def _one(path: Path, catalog: Catalog, problems: list[Problem]) -> Composition | None:
@@ -72,7 +74,9 @@ def _one(path: Path, catalog: Catalog, problems: list[Problem]) -> Composition |
     return Composition(name=path.stem, title=Text(title.get("vi", path.stem), title.get("en", path.stem)),
                        center=tuple(d.get("center", (16.0, 106.0))), zoom=int(d.get("zoom", 6)),
                        layers=tuple(layers), basemaps=tuple(d.get("basemaps", BASEMAPS)),
-                       grids=bool(d.get("grids", False)), imports=imports)
+                       grids=bool(d.get("grids", False)), imports=imports,
+                       grid_scores=tuple(grids) if isinstance(grids := d.get("grids"), list) else ("evidence",),
+                       explain=bool(d.get("explain", False)))
 
 
 def load_compositions(catalog: Catalog, directory: Path = COMPOSITIONS_DIR) -> dict[str, Composition]:

@@ -63,14 +63,16 @@ def overlay_rgba(values: np.ndarray, ramp: tuple[str, ...], style: GridStyle) ->
     return rgba
 
 
-def grid_groups(m: folium.Map, out_dir: Path) -> list[tuple[Group, str, str]]:
+def grid_groups(m: folium.Map, out_dir: Path, scores: tuple[str, ...] = ("evidence",)) -> list[tuple[Group, str, str]]:
     """Add the overlays of every modelled type whose grids exist under ``out_dir``; return, for the
     layer control and the legend, each overlay's group with its swatch and its legend (HTML naming the
-    grid and its score, read from what ``layers.overlay.grid_layers`` returns)."""
+    grid and its score, read from what ``layers.overlay.grid_layers`` returns). ``scores``: the scores
+    drawn (the national map: the evidence score only, from independent layers); each group knows its
+    ``deposit_type``."""
     labels = load_labels()
     style, ui = labels.grids, labels.ui
     rows = []
-    for gl in grid_layers(out_dir, scores=("evidence",)):  # the score from independent layers only
+    for gl in grid_layers(out_dir, scores=scores):
         path, ramp, title, legend = gl.path, gl.ramp, gl.title, gl.legend
         if gl.kind == "spread" or not path.exists():
             continue
@@ -84,7 +86,7 @@ def grid_groups(m: folium.Map, out_dir: Path) -> list[tuple[Group, str, str]]:
                                           pane=GRID_PANE[0]).add_to(layer)
         layer.add_to(m)
         group = Group(label=title, symbol=Symbol(fill=ramp[-1], stroke=ramp[-1]), rows=None)
-        group.layer = layer
+        group.layer, group.deposit_type = layer, gl.deposit_type
         label = (f'<b>{bi(title)}</b><br>{bi(legend)}<br><span class="ree-ramp-ends">'
                  f'<span>0 {bi(ui["low"])}</span><span>1 {bi(ui["high"])}</span></span>')
         rows.append((group, gradient_svg(ramp, style, path.stem), label))

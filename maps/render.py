@@ -14,6 +14,7 @@ from geo.atomic import write_text
 from geo.catalog import Catalog
 from geo.crs import WEB_CRS
 from geo.simplify import for_web
+from maps.cell_panel import add_cell_panel, panel_data
 from maps.composition import CONTROL_ORDER, Composition
 from maps.controls import (About, LandMiniMap, Language, LayerControl, Legend, Ready, Scale, Search, add_tools,
                            page_assets)
@@ -74,9 +75,10 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
     legend: dict[str, list] = {g: [] for g in order}  # per group, top layers first
     credits, minimap, sea = [], None, None
     grids_pending = comp.grids and grids_dir is not None
+    grid_rows = []
     for ml in comp.layers:
         if grids_pending and ml.group != "base":  # above the land, below everything else
-            grid_rows = grid_groups(m, grids_dir)
+            grid_rows = grid_groups(m, grids_dir, comp.grid_scores)
             by_group["grids"] = [g for g, _, _ in grid_rows]
             legend["grids"] = [(svg, label, [g]) for g, svg, label in grid_rows]
             grids_pending = False
@@ -118,6 +120,11 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
     About(labels, comp.title, credits, [labels.basemaps[b] for b in comp.basemaps]).add_to(m)
     if minimap:
         minimap.add_to(m)
+    if comp.explain and grid_rows:
+        types = list(dict.fromkeys(g.deposit_type for g, _, _ in grid_rows))
+        data = panel_data(grids_dir, types)
+        if data:
+            add_cell_panel(m, data, [(g.layer, g.deposit_type) for g, _, _ in grid_rows])
     pieces.table()  # settle the cards before any layer's data is written
     PopupPieces(pieces).add_to(m)
     Ready().add_to(m)

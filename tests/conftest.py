@@ -139,7 +139,7 @@ def project():
 
 @pytest.fixture(scope="session")
 def offline_maps(project, tmp_path_factory):
-    """The national and coastal maps rendered offline, with 1 km prospectivity grids:
+    """The national, coastal and prospectivity maps rendered offline, with 1 km prospectivity grids:
     name -> HTML path."""
     from layers.overlay import GRIDS_DIR
     from layers.prospectivity import run_grids
@@ -149,7 +149,7 @@ def offline_maps(project, tmp_path_factory):
     run_grids(frames, GRID_TEST_RESOLUTION_M, out_dir=out / GRIDS_DIR)
     return {name: save_map(render(comps[name], catalog, frames, offline=True, grids_dir=out),
                            out / f"{name}.html", offline=True)
-            for name in ("national", "coastal")}
+            for name in ("national", "coastal", "prospectivity")}
 
 
 GRID_TEST_RESOLUTION_M = 1000  # the web preview (2.8 km) looks as it does at 250 m

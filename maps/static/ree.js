@@ -299,3 +299,44 @@ var REE = (function () {
           about: about, setLang: setLang, languageControl: languageControl,
           searchControl: searchControl, go: go, features: features, ready: null};
 })();
+
+/* Click a land cell of the prospectivity overlay that is on: its type's scores and, per evidence,
+   value, membership, component and source (data: maps/cell_panel.py; strings arrive escaped). */
+REE.cellPanel = function (map, overlays, data) {
+  const bytes = s => Uint8Array.from(atob(s), c => c.charCodeAt(0));
+  const decoded = new Map();
+  const arr = s => { if (!decoded.has(s)) decoded.set(s, bytes(s)); return decoded.get(s); };
+  let index = null;
+  const cellIndex = () => {  // preview cell -> position in the land-cell arrays (-1: not land)
+    if (index) return index;
+    const bits = bytes(data.mask);
+    index = new Int32Array(data.width * data.height).fill(-1);
+    for (let i = 0, k = 0; i < index.length; i++) if (bits[i >> 3] & (128 >> (i & 7))) index[i] = k++;
+    return index;
+  };
+  const at = (s, k) => { if (!s) return null; const v = arr(s)[k]; return v === 255 ? null : v / data.q; };
+  const fmt = v => v === null ? data.ui.no_data : v.toFixed(3);
+  const num = v => v === null ? "" : ` data-v="${v}"`;
+  map.on("click", e => {
+    const on = overlays.find(o => map.hasLayer(o[0]));
+    if (!on) return;
+    const t = data.types[on[1]];
+    const c = Math.floor((e.latlng.lng - data.w) / data.cell), r = Math.floor((data.n - e.latlng.lat) / data.cell);
+    if (c < 0 || r < 0 || c >= data.width || r >= data.height) return;
+    const k = cellIndex()[r * data.width + c];
+    if (k < 0) return;
+    let html = `<div class="ree-cell"><b>${t.title}</b><table>`;
+    for (const s of t.scores) { const v = at(s.data, k); html += `<tr class="ree-cell-score"><th>${s.label}</th><td${num(v)}>${fmt(v)}</td></tr>`; }
+    html += `</table><table class="ree-cell-ev"><tr><th>${data.ui.evidence}</th><th>${data.ui.value}</th><th>${data.ui.membership}</th><th>${data.ui.component}</th><th>${data.ui.source}</th></tr>`;
+    for (const ev of t.evidence) {
+      const mu = at(ev.mu, k), q = at(ev.value, k);
+      const val = q === null ? "–" : "≈" + (ev.lo + q * (ev.hi - ev.lo)).toPrecision(3);
+      html += `<tr data-evidence="${ev.name}"><td>${ev.name}</td><td>${val}</td><td class="ree-mu"${num(mu)}>${fmt(mu)}</td><td>${ev.component}</td><td>${ev.refs}</td></tr>`;
+    }
+    html += `</table><p class="ree-cell-note">${data.ui.cell}</p>`;
+    if (t.figures.length) html += `<p>${data.ui.figures}: ` + t.figures.map(f => `<a href="${f[1]}" target="_blank">${f[0]}</a>`).join(", ") + "</p>";
+    html += "</div>";
+    const centre = [data.n - (r + 0.5) * data.cell, data.w + (c + 0.5) * data.cell];
+    L.popup({maxWidth: Math.min(420, map.getSize().x - 40), className: "ree-cell-popup", autoPanPaddingTopLeft: [10, 120]}).setLatLng(centre).setContent(html).openOn(map);
+  });
+};
