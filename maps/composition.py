@@ -7,6 +7,7 @@ from pathlib import Path
 from geo.catalog import Catalog, Text
 from geo.errors import CatalogError, Problem
 from geo.tomlfile import toml_problems
+from layers.evidence import SCORES
 from maps import COMPOSITIONS_DIR
 
 GROUPS = ("deposits", "zones", "admin", "base")
@@ -70,12 +71,17 @@ def _one(path: Path, catalog: Catalog, problems: list[Problem]) -> Composition |
         imports = None
     if imports:
         layers += [MapLayer(name, imports) for name in catalog.imported if catalog[name].spatial]
+    grids = d.get("grids", False)
+    scores = tuple(grids) if isinstance(grids, list) else ("evidence",)
+    for sc in scores:
+        if sc not in SCORES:
+            problems.append(Problem(str(path), "unknown score", field="grids", value=sc, fix=f"use some of {', '.join(SCORES)}"))
     title = d.get("title", {})
     return Composition(name=path.stem, title=Text(title.get("vi", path.stem), title.get("en", path.stem)),
                        center=tuple(d.get("center", (16.0, 106.0))), zoom=int(d.get("zoom", 6)),
                        layers=tuple(layers), basemaps=tuple(d.get("basemaps", BASEMAPS)),
                        grids=bool(d.get("grids", False)), imports=imports,
-                       grid_scores=tuple(grids) if isinstance(grids := d.get("grids"), list) else ("evidence",),
+                       grid_scores=tuple(sc for sc in scores if sc in SCORES),
                        explain=bool(d.get("explain", False)))
 
 
