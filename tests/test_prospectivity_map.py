@@ -75,6 +75,7 @@ def test_click_on_a_high_cell_shows_the_cog_values(offline_maps, project, viewpo
             return [p.x, p.y]; }""", [lat, lon])
         page.mouse.click(x, y)
         page.wait_for_selector(".ree-cell")
+        page.wait_for_timeout(400)  # the popup's fade-in
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"prospectivity-cell-{viewport[0]}x{viewport[1]}.png"))
         shown = page.evaluate("""() => ({

@@ -327,16 +327,18 @@ REE.cellPanel = function (map, overlays, data) {
     if (k < 0) return;
     let html = `<div class="ree-cell"><b>${t.title}</b><table>`;
     for (const s of t.scores) { const v = at(s.data, k); html += `<tr class="ree-cell-score"><th>${s.label}</th><td${num(v)}>${fmt(v)}</td></tr>`; }
-    html += `</table><table class="ree-cell-ev"><tr><th>${data.ui.evidence}</th><th>${data.ui.value}</th><th>${data.ui.membership}</th><th>${data.ui.component}</th><th>${data.ui.source}</th></tr>`;
+    html += `</table><table class="ree-cell-ev"><tr><th>${data.ui.evidence}</th><th>${data.ui.value}</th><th>${data.ui.membership}</th><th>${data.ui.component}</th></tr>`;
+    let sources = "";
     for (const ev of t.evidence) {
       const mu = at(ev.mu, k), q = at(ev.value, k);
       const val = q === null ? "–" : "≈" + (ev.lo + q * (ev.hi - ev.lo)).toPrecision(3);
-      html += `<tr data-evidence="${ev.name}"><td>${ev.name}</td><td>${val}</td><td class="ree-mu"${num(mu)}>${fmt(mu)}</td><td>${ev.component}</td><td>${ev.refs}</td></tr>`;
+      html += `<tr data-evidence="${ev.name}"><td>${ev.name}</td><td>${val}</td><td class="ree-mu"${num(mu)}>${fmt(mu)}</td><td>${ev.component}</td></tr>`;
+      sources += `<li><b>${ev.name}</b>: ${ev.refs}</li>`;
     }
-    html += `</table><p class="ree-cell-note">${data.ui.cell}</p>`;
+    html += `</table><details class="ree-cell-src"><summary>${data.ui.source}</summary><ul>${sources}</ul></details><p class="ree-cell-note">${data.ui.cell}</p>`;
     if (t.figures.length) html += `<p>${data.ui.figures}: ` + t.figures.map(f => `<a href="${f[1]}" target="_blank">${f[0]}</a>`).join(", ") + "</p>";
     html += "</div>";
     const centre = [data.n - (r + 0.5) * data.cell, data.w + (c + 0.5) * data.cell];
-    L.popup({maxWidth: Math.min(420, map.getSize().x - 40), className: "ree-cell-popup", autoPanPaddingTopLeft: [10, 120]}).setLatLng(centre).setContent(html).openOn(map);
+    L.popup({maxWidth: Math.min(420, map.getSize().x - 90), className: "ree-cell-popup", autoPanPaddingTopLeft: [60, 120], autoPanPaddingBottomRight: [12, 40]}).setLatLng(centre).setContent(html).openOn(map);
   });
 };
