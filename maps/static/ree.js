@@ -339,6 +339,6 @@ REE.cellPanel = function (map, overlays, data) {
     if (t.figures.length) html += `<p>${data.ui.figures}: ` + t.figures.map(f => `<a href="${f[1]}" target="_blank">${f[0]}</a>`).join(", ") + "</p>";
     html += "</div>";
     const centre = [data.n - (r + 0.5) * data.cell, data.w + (c + 0.5) * data.cell];
-    L.popup({maxWidth: Math.min(420, map.getSize().x - 90), className: "ree-cell-popup", autoPanPaddingTopLeft: [60, 120], autoPanPaddingBottomRight: [12, 40]}).setLatLng(centre).setContent(html).openOn(map);
+    L.popup({maxWidth: Math.min(420, map.getSize().x - 130), className: "ree-cell-popup", autoPanPaddingTopLeft: [60, 120], autoPanPaddingBottomRight: [12, 40]}).setLatLng(centre).setContent(html).openOn(map);
   });
 };
