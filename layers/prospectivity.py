@@ -312,13 +312,15 @@ SCORE_TITLES = {
 
 def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, types=None,
               out_dir: Path | None = None, evidence: Path | None = None, spec: ModelSpec | None = None,
-              jobs: int | None = None, scheduler: str | None = None) -> GridRun:
+              jobs: int | None = None, scheduler: str | None = None, explain: bool = False) -> GridRun:
     """Score every requested type; write per score ``OUT/<score>_<type>.tif`` and, for the evidence
     score, ``OUT/uncertainty_evidence_<type>.tif`` (share of its evidence missing) when ``out_dir`` is
     given (otherwise only the statistics are kept). Tiles run on ``jobs`` threads (numpy, scipy, GDAL and
     GEOS release the GIL); they are written in any order (GDAL lays the COG out) and counted in grid
     order, so the outputs do not depend on ``jobs``. ``scheduler`` runs the tiles on a dask.distributed
-    cluster instead (``local:N`` or an address: :mod:`geo.executor`); the files are the same."""
+    cluster instead (``local:N`` or an address: :mod:`geo.executor`); the files are the same. ``explain``
+    also writes ``OUT/explain/{membership,value}_<evidence>_<type>.tif`` for the prospectivity map's
+    click panel (``geo build`` does; ``geo grid`` with ``--explain``)."""
     spec = spec or load_spec()
     types = list(types or spec.types)
     unknown = [t for t in types if t not in spec.types]
@@ -358,7 +360,7 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
                             writers[(t, name)] = CogWriter(path, grid, desc, tags, size, unit).__enter__()
                             runs[t].paths[name] = path
                     # per evidence, its membership (and measured value) for the map's click-to-explain
-                    for i, k in enumerate(runs[t].kinds):
+                    for i, k in enumerate(runs[t].kinds if explain else ()):
                         tags = {"model": spec.metadata(t), "deposit_type": t, "evidence": k.ev.name,
                                 "score": k.score, "resolution_m": str(grid.res)}
                         for what in ("membership", "value")[:1 + k.needs_function]:

@@ -114,7 +114,8 @@ def cli(ctx, verbose: int, quiet: bool, catalog_dir: Path, imports_dir: Path):
     ctx.obj = Context(verbose, quiet, catalog_dir, imports_dir)
 
 
-def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, jobs, model=None, scheduler=None):
+def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, jobs, model=None, scheduler=None,
+           explain: bool = False):
     """Run the prospectivity model, write OUT/grids/*.tif and OUT/reports/*.png, print the paths and
     the validation tables; return the run and its GeoPackage tables."""
     from layers.model_spec import load_spec
@@ -123,7 +124,7 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
     spec = load_spec(model) if model else load_spec()
     with obj.step(f"Prospectivity grids at {resolution:g} m"):
         run = run_grids(frames, resolution, types, out / GRIDS_DIR, evidence, spec=spec, jobs=jobs,
-                        scheduler=scheduler)
+                        scheduler=scheduler, explain=explain)
     with obj.step("Parameter ensemble (score spread)"):
         spread = write_spread(frames, spec, types, out / GRIDS_DIR, evidence, jobs=jobs)
     for tr in run.types.values():
@@ -158,7 +159,8 @@ def build(obj: Context, out: Path, cdn: bool, offline_alias: bool, resolution: f
     comps = load_compositions(catalog)
     with obj.step("Reading and checking layers"):
         frames = load_layers(catalog, skip=GRID_TABLES)  # made from this build's own grid run below
-    run, tables = _grids(obj, frames, out, resolution, types, evidence, jobs, model, scheduler)
+    run, tables = _grids(obj, frames, out, resolution, types, evidence, jobs, model, scheduler,
+                         explain=any(comp.explain for comp in comps.values()))  # a map shows the cell panel
     frames.update(tables)
     frames = {spec.name: frames[spec.name] for spec in catalog}  # catalog order
     target = out / GPKG_NAME
@@ -178,11 +180,13 @@ def build(obj: Context, out: Path, cdn: bool, offline_alias: bool, resolution: f
 @cli.command()
 @out_option
 @grid_options
+@click.option("--explain", is_flag=True, help="Also write OUT/grids/explain/: each evidence's membership and value "
+                                              "COGs, which the prospectivity map's click panel reads (geo build does).")
 @click.pass_obj
-def grid(obj: Context, out: Path, resolution: float, types, evidence, jobs, model, scheduler):
+def grid(obj: Context, out: Path, resolution: float, types, evidence, jobs, model, scheduler, explain: bool):
     """Write OUT/grids/{evidence,proximity}_<type>.tif, their uncertainty and spread COGs, and OUT/reports/*.png."""
     _grids(obj, load_layers(obj.catalog(), skip=GRID_TABLES), out, resolution, types, evidence, jobs, model,
-           scheduler)
+           scheduler, explain)
 
 
 @cli.command()

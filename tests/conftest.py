@@ -146,7 +146,7 @@ def offline_maps(project, tmp_path_factory):
     from maps.render import render, save_map
     catalog, frames, comps = project
     out = tmp_path_factory.mktemp("maps")
-    run_grids(frames, GRID_TEST_RESOLUTION_M, out_dir=out / GRIDS_DIR)
+    run_grids(frames, GRID_TEST_RESOLUTION_M, out_dir=out / GRIDS_DIR, explain=True)  # the cell panel's COGs
     return {name: save_map(render(comps[name], catalog, frames, offline=True, grids_dir=out),
                            out / f"{name}.html", offline=True)
             for name in ("national", "coastal", "prospectivity")}
