@@ -21,7 +21,7 @@ FIELD_TYPES = ("string", "integer", "real", "boolean", "date")
 MARKERS = ("circle", "triangle", "square", "diamond", "star", "cross")
 HATCHES = ("none", "diagonal", "back_diagonal", "cross", "horizontal", "vertical")
 LANGS = ("vi", "en")
-HEX_COLOUR = _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
+HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -211,7 +211,7 @@ class _Reader:
 
     def colour(self, table: dict, key: str, where: str, default: str | None = None) -> str | None:
         value = self.get(table, key, str, where, required=default is None, default=default)
-        if value is not None and not _HEX.match(value):
+        if value is not None and not HEX_COLOUR.match(value):
             self.problem(f"{where}.{key}", "colour must be '#RRGGBB'", value)
         return value
 
