@@ -37,7 +37,10 @@ COG_OPTIONS = dict(COMPRESS="ZSTD", PREDICTOR="STANDARD", LEVEL=1, BLOCKSIZE=BLO
                    SPARSE_OK="TRUE", NUM_THREADS="2", BIGTIFF="IF_SAFER")
 SCRATCH = dict(driver="GTiff", count=1, dtype="float32", nodata=NODATA, tiled=True, blockxsize=BLOCK,
                blockysize=BLOCK, compress="ZSTD", zstd_level=1, sparse_ok=True, bigtiff="YES")
-GDAL_ENV = dict(GDAL_CACHEMAX=256, GDAL_NUM_THREADS=2)  # MB: bounds the block cache while writing and copying
+# bounds the block cache while writing and copying. In BYTES: rasterio passes an integer to GDALSetCacheMax64,
+# so 256 meant 256 bytes (measured: rasterize 15x and the 5 km ensemble 3x slower); GDAL's own "<100000 = MB"
+# rule applies only to the environment variable.
+GDAL_ENV = dict(GDAL_CACHEMAX=64 * 2**20, GDAL_NUM_THREADS=2)
 
 
 def overview_factors(width: int, height: int, block: int = BLOCK) -> list[int]:

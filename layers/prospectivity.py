@@ -111,6 +111,8 @@ class _Tile:
         self._shore: dict[float, np.ndarray] = {}
         self._zone: dict[int, np.ndarray] = {}
         self.cache: dict = {}  # what several evidence layers read alike (e.g. one raster resampled once)
+        self.labels = np.empty(0, np.int32)  # province index per national cell (-1: none)
+        self.zones: list[np.ndarray] = []  # per prospect zone, mask of national cells inside it
 
     def shore_distance(self, reach_m: float) -> np.ndarray:
         """Distance (m) from each Vietnamese cell to the nearest sea cell, exact up to ``reach_m``
@@ -191,18 +193,30 @@ class TileScores:
     tile: "_Tile"
 
 
-def score_tile(inputs: Inputs, grid: Grid, win, types: dict[str, tuple[TypeModel, list[Kind]]]) -> TileScores | None:
-    """Score one window: a function of (inputs, grid, window) and the bound kinds, returning arrays
-    (None: no Vietnamese cell in the window). Writers and statistics stay outside."""
+def tile_at(inputs: Inputs, grid: Grid, win) -> _Tile | None:
+    """The window's Vietnamese cells, their provinces and prospect zones (None: no Vietnamese cell): what
+    every model run over the window shares (the parameter ensemble scores one tile many times)."""
     areas = burn(grid, win, inputs.areas, dtype="int16")
     national = areas > 0
     if not national.any():
         return None
     tile = _Tile(inputs, grid, win, national)
     n_prov = len(inputs.provinces)
-    labels = areas[national].astype(np.int32) - 1  # province index; the archipelagos' n_prov -> none
-    labels[labels == n_prov] = -1
-    zones = [tile.zone(i)[national] for i in range(len(inputs.zones))]
+    tile.labels = areas[national].astype(np.int32) - 1  # province index; the archipelagos' n_prov -> none
+    tile.labels[tile.labels == n_prov] = -1
+    tile.zones = [tile.zone(i)[national] for i in range(len(inputs.zones))]
+    return tile
+
+
+def score_tile(inputs: Inputs, grid: Grid, win, types: dict[str, tuple[TypeModel, list[Kind]]],
+               tile: _Tile | None = None) -> TileScores | None:
+    """Score one window: a function of (inputs, grid, window) and the bound kinds, returning arrays
+    (None: no Vietnamese cell in the window). Writers and statistics stay outside. ``tile``: the
+    window's :func:`tile_at`, when several runs score the same window."""
+    tile = tile or tile_at(inputs, grid, win)
+    if tile is None:
+        return None
+    national, labels, zones = tile.national, tile.labels, tile.zones
     mems, scores = {}, {}
     for t, (model, kinds) in types.items():
         mems[t] = [k.membership(tile) for k in kinds]

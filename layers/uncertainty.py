@@ -19,7 +19,8 @@ from rasterio.errors import NotGeoreferencedWarning
 from geo.cog import CogWriter, gdal_env, tile_size
 from layers.evidence import RunContext
 from layers.model_spec import ModelSpec, TypeModel
-from layers.prospectivity import TILE, bind, default_jobs, national_grid, prepare, score_groups, score_tile, user_evidence
+from layers.prospectivity import (TILE, bind, default_jobs, national_grid, prepare, score_groups, score_tile, tile_at,
+                                  user_evidence)
 
 
 def member_model(model: TypeModel, rng: np.random.Generator) -> TypeModel:
@@ -57,9 +58,12 @@ def write_spread(frames, spec: ModelSpec, types, out_dir: Path, evidence: Path |
         with ThreadPoolExecutor(jobs or default_jobs()) as pool, gdal_env(), warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)  # as in run_grids: rasterio's, from threads
             for win in grid.tiles(size):
-                runs = list(pool.map(lambda mem: score_tile(inputs, grid, win, mem), members))
-                if runs[0] is None:
+                tile = tile_at(inputs, grid, win)  # burnt once for every member
+                if tile is None:
                     continue
+                # the first member fills the tile's shared caches (rasters read, distances), the others reuse them
+                first = score_tile(inputs, grid, win, members[0], tile)
+                runs = [first, *pool.map(lambda mem: score_tile(inputs, grid, win, mem, tile), members[1:])]
                 national = runs[0].national
                 for (t, s), w in writers.items():
                     stack = np.stack([r.scores[(t, s)][0] for r in runs]).astype(np.float64)
