@@ -3,7 +3,8 @@
 
 ``executor.map(fn, items, *shared)`` calls ``fn(item, *shared)``. The ``shared`` objects (large,
 read-only inputs) go to each dask worker once (``Client.scatter(..., broadcast=True)``), not once per
-item; they must pickle. A thread pool passes them as they are.
+item; they must pickle. A thread pool passes them as they are. Items may write files into a folder
+every worker can write (``check_writable``): only their small results travel back.
 
 ``--scheduler local:N`` starts a ``LocalCluster`` of N worker processes (one thread each, memory
 bounded by :data:`WORKER_MEMORY`); any other value is the address of a running scheduler
@@ -11,6 +12,7 @@ bounded by :data:`WORKER_MEMORY`); any other value is the address of a running s
 """
 from __future__ import annotations
 
+import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Iterator
@@ -52,6 +54,9 @@ class ThreadExecutor:
     def map(self, fn: Callable, items: Iterable, *shared) -> Iterator:
         return _ordered(lambda item: self.pool.submit(fn, item, *shared), items, self.limit, lambda f: f.cancel())
 
+    def check_writable(self, folder) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -67,6 +72,10 @@ def local_cluster(workers: int):
     with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=WORKER_MEMORY,
                             dashboard_address=":0")
+
+
+def _writable(folder: str) -> bool:
+    return os.path.isdir(folder) and os.access(folder, os.W_OK)
 
 
 def _apply(fn: Callable, item, shared: tuple):
@@ -112,6 +121,16 @@ class DaskExecutor:
         ref = self.client.scatter([shared], broadcast=True)[0]
         return _ordered(lambda item: self.client.submit(_apply, fn, item, ref, pure=False), items, self.limit,
                         lambda f: f.cancel(), self._result)
+
+    def check_writable(self, folder) -> None:
+        """Every worker must be able to write ``folder`` (the items write their files there): on one
+        machine it can; across machines it must be a shared file system mounted at the same path."""
+        seen = self.client.run(_writable, str(folder))
+        blind = sorted(w for w, ok in seen.items() if not ok)
+        if blind:
+            raise ClusterError(f"--scheduler: {len(blind)} of {len(seen)} workers cannot write {folder} "
+                               f"({', '.join(blind[:3])}); fix: give --out on a file system every worker mounts "
+                               "at the same path (e.g. NFS), or use local:N")
 
     @staticmethod
     def _result(future):

