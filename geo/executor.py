@@ -57,6 +57,11 @@ class ThreadExecutor:
     def check_writable(self, folder) -> None:
         pass
 
+    @staticmethod
+    def everywhere(fn: Callable, *args) -> list:
+        """``fn(*args)`` in every process that ran items: here."""
+        return [fn(*args)]
+
     def close(self) -> None:
         pass
 
@@ -118,9 +123,13 @@ class DaskExecutor:
 
     def map(self, fn: Callable, items: Iterable, *shared) -> Iterator:
         # one scatter of a list of one: scatter would split a bare list, tuple or dict into pieces
-        ref = self.client.scatter([shared], broadcast=True)[0]
+        ref = self.client.scatter([shared], broadcast=True, hash=False)[0]  # hashing pickled it all once more: 2.4 s
         return _ordered(lambda item: self.client.submit(_apply, fn, item, ref, pure=False), items, self.limit,
                         lambda f: f.cancel(), self._result)
+
+    def everywhere(self, fn: Callable, *args) -> list:
+        """``fn(*args)`` on every worker (``Client.run``), the results in a list."""
+        return list(self.client.run(fn, *args).values())
 
     def check_writable(self, folder) -> None:
         """Every worker must be able to write ``folder`` (the items write their files there): on one

@@ -257,7 +257,7 @@ def _loo(t: str, kinds: list[Kind], model: TypeModel, ts: TileScores, inputs: In
 TileResult = dict[tuple[str, str], tuple[ScoreStats, dict[str, float]]]  # (type, score) -> (statistics, leave-one-out)
 
 
-def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units: int, keys: frozenset,
+def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units: int, keys: tuple,
               scratch: Path, size: int) -> tuple[TileResult, TileRecord] | None:
     """Score one tile, write its layers (those of ``keys``) into the scratch folder (:func:`geo.cog.write_tile`)
     and return its statistics and what it wrote, without touching other shared state: a worker thread or
@@ -288,7 +288,7 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
                 if (t, f"{what}:{i}") in keys and mem is not None:
                     values = mem if what == "membership" else k.values(ts.tile)
                     arrays[(t, f"{what}:{i}")] = _full(ts.national, values[ts.national])
-    return out, write_tile(scratch, grid, size, win, arrays)
+    return out, write_tile(scratch, grid, size, keys, win, arrays)
 
 
 def _remote_tile(win, *args) -> tuple[TileResult, TileRecord] | None:
@@ -376,7 +376,7 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
                             path = out_dir / EXPLAIN_DIR / f"{what}_{k.ev.name}_{t}.tif"
                             layers[(t, f"{what}:{i}")] = CogLayer(path, f"{t} {k.ev.name} {what}", tags, None)
             # the COGs are published side by side, on the pool's threads or the cluster's workers
-            with CogSet(grid, layers, size, ex.map) as cogs:
+            with CogSet(grid, layers, size, ex) as cogs:
                 _tiles(ex, grid, inputs, runs, cogs, len(units), size)
     finally:
         for r in runs.values():
@@ -393,7 +393,7 @@ def _tiles(ex, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], cogs: CogSe
     if cogs.layers:
         ex.check_writable(cogs.scratch)
     results = ex.map(_remote_tile if ex.remote else _run_tile, grid.tiles(size), grid, inputs, runs, n_units,
-                     frozenset(cogs.layers), cogs.scratch if cogs.layers else None, size)
+                     cogs.keys, cogs.scratch if cogs.layers else None, size)
     try:
         for result in results:
             if result is None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from rasterio.errors import NotGeoreferencedWarning
 
-from geo.cog import CogLayer, CogSet, gdal_env, tile_size
+from geo.cog import CogLayer, CogSet, InProcess, gdal_env, tile_size
 from layers.evidence import RunContext
 from layers.model_spec import ModelSpec, TypeModel
 from layers.prospectivity import (TILE, bind, default_jobs, national_grid, prepare, score_groups, score_tile, tile_at,
@@ -54,7 +54,7 @@ def write_spread(frames, spec: ModelSpec, types, out_dir: Path, evidence: Path |
                                       tags, spec.style.get("score_unit"))
     try:
         with ThreadPoolExecutor(jobs or default_jobs()) as pool, gdal_env(), warnings.catch_warnings(), \
-                CogSet(grid, layers, size, pool.map) as cogs:
+                CogSet(grid, layers, size, InProcess(pool.map)) as cogs:
             warnings.simplefilter("ignore", NotGeoreferencedWarning)  # as in run_grids: rasterio's, from threads
             for win in grid.tiles(size):
                 tile = tile_at(inputs, grid, win)  # burnt once for every member
