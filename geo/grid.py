@@ -94,6 +94,16 @@ class Shapes:
                        else None)
 
 
+def windows_meeting(grid: Grid, windows, shapes: "Shapes") -> list[Window]:
+    """The windows that meet at least one of ``shapes`` (the others would burn nothing)."""
+    windows = list(windows)
+    if not windows:
+        return []
+    boxes = shapely.box(*np.array([grid.bounds(w) for w in windows]).T)
+    hit = np.unique(shapes.tree.query(boxes, predicate="intersects")[0])
+    return [windows[i] for i in hit]
+
+
 def burn(grid: Grid, win: Window, shapes, values=None, fill: float = 0, dtype="uint8") -> np.ndarray:
     """Rasterize ``shapes`` (a :class:`Shapes`, or geometries and ``values``) into ``win`` (cell
     centres inside a geometry take its value); later geometries win where they overlap.

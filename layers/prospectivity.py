@@ -29,7 +29,7 @@ from geo.crs import METRIC_CRS
 from geo.errors import Problem, SourceDataError
 from geo.executor import executor
 from geo.fuzzy import combine
-from geo.grid import Grid, Shapes, burn
+from geo.grid import Grid, Shapes, burn, windows_meeting
 from geo.zonal import ScoreStats
 from layers.evidence import KINDS, MISSABLE, SCORES, Evidence, Kind, RunContext
 from layers.model_spec import ModelSpec, TypeModel, load_spec
@@ -258,7 +258,7 @@ TileResult = dict[tuple[str, str], tuple[ScoreStats, dict[str, float]]]  # (type
 
 
 def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units: int, keys: tuple,
-              scratch: Path, size: int) -> tuple[TileResult, TileRecord] | None:
+              scratch: Path | None, size: int) -> tuple[TileResult, TileRecord | None] | None:
     """Score one tile, write its layers (those of ``keys``) into the scratch folder (:func:`geo.cog.write_tile`)
     and return its statistics and what it wrote, without touching other shared state: a worker thread or
     a cluster worker process runs it alike."""
@@ -288,7 +288,7 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
                 if (t, f"{what}:{i}") in keys and mem is not None:
                     values = mem if what == "membership" else k.values(ts.tile)
                     arrays[(t, f"{what}:{i}")] = _full(ts.national, values[ts.national])
-    return out, write_tile(scratch, grid, size, keys, win, arrays)
+    return out, (write_tile(scratch, grid, size, keys, win, arrays) if arrays else None)
 
 
 def _remote_tile(win, *args) -> tuple[TileResult, TileRecord] | None:
@@ -350,7 +350,8 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
             # rasterio silences this warning of its in-memory rasterize datasets with catch_warnings,
             # which is not thread-safe: from worker threads it leaks. It never applies to our grids.
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            ex = stack.enter_context(closing(executor(pool, jobs, scheduler)))  # a bad --scheduler fails here, early
+            # a bad --scheduler fails here, early; a cluster's workers import the model while the kinds are bound
+            ex = stack.enter_context(closing(executor(pool, jobs, scheduler, warm=(__name__,))))
             for t in types:
                 kinds = bind(spec.types[t], RunContext(inputs, grid, t, frames, pool), extra)
                 runs[t] = TypeRun(spec.types[t], kinds, list(inputs.sites.get(t, pd.DataFrame({"id": []}))["id"]))
@@ -392,7 +393,9 @@ def _tiles(ex, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], cogs: CogSe
     statistics, merged here in grid order, so the files and statistics are the same."""
     if cogs.layers:
         ex.check_writable(cogs.scratch)
-    results = ex.map(_remote_tile if ex.remote else _run_tile, grid.tiles(size), grid, inputs, runs, n_units,
+    # windows with no province or archipelago (most of the bounding box is sea or abroad) are not sent
+    results = ex.map(_remote_tile if ex.remote else _run_tile, windows_meeting(grid, grid.tiles(size), inputs.areas),
+                     grid, inputs, runs, n_units,
                      cogs.keys, cogs.scratch if cogs.layers else None, size)
     try:
         for result in results:
@@ -402,6 +405,7 @@ def _tiles(ex, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], cogs: CogSe
             for (t, s), (st, loo) in stats.items():
                 runs[t].scores[s].stats.merge(st)
                 runs[t].scores[s].loo_scores.update(loo)
-            cogs.add(record)
+            if record is not None:
+                cogs.add(record)
     finally:
         results.close()  # cancels the tiles still in flight

@@ -332,3 +332,17 @@ def test_bad_user_evidence_raster_is_a_clear_error(tmp_path):
     with pytest.raises(SourceDataError, match="cannot open the evidence raster"):
         run_grids(_frames(), 250, out_dir=tmp_path / "g", evidence=bad, spec=load_spec(tmp_path / "spec.toml"))
     assert not (tmp_path / "g").exists() or not list((tmp_path / "g").iterdir())
+
+
+def test_statistics_without_files_match_the_run_that_writes_them(synthetic_run, tmp_path):
+    """``run_grids`` with no output folder (the GeoPackage tables' run) writes nothing and counts the same."""
+    from layers.model_spec import load_spec
+    from layers.prospectivity import run_grids
+    (tmp_path / "spec.toml").write_text(SPEC)
+    run = run_grids(_frames(), 250, spec=load_spec(tmp_path / "spec.toml"))
+    assert run.types["kind_a"].paths == {} and list(tmp_path.iterdir()) == [tmp_path / "spec.toml"]
+    for s, sr in run.types["kind_a"].scores.items():
+        want = synthetic_run.types["kind_a"].scores[s]
+        np.testing.assert_array_equal(sr.stats.zone_sum, want.stats.zone_sum)
+        assert sr.loo_scores.keys() == want.loo_scores.keys()
+        np.testing.assert_array_equal(list(sr.loo_scores.values()), list(want.loo_scores.values()))  # NaN == NaN
