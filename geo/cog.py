@@ -13,8 +13,10 @@ it) and the horizontal-differencing predictor, leaving all-nodata tiles out of t
 (``SPARSE_OK``: GDAL reads them as nodata). Each final file appears atomically. The result does not
 depend on which process wrote which tile, nor in which order.
 
-Measured at 100 m: one small file per tile and level instead of a part's few files made publishing
-twice as slow (GDAL opens every source file; about 1 ms each) and 30 m publishing 40 s instead of ~10.
+Measured: one small file per tile and level instead of a part's few files made publishing twice as
+slow (GDAL opens every source file, about 1 ms each): 4.2 s against 2.0 s at 100 m, 42 s against 22 s
+at 30 m.
+
 Measured on the national 100 m coastal-placer grid (2 cores): GDAL computing the overviews from the
 scratch file took 3-4 s more per layer; the floating-point predictor (3) took 2.15 s of CPU to publish
 against 1.17 s for the horizontal one (2), for a file 3 % smaller (17.8 against 18.3 MB). Both
@@ -288,7 +290,7 @@ class CogSet:
             if layer.unit:
                 ET.SubElement(band, "UnitType").text = layer.unit
         ET.SubElement(band, "NoDataValue").text = repr(NODATA)
-        for r in sorted(self._records, key=lambda r: (r.row, r.col)):
+        for r in self._records:  # in grid order (sorted once before publishing)
             if key not in r.keys:
                 continue
             x, y, w, h = r.col // factor, r.row // factor, math.ceil(r.width / factor), math.ceil(r.height / factor)
@@ -302,7 +304,7 @@ class CogSet:
                 ov = ET.SubElement(band, "Overview")
                 ET.SubElement(ov, "SourceFilename", relativeToVRT="1").text = self._vrt(key, f).name
                 ET.SubElement(ov, "SourceBand").text = "1"
-        path = self.scratch / f"layer{i}_x{factor}.vrt"
+        path = self.scratch / Path(level_name(i, factor)).with_suffix(".vrt")
         ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=False)
         return path
 
@@ -322,6 +324,7 @@ class CogSet:
         try:
             if exc_type is None:
                 self._close_parts()
+                self._records.sort(key=lambda r: (r.row, r.col))
                 with output_errors(self.scratch):
                     jobs = [(self._vrt(key, 1), layer.target) for key, layer in self.layers.items()]
                 list(self.runner.map(publish, jobs))

@@ -137,7 +137,8 @@ class DaskExecutor:
             self.close()
             raise ClusterError(f"--scheduler {address!r} has no workers; fix: start dask-worker on the machines")
         self.limit = IN_FLIGHT * threads
-        # the workers import these now, while this process prepares the work (not waited for)
+        # the workers import these now, while this process prepares the work (not waited for; the futures
+        # are kept because dask may cancel a task whose future is released)
         self._warm = [self.client.submit(_import, warm, workers=[w], pure=False)
                       for w in (self.client.scheduler_info()["workers"] if warm else ())]
 

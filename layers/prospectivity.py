@@ -13,7 +13,7 @@ import math
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, closing
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -291,7 +291,7 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
     return out, (write_tile(scratch, grid, size, keys, win, arrays) if arrays else None)
 
 
-def _remote_tile(win, *args) -> tuple[TileResult, TileRecord] | None:
+def _remote_tile(win, *args) -> tuple[TileResult, TileRecord | None] | None:
     """:func:`_run_tile` on a cluster worker, where run_grids' warning filter and GDAL settings do not reach."""
     warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
     with gdal_env():
@@ -346,12 +346,12 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
     size = tile_size(grid, TILE)
     jobs = jobs or default_jobs()
     try:
-        with ThreadPoolExecutor(jobs) as pool, gdal_env(), warnings.catch_warnings(), ExitStack() as stack:
+        # a bad --scheduler fails at once, before binding; a cluster's workers import the model meanwhile
+        with ThreadPoolExecutor(jobs) as pool, gdal_env(), warnings.catch_warnings(), \
+                closing(executor(pool, jobs, scheduler, warm=(__name__,))) as ex:
             # rasterio silences this warning of its in-memory rasterize datasets with catch_warnings,
             # which is not thread-safe: from worker threads it leaks. It never applies to our grids.
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            # a bad --scheduler fails here, early; a cluster's workers import the model while the kinds are bound
-            ex = stack.enter_context(closing(executor(pool, jobs, scheduler, warm=(__name__,))))
             for t in types:
                 kinds = bind(spec.types[t], RunContext(inputs, grid, t, frames, pool), extra)
                 runs[t] = TypeRun(spec.types[t], kinds, list(inputs.sites.get(t, pd.DataFrame({"id": []}))["id"]))
