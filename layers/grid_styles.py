@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from geo.atomic import write_text
-from geo.qml import bilingual, raster_qml
+from geo.gpkg.qml import bilingual, raster_qml
 from layers.overlay import GridLayer, grid_layers
 
 

@@ -10,8 +10,8 @@ import pandas as pd
 
 from geo import __version__
 from geo.catalog import Catalog
-from geo.gpkg import DatasetInfo, write_gpkg
-from geo.qgis_project import Project
+from geo.gpkg.write import DatasetInfo, write_gpkg
+from geo.gpkg.qgis_project import Project
 from geo.table import split_list
 from layers import ROOT
 

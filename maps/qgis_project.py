@@ -9,8 +9,8 @@ import rasterio
 
 from geo.catalog import Catalog
 from geo.crs import METRIC_CRS, WEB_CRS
-from geo.qgis_project import Project, ProjectGroup, ProjectLayer, layer_id
-from geo.qml import bilingual, layer_qml
+from geo.gpkg.qgis_project import Project, ProjectGroup, ProjectLayer, layer_id
+from geo.gpkg.qml import bilingual, layer_qml
 from layers.grid_styles import grid_qml
 from layers.overlay import GRIDS_DIR, grid_layers
 from maps.composition import Composition

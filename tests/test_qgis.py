@@ -16,8 +16,8 @@ import rasterio
 
 from conftest import ROOT, run_geo
 from geo.crs import METRIC_CRS
-from geo.qgis_project import PROJECT_TABLE, read_project_qgs
-from geo.qml import bilingual
+from geo.gpkg.qgis_project import PROJECT_TABLE, read_project_qgs
+from geo.gpkg.qml import bilingual
 from layers.load import default_catalog
 from layers.model_spec import load_spec
 from layers.overlay import grid_layers

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlite3
 
 from geo.catalog import Catalog, LayerSpec
-from geo.qml import bilingual
+from geo.gpkg.qml import bilingual
 
 SCHEMA_EXT = "http://www.geopackage.org/spec121/#extension_schema"
 _DDL = """

@@ -4,7 +4,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from geo.catalog import Catalog, LayerSpec, Symbol
-from geo.qml import bilingual
+from geo.gpkg.qml import bilingual
 
 SLD, SE, OGC = "http://www.opengis.net/sld", "http://www.opengis.net/se", "http://www.opengis.net/ogc"
 for _prefix, _uri in (("sld", SLD), ("se", SE), ("ogc", OGC),

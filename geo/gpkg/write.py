@@ -18,12 +18,12 @@ from pyproj import CRS
 
 from geo.atomic import atomic_path
 from geo.catalog import Catalog, LayerSpec
-from geo.gpkg_metadata import add_metadata, fix_timestamps, qgis_metadata_xml
-from geo.gpkg_relations import write_relations
-from geo.gpkg_schema import write_schema
-from geo.gpkg_styles import GEOMETRY_COLUMN, write_styles
-from geo.qgis_project import Project, store_project
-from geo.qml import bilingual
+from geo.gpkg.metadata import add_metadata, fix_timestamps, qgis_metadata_xml
+from geo.gpkg.relations import write_relations
+from geo.gpkg.schema import write_schema
+from geo.gpkg.styles import GEOMETRY_COLUMN, write_styles
+from geo.gpkg.qgis_project import Project, store_project
+from geo.gpkg.qml import bilingual
 from geo.vector import declared_frame
 
 GPKG_VERSION = "1.2"  # QGIS 3.22/GDAL 3.6 and older validators accept 1.2 (see pitfalls)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pyproj import CRS
 
-from geo.qml import QGIS_VERSION
+from geo.gpkg.qml import QGIS_VERSION
 
 PROJECT_TABLE = "qgis_projects"
 _ID_NAMESPACE = uuid.UUID("6f1c2a52-7c1e-4f0b-9a57-2b7d1e0c9e14")  # this project's layer ids (any fixed UUID)

@@ -8,8 +8,8 @@ import pandas as pd
 import pyogrio
 
 from geo.catalog import Catalog, LayerSpec
-from geo.qml import layer_qml
-from geo.sld import layer_sld
+from geo.gpkg.qml import layer_qml
+from geo.gpkg.sld import layer_sld
 
 STYLE_TABLE = "layer_styles"
 GEOMETRY_COLUMN = "geom"  # what the writer names it; QGIS needs f_geometry_column to match
