@@ -41,6 +41,28 @@ def buffer_parts(geom: shapely.Geometry, distance: float, quad_segs: int = 8) ->
     return shapely.union_all(shapely.buffer(shapely.get_parts(geom), distance, quad_segs=quad_segs))
 
 
+def open_water(land, min_width_m: float, quad_segs: int = 2, margin_m: float = 50_000) -> shapely.Geometry:
+    """The open sea around ``land`` (polygons, metric CRS): the water that a disc ``min_width_m`` across
+    can reach from the largest water body without crossing land (a morphological opening of the water,
+    keeping only the component of the ocean), within the box of the land widened by
+    ``margin_m``. Channels narrower than the disc, and whatever water lies behind them (estuary
+    channels, lagoons behind narrow inlets, lakes, reservoirs), are not open sea.
+
+    Eroding the water is dilating the land: each part is buffered by the disc's radius and the parts
+    joined (2-3x faster than buffering the water itself); the ocean's eroded component is dilated back
+    and cut to the water."""
+    land = np.asarray(land, dtype=object)
+    r = min_width_m / 2
+    x0, y0, x1, y1 = shapely.total_bounds(land)
+    box = shapely.box(x0 - margin_m, y0 - margin_m, x1 + margin_m, y1 + margin_m)
+    eroded = shapely.get_parts(box.difference(shapely.union_all(shapely.buffer(land, r, quad_segs=quad_segs))))
+    if not len(eroded):
+        return shapely.Polygon()
+    ocean = eroded[np.argmax(shapely.area(eroded))]
+    water = box.difference(shapely.union_all(land))
+    return shapely.make_valid(ocean.buffer(r, quad_segs=quad_segs).intersection(water))
+
+
 def _fits(value, kind: str) -> bool:
     """Whether one property value converts to the declared field type."""
     try:

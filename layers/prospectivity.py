@@ -9,7 +9,6 @@ grid order.
 """
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -20,9 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
-from rasterio.windows import Window
 from rasterio.errors import NotGeoreferencedWarning
-from scipy import ndimage
 
 from geo.cog import CogLayer, CogSet, TileRecord, gdal_env, tile_size, write_tile
 from geo.crs import METRIC_CRS
@@ -31,6 +28,7 @@ from geo.executor import executor
 from geo.fuzzy import combine
 from geo.grid import Grid, Shapes, burn, windows_meeting
 from geo.zonal import ScoreStats
+from layers.derived.coast import open_sea, open_sea_distance
 from layers.evidence import KINDS, MISSABLE, SCORES, Evidence, Kind, RunContext
 from layers.model_spec import ModelSpec, TypeModel, load_spec
 
@@ -45,7 +43,8 @@ class Inputs:
     """The vector inputs of the model, in the metric CRS, indexed for burning tile by tile."""
 
     areas: Shapes  # Vietnam: 1..n for the 2025 provinces, n + 1 for the archipelagos (0: sea, abroad)
-    land: Shapes  # GSHHG land (all countries): the sea is what is not land
+    land: Shapes  # GSHHG land (all countries)
+    sea: Shapes  # the open sea (layers/derived/coast.py): what every coastal distance measures to
     provinces: list[tuple[str, str]]  # (code, name), in label order
     zones: pd.DataFrame  # ZONE_COLUMNS (metric)
     zone_shapes: list[Shapes]
@@ -67,6 +66,7 @@ def prepare(frames: dict[str, pd.DataFrame]) -> Inputs:
         # archipelagos first: a province drawn over one keeps the cell (later shapes win)
         areas=Shapes(np.concatenate([isles, parts]), np.concatenate([np.full(len(isles), len(prov) + 1), index + 1])),
         land=Shapes(m["land"].geometry.values),
+        sea=Shapes([open_sea(frames)]),
         provinces=list(zip(prov["code_2025"], prov["name_2025"])),
         zones=zones, zone_shapes=[Shapes([g]) for g in zones.geometry],
         sites=sites)
@@ -116,19 +116,10 @@ class _Tile:
         self.zones: list[np.ndarray] = []  # per prospect zone, mask of national cells inside it
 
     def shore_distance(self, reach_m: float) -> np.ndarray:
-        """Distance (m) from each Vietnamese cell to the nearest sea cell, exact up to ``reach_m``
-        (other cells: inf). Only the box around the tile's Vietnamese cells is transformed."""
+        """Distance (m) from each Vietnamese cell to the nearest cell of the open sea, exact up to
+        ``reach_m`` (other cells: inf): :func:`layers.derived.coast.open_sea_distance`."""
         if reach_m not in self._shore:
-            rows, cols = np.flatnonzero(self.national.any(axis=1)), np.flatnonzero(self.national.any(axis=0))
-            sub = Window(self.win.col_off + cols[0], self.win.row_off + rows[0],
-                         cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1)
-            pad = int(math.ceil(reach_m / self.grid.res)) + 1
-            land = burn(self.grid, self.grid.padded(sub, pad), self.inputs.land)
-            out = np.full(self.national.shape, np.inf, dtype=np.float32)
-            if not land.all():
-                d = np.zeros(land.shape) if not land.any() else ndimage.distance_transform_edt(land)
-                out[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] = d[pad:-pad, pad:-pad] * self.grid.res
-            self._shore[reach_m] = out
+            self._shore[reach_m] = open_sea_distance(self.grid, self.win, self.inputs.sea, reach_m, self.national)
         return self._shore[reach_m]
 
     def zone(self, i: int) -> np.ndarray:

