@@ -29,7 +29,7 @@ from rasterio.windows import Window
 from geo.crs import METRIC_CRS
 from geo.errors import Problem
 from geo.fuzzy import class_table, gaussian, identity, linear_decay, linear_ramp, sigmoid
-from geo.grid import Grid, Shapes, point_influence
+from geo.grid import Grid, Shapes, burn, point_influence
 from geo.paths import safe_user_path
 from geo.raster.classes import class_values
 from geo.raster.derivative import relief, slope
@@ -144,10 +144,23 @@ class Kind:
     def __init__(self, ev: Evidence, ctx: RunContext):
         self.ev, self.ctx, self.p = ev, ctx, ev.params
         self.mu = membership_function(ev.params["membership"]) if self.needs_function else None
+        self.coverage = coverage_shapes(ev) if "coverage" in ev.params else None
 
     @classmethod
     def check(cls, ev: Evidence, where: str, file: str, problems: list[Problem]) -> None:
         """Report what is wrong with the declaration and its files (added to ``problems``)."""
+
+    def covered(self, tile, a: np.ndarray | None) -> np.ndarray | None:
+        """``a`` (a membership or value of every cell of ``tile``) with the cells outside the evidence's
+        declared ``coverage`` set missing (NaN): where the layer has no data it says nothing, never "far"."""
+        if a is None or self.coverage is None:
+            return a
+        outside = burn(tile.grid, tile.win, self.coverage) == 0
+        return np.where(outside, np.float32(np.nan), a).astype(np.float32) if outside.any() else a
+
+    def evaluate(self, tile) -> np.ndarray | None:
+        """:meth:`membership`, missing outside the coverage: what the scores combine."""
+        return self.covered(tile, self.membership(tile))
 
     def membership(self, tile) -> np.ndarray | None:
         """Membership of every cell of ``tile`` (float32, NaN = missing), or None: missing everywhere."""
@@ -170,6 +183,55 @@ class Kind:
 
 
 KINDS: dict[str, type[Kind]] = {}
+
+
+def coverage_shapes(ev: Evidence) -> Shapes:
+    """The declared ``coverage`` of an evidence (where its layer has data) in the metric CRS:
+    ``{ bbox = [west, south, east, north] }`` in degrees (WGS 84) or ``{ path = "FILE" }`` (polygons)."""
+    cov = ev.params["coverage"]
+    if "bbox" in cov:
+        box = shapely.box(*cov["bbox"])
+        import geopandas as gpd
+        return Shapes(gpd.GeoSeries([box], crs="EPSG:4326").to_crs(METRIC_CRS).values)
+    path = safe_user_path(ev.base / cov["path"], "coverage.path")
+    return Shapes(pyogrio.read_dataframe(path).to_crs(METRIC_CRS).geometry.values)
+
+
+def check_coverage(ev: Evidence, where: str, file: str, problems: list[Problem]) -> None:
+    """Problems of a declared ``coverage`` (a lon/lat box, or a polygon file with a CRS)."""
+    cov = ev.params.get("coverage")
+    fix = 'coverage = { bbox = [WEST, SOUTH, EAST, NORTH] } (degrees) or coverage = { path = "FILE" } (polygons)'
+    if not isinstance(cov, dict) or ("bbox" in cov) == ("path" in cov):
+        problems.append(Problem(file, "a coverage is a lon/lat box or a polygon file", field=f"{where}.coverage",
+                                value=cov, fix=fix))
+        return
+    if "bbox" in cov:
+        b = cov["bbox"]
+        ok = (isinstance(b, list) and len(b) == 4 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in b)
+              and -180 <= b[0] < b[2] <= 180 and -90 <= b[1] < b[3] <= 90)
+        if not ok:
+            problems.append(Problem(file, "the coverage box must be [west, south, east, north] in degrees, west < east, "
+                                    "south < north", field=f"{where}.coverage.bbox", value=b, fix=fix))
+        return
+    try:
+        path = safe_user_path(ev.base / str(cov["path"]), "coverage.path")
+    except Exception as exc:  # UnsafePathError
+        problems.append(Problem(file, str(exc), field=f"{where}.coverage.path", value=cov["path"]))
+        return
+    if not path.is_file():
+        problems.append(Problem(file, "file not found", field=f"{where}.coverage.path", value=str(path),
+                                fix="give a path relative to the model file"))
+        return
+    try:
+        info = pyogrio.read_info(path)
+    except Exception as exc:
+        problems.append(Problem(file, f"cannot open the coverage file: {exc}", field=f"{where}.coverage.path", value=str(path)))
+        return
+    if info.get("crs") is None:
+        problems.append(Problem(file, "the coverage file has no CRS", field=f"{where}.coverage.path", value=str(path)))
+    elif "Polygon" not in str(info.get("geometry_type")):
+        problems.append(Problem(file, "the coverage must be polygons", field=f"{where}.coverage.path",
+                                value=info.get("geometry_type")))
 
 
 def kind(cls: type[Kind]) -> type[Kind]:

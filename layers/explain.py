@@ -47,7 +47,7 @@ def explain(frames, deposit_type: str, lon: float, lat: float, resolution: float
         for k, mem in zip(kinds, ts.mems[deposit_type]):
             value = None
             if k.needs_function:
-                value = float(k.values(ts.tile)[0, 0])
+                value = float(k.covered(ts.tile, k.values(ts.tile))[0, 0])
             mu = None if mem is None or np.isnan(mem[0, 0]) else float(mem[0, 0])
             rows.append(Row(k.ev.name, k.ev.kind, k.score, k.ev.component, None if value is None or np.isnan(value) else value,
                             mu, ";".join(k.ev.refs) or k.ev.basis))

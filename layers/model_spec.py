@@ -9,7 +9,8 @@ from geo.catalog import HEX_COLOUR, TableReader, Text
 from geo.errors import CatalogError, Problem, raise_if
 from geo.fuzzy import OPERATORS
 from geo.tomlfile import read_toml
-from layers.evidence import COMPONENTS, KINDS, MEMBERSHIP_VALUES, Evidence, check_membership, numeric_leaves
+from layers.evidence import (COMPONENTS, KINDS, MEMBERSHIP_VALUES, Evidence, check_coverage, check_membership,
+                             numeric_leaves)
 from layers import ROOT
 
 SPEC_PATH = ROOT / "models" / "prospectivity.toml"
@@ -105,6 +106,11 @@ def _evidence(path, where, t, problems) -> Evidence | None:
     ev = Evidence(t.get("name", "?"), kind, params, t.get("rationale", ""), tuple(t.get("refs", [])),
                   t.get("component", ""), t.get("basis", ""), {k: tuple(v) for k, v in ranges.items()},
                   Path(path).resolve().parent)
+    if "coverage" in t:
+        check_coverage(ev, where, file, problems)
+    src_res = t.get("source_resolution_m")
+    if src_res is not None and (not _is_number(src_res) or src_res <= 0):
+        problems.append(_problem(path, f"{where}.source_resolution_m", "must be a positive number of metres", src_res))
     cls.check(ev, where, file, problems)
     return ev
 

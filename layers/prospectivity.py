@@ -9,6 +9,7 @@ grid order.
 """
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -211,7 +212,7 @@ def score_tile(inputs: Inputs, grid: Grid, win, types: dict[str, tuple[TypeModel
     national, labels, zones = tile.national, tile.labels, tile.zones
     mems, scores = {}, {}
     for t, (model, kinds) in types.items():
-        mems[t] = [k.membership(tile) for k in kinds]
+        mems[t] = [k.evaluate(tile) for k in kinds]
         for s, idx in score_groups(kinds).items():
             scores[(t, s)] = combine_missing(model.operator, model.gamma, [mems[t][i] for i in idx], national)
     return TileScores(national, labels, zones, mems, scores, tile)
@@ -277,7 +278,7 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
         for i, (k, mem) in enumerate(zip(run.kinds, ts.mems[t])):
             for what in ("membership", "value"):
                 if (t, f"{what}:{i}") in keys and mem is not None:
-                    values = mem if what == "membership" else k.values(ts.tile)
+                    values = mem if what == "membership" else k.covered(ts.tile, k.values(ts.tile))
                     arrays[(t, f"{what}:{i}")] = _full(ts.national, values[ts.national])
     return out, (write_tile(scratch, grid, size, keys, win, arrays) if arrays else None)
 
@@ -351,8 +352,10 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
                 for t in types:
                     for s, sr in runs[t].scores.items():
                         names = [runs[t].kinds[i].ev.name for i in sr.members]
+                        res = {runs[t].kinds[i].ev.name: runs[t].kinds[i].p.get("source_resolution_m") for i in sr.members}
                         tags = {"model": spec.metadata(t), "deposit_type": t, "score": s, "resolution_m": str(grid.res),
-                                "evidence": ",".join(names), "meaning": SCORE_TITLES[s]}
+                                "evidence": ",".join(names), "meaning": SCORE_TITLES[s],
+                                "source_resolution_m": json.dumps({k: v for k, v in res.items() if v is not None})}
                         files = [(s, f"{t} {SCORE_TITLES[s]} (fuzzy {spec.types[t].operator}, 0-1)", spec.style.get("score_unit"))]
                         if s in MISSABLE:  # an uncertainty grid where evidence can be missing
                             files.append((f"uncertainty_{s}", f"{t} uncertainty of the {s} score (share of its evidence missing, 0-1)",
@@ -364,6 +367,8 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
                     for i, k in enumerate(runs[t].kinds if explain else ()):
                         tags = {"model": spec.metadata(t), "deposit_type": t, "evidence": k.ev.name,
                                 "score": k.score, "resolution_m": str(grid.res)}
+                        if k.p.get("source_resolution_m") is not None:
+                            tags["source_resolution_m"] = str(k.p["source_resolution_m"])
                         for what in ("membership", "value")[:1 + k.needs_function]:
                             path = out_dir / EXPLAIN_DIR / f"{what}_{k.ev.name}_{t}.tif"
                             layers[(t, f"{what}:{i}")] = CogLayer(path, f"{t} {k.ev.name} {what}", tags, None)
