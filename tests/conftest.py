@@ -159,7 +159,7 @@ def copy_sources(dest: Path) -> Path:
     """A copy of the project's declarations, sources, base files and model under ``dest``; returns the
     catalog directory to give ``geo --catalog`` (sources resolve beside it)."""
     import shutil
-    for part in ("catalog", "sources", "base", "models"):
+    for part in ("catalog", "sources", "base", "models", "open_evidence"):
         shutil.copytree(ROOT / "layers" / part, dest / part, ignore=shutil.ignore_patterns("research"))
     return dest / "catalog"
 
