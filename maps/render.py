@@ -23,6 +23,7 @@ from maps.features import GeoLayer, Group, PopupPieces, collection, geometry_jso
 from maps.grids import BASE_PANE, Panes, grid_groups
 from maps.i18n import bi, load_labels
 from maps.offline import LEAFLET_CSS, LEAFLET_JS, inline
+from maps.place_labels import PlaceLabels, add_label_assets, has_names, names_only
 from maps.popup import REFERENCES, Pieces
 from maps.symbols import leaflet_style, swatch_svg
 
@@ -89,12 +90,17 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
         rows = []
         for g in layer_groups:
             g.layer = folium.FeatureGroup(name=spec.name, show=ml.show, control=False)
-            data = collection(spec, g, catalog, refs, ml.popup, lambda: next(keys), labels.cards.get(spec.name),
-                              pieces)
+            data = None if names_only(spec) else collection(spec, g, catalog, refs, ml.popup, lambda: next(keys),
+                                                            labels.cards.get(spec.name), pieces)
             opts = options(spec, g.symbol, ml.popup)
             if ml.group == "base":
                 opts["pane"] = BASE_PANE[0]
-            GeoLayer(data, opts).add_to(g.layer)
+            if has_names(spec):  # names by zoom (maps/place_labels.py), not permanent tooltips
+                opts["labels"] = False
+                add_label_assets(m)
+                PlaceLabels(spec, g.rows).add_to(g.layer)
+            if data is not None:
+                GeoLayer(data, opts).add_to(g.layer)
             g.layer.add_to(m)
             by_group[ml.group].append(g)
             rows.append((swatch_svg(g.symbol, spec.geometry), bi(g.label), [g]))
