@@ -175,6 +175,9 @@ def build(obj: Context, out: Path, cdn: bool, offline_alias: bool, resolution: f
             path = save_map(render(comp, catalog, frames, offline, grids_dir=out), out / "maps" / f"{name}.html",
                             offline)
         obj.say(str(path))
+    from maps.stac import write_build_catalog
+    with obj.step("Writing the STAC catalog"):
+        obj.say(str(write_build_catalog(out, catalog, frames, comps)))  # issue 23: an item per output file
 
 
 @cli.command()
