@@ -409,7 +409,9 @@ class VectorDistance(Kind):
         self.shapes = Shapes(_read_vector(ev).geometry.values)
 
     def values(self, tile):
-        return feature_distance(tile.grid, tile.win, self.shapes, float(self.p["max_distance_m"]), tile.national)
+        res = self.p.get("source_resolution_m")  # transformed on cells of a quarter of the source's resolution
+        return feature_distance(tile.grid, tile.win, self.shapes, float(self.p["max_distance_m"]), tile.national,
+                                res / 4 if res else None)
 
 
 @kind

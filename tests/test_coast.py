@@ -3,6 +3,8 @@ are not coast for the shoreline evidence, the coastline, the placer strip and zo
 coverage makes the cells outside it missing, never "far"."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import geopandas as gpd
 import pytest
@@ -124,3 +126,27 @@ def test_a_fault_coverage_makes_cells_outside_it_missing(project, tmp_path):
     score, missing = full.scores[("alkaline_carbonatite", "evidence")]
     inside = south[ts.national]
     assert np.isnan(score[inside]).all() and (missing[inside] == 1).all()
+
+
+SOURCES = Path("/work/shared/data/sources")
+
+
+@pytest.mark.skipif(not (SOURCES / "gem_gaf_2017").is_dir(), reason="the pinned fault source files are not on this machine")
+def test_the_fault_extract_is_rebuilt_byte_identically_from_the_source_files(tmp_path):
+    from layers import ROOT
+    from layers.open_evidence.regenerate import write_faults
+    write_faults(SOURCES / "gem_gaf_2017" / "gem_active_faults.geojson.zip",
+                 SOURCES / "himatibetmap" / "HimaTibetMap.geojson", tmp_path)
+    name = "faults_north_vietnam.geojson"
+    assert (tmp_path / name).read_bytes() == (ROOT / "open_evidence" / name).read_bytes()
+    for licence in ("LICENSE-GEM-GAF-CC-BY-4.0.txt", "LICENSE-HimaTibetMap-ODC-By-1.0.txt"):
+        assert (ROOT / "open_evidence" / licence).stat().st_size > 1000
+
+
+def test_faults_layer_names_its_source_and_licence_per_feature(project):
+    faults = project[1]["faults"]
+    assert len(faults) == 30 and faults["source"].notna().all() and faults["licence"].isin(["CC-BY-4.0", "ODC-By-1.0"]).all()
+    red = faults[faults["name_en"] == "Red River Fault"]
+    assert red["name_vi"].tolist() == ["Đứt gãy Sông Hồng"] and red["source"].tolist() == ["HimaTibetMap"]
+    lat = faults.to_crs(4326).geometry.bounds["miny"]
+    assert lat.min() > 17.0  # no trace south of 17 N: the evidence's coverage stops there

@@ -141,7 +141,7 @@ def project_copy(tmp_path):
     """A copy of the project's catalog and sources that a test may break."""
     import shutil
     from layers import ROOT
-    for part in ("catalog", "sources", "base"):
+    for part in ("catalog", "sources", "base", "open_evidence"):
         shutil.copytree(ROOT / part, tmp_path / part)
     return tmp_path
 
