@@ -539,7 +539,8 @@ def loo_zones(frames, inputs, deposit_type: str, pool, clusters) -> dict[str, di
     """Per validation site of the type (``clusters``): every zone of its type around the site's discs,
     where each zone derived from the sites (``method`` and ``parameters`` columns,
     layers/derived/zones.py) is derived again without the sites the validation site leaves out
-    (``cluster.removed``). Zones with no such rule are used as they are."""
+    (``cluster.removed``, and every site of another type the zone is drawn from whose influence reaches
+    the discs). Zones with no such rule are used as they are."""
     from layers.derived.zones import zone_geometry, zone_inputs
     if deposit_type not in inputs.sites:
         return {}
@@ -551,6 +552,11 @@ def loo_zones(frames, inputs, deposit_type: str, pool, clusters) -> dict[str, di
         m = list(cluster.members)
         x, y, u = s["x"].to_numpy()[m], s["y"].to_numpy()[m], s["uncertainty_m"].to_numpy()[m]
         left_out = set(s["id"].iloc[list(cluster.removed)])
+        if deposits is not None:  # and every site of any type feeding the zones whose influence reaches the discs
+            dx = deposits.geometry.x.to_numpy()[:, None] - x[None, :]
+            dy = deposits.geometry.y.to_numpy()[:, None] - y[None, :]
+            du = deposits["location_uncertainty_m"].astype(float).fillna(0).to_numpy()[:, None] + u[None, :]
+            left_out |= set(deposits["id"][(np.hypot(dx, dy) - du < cluster.reach_m).any(axis=1)])
         out = {}
         for i in type_zones(inputs, deposit_type):
             z = inputs.zones.iloc[i]

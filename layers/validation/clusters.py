@@ -30,6 +30,7 @@ class Cluster:
     names: tuple[str, ...]
     tier: str | None  # None: no member states its source strength
     removed: tuple[int, ...]  # sites left out when this validation site is held out (members first)
+    reach_m: float = 0.0  # how far a site's influence reaches (the type's decay_m): what "neighbour" means
 
     @property
     def name(self) -> str:
@@ -59,5 +60,5 @@ def site_clusters(sites: pd.DataFrame, reach_m: float = 0.0) -> list[Cluster]:
         tiers = [c for c in (conf[i] for i in members) if c in TIERS]
         out.append(Cluster("+".join(ids[i] for i in members), members, tuple(ids[i] for i in members),
                            tuple(names[i] for i in members), min(tiers, key=TIERS.index) if tiers else None,
-                           removed))
+                           removed, float(reach_m)))
     return out
