@@ -568,6 +568,7 @@ def loo_zones(frames, inputs, deposit_type: str, pool, clusters) -> dict[str, di
                     r = max(LOO_CLIP_M, 2 * rule.get("width_m", 0)) + float(u.max())
                     geom = zone_geometry(rule, deposits[~deposits["id"].isin(left_out)], coast, land,
                                          (x.min() - r, y.min() - r, x.max() + r, y.max() + r))
+            shapely.prepare(geom)  # many cell centres are tested against it
             out[int(i)] = geom
         return out
     return dict(zip((c.key for c in clusters), (pool.map if pool else map)(geoms, clusters)))

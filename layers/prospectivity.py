@@ -258,7 +258,7 @@ def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int) ->
     for s in out:
         if s == "evidence":
             for name, idx in variants.items():
-                v = combine_missing(model.operator, model.gamma, [mems[i] for i in idx], ts.national)[0]
+                v = _variant(model, [mems[i] for i in idx], ts.national)
                 out[s].variants[name] = (np.bincount(to_bins(v[~np.isnan(v)]), minlength=BINS), SiteCells.empty(n))
     if sites is not None:
         xy, u = sites[["x", "y"]].to_numpy(float), sites["uncertainty_m"].to_numpy(float)
@@ -278,8 +278,7 @@ def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int) ->
                 score[off] = np.nan
                 out[s].sites.add(ci, score, in_disc, dist)
                 for name, vidx in (variants.items() if s == "evidence" else ()):
-                    v = combine_missing(model.operator, model.gamma, [_at(mems[i], rows, cols) for i in vidx], ones)[0]
-                    v = v.astype(float)
+                    v = _variant(model, [_at(mems[i], rows, cols) for i in vidx], ones).astype(float)
                     v[off] = np.nan
                     out[s].variants[name][1].add(ci, v, in_disc, dist)
     null = run.model.validation.get("null", "land")
@@ -300,6 +299,15 @@ def type_clusters(model: TypeModel, sites: pd.DataFrame | None) -> list[Cluster]
         return []
     reach = max([float(ev.params["decay_m"]) for ev in model.evidence if ev.kind == "site_distance"], default=0.0)
     return site_clusters(sites, reach)
+
+
+def _variant(model: TypeModel, mems: list, cells: np.ndarray) -> np.ndarray:
+    """An ablation variant's score at ``cells``; one evidence alone is its membership (what every fuzzy
+    operator gives for a single layer), without combining."""
+    if len(mems) == 1:
+        m = mems[0]
+        return np.full(int(cells.sum()), np.nan, np.float32) if m is None else m[cells]
+    return combine_missing(model.operator, model.gamma, mems, cells)[0]
 
 
 def ablation_variants(kinds: list[Kind], idx: list[int]) -> dict[str, list[int]]:
@@ -414,7 +422,7 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
             # rasterio silences this warning of its in-memory rasterize datasets with catch_warnings,
             # which is not thread-safe: from worker threads it leaks. It never applies to our grids.
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            k = block_factor(grid.res, size)
+            block = block_factor(grid.res, size)
             for t in types:
                 clusters = type_clusters(spec.types[t], inputs.sites.get(t))
                 kinds = bind(spec.types[t], RunContext(inputs, grid, t, frames, pool, clusters), extra)
@@ -443,7 +451,7 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
                             layers[(t, f"{what}:{i}")] = CogLayer(path, f"{t} {k.ev.name} {what}", tags, None)
             # the COGs are published side by side, on the pool's threads or the cluster's workers
             with CogSet(grid, layers, size, ex) as cogs:
-                _tiles(ex, grid, inputs, runs, cogs, len(units), size, k)
+                _tiles(ex, grid, inputs, runs, cogs, len(units), size, block)
     finally:
         for r in runs.values():
             for k in r.kinds:
@@ -452,7 +460,7 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
 
 
 def _tiles(ex, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], cogs: CogSet, n_units: int, size: int,
-           k: int) -> None:
+           block: int) -> None:
     """Run the tiles a few ahead of the one being counted (bounded memory), in grid order, on the executor
     ``ex`` (threads or a dask cluster: :mod:`geo.executor`): either way the tile function writes the
     tile's files into the COGs' scratch folder (a cluster's workers must see it) and returns its
@@ -462,8 +470,8 @@ def _tiles(ex, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], cogs: CogSe
     # windows with no province or archipelago (most of the bounding box is sea or abroad) are not sent
     results = ex.map(_remote_tile if ex.remote else _run_tile, windows_meeting(grid, grid.tiles(size), inputs.areas),
                      grid, inputs, runs, n_units,
-                     cogs.keys, cogs.scratch if cogs.layers else None, size, k)
-    acc = {(t, s): ScoreValidation(SiteCells.empty(len(r.clusters)), Blocks.national(grid, k))
+                     cogs.keys, cogs.scratch if cogs.layers else None, size, block)
+    acc = {(t, s): ScoreValidation(SiteCells.empty(len(r.clusters)), Blocks.national(grid, block))
            for t, r in runs.items() for s in r.scores}
     try:
         for result in results:

@@ -141,7 +141,7 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
         obj.note(tables[VALIDATION][["deposit_type", "score", "top_pct", "area_pct", "n_sites", "n_in_top",
                                      "pct_sites_in_top"]].to_string(index=False))
     obj.note(tables[AUC][["deposit_type", "score", "n_sites", "n_scored", "n_snapped", "n_excluded", "success_auc",
-                          "baseline_auc_p95", "null_auc_p95", "verdict"]].to_string(index=False))
+                          "baseline_auc_p95", "null_auc_p95", "verdict", "note"]].to_string(index=False))
     return run, tables
 
 

@@ -282,3 +282,32 @@ def test_the_summary_page_escapes_and_shows_the_tables(run, tables, tmp_path):
     assert "Điểm off_far" in text and "Kết luận kiểm định" in text and "Validation verdict" in text
     assert "<script" not in text
     assert math.isfinite(len(text))
+
+
+@pytest.mark.parametrize("viewport", [(1400, 900), (390, 844)])
+def test_the_summary_page_in_chromium(run, tables, tmp_path, viewport):
+    """The page in real headless Chromium: every figure loads, the page never scrolls sideways (wide tables
+    scroll in their own box), and the verdict cell shows the domain's labels."""
+    from maps.headless import CHROMIUM, chromium
+    from layers.reports import write_reports
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium (.ci/run installs it)")
+    write_reports(run, tables, tmp_path)
+    with chromium(viewport) as ctx:
+        page = ctx.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto((tmp_path / "validation.html").as_uri())
+        page.wait_for_load_state("load")
+        assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        assert page.evaluate("document.images.length") == len(list(tmp_path.glob("*.png")))
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        verdict = auc_verdict = tables["prospectivity_auc"].verdict.iloc[0]
+        cell = page.locator(f"td.v-{auc_verdict}").first
+        assert cell.is_visible() and "Validation verdict" in page.content()
+        from geo.catalog import load_catalog
+        from layers import CATALOG_DIR
+        label = load_catalog(CATALOG_DIR).domains["validation_verdict"].values[verdict]
+        assert label.en in cell.inner_text() and label.vi in cell.inner_text()
+        page.screenshot(path=str(tmp_path / f"validation_{viewport[0]}.png"), full_page=False)
+        assert errors == []

@@ -98,7 +98,7 @@ def write_page(run, tables: dict[str, pd.DataFrame], out_dir: Path) -> Path:
             parts.append(_table(name, tables[name], cat))
     if figs:
         parts.append(f"<h2>{_e('Hình vẽ')}<br><span class=\"en\">{_e('Figures')}</span></h2>")
-        parts += [f'<figure><img src="{_e(f)}" alt="{_e(f)}" loading="lazy"><figcaption>{_e(f)}</figcaption></figure>'
+        parts += [f'<figure><img src="{_e(f)}" alt="{_e(f)}"><figcaption>{_e(f)}</figcaption></figure>'
                   for f in figs]
     if "prospectivity_sites" in tables and len(tables["prospectivity_sites"]):
         parts.append(_table("prospectivity_sites", tables["prospectivity_sites"], cat))
