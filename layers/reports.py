@@ -53,7 +53,7 @@ def write_reports(run, tables: dict[str, pd.DataFrame], out_dir: Path) -> list[P
             xs, ys, thr, area, pred = _curves(sr.stats.hist, scores)
             fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 4.2), dpi=100)
             ax1.step(xs, ys, where="post", color="#3b528b", label="validation sites (best cell within their uncertainty)")
-            ax1.plot([0, 1], [0, 1], "--", color="#999999", label="random single points (expected)")
+            ax1.plot([0, 1], [0, 1], "--", color="#999999", label="random single cells (expected)")
             ax1.set_xlabel("share of scored land, highest scores first")
             ax1.set_ylabel("share of validation sites captured")
             head = TOO_FEW.split(":")[0] if few else f"AUC {row.success_auc:.3f}"
@@ -86,8 +86,8 @@ def write_reports(run, tables: dict[str, pd.DataFrame], out_dir: Path) -> list[P
                 ax3.set_title("each site's percentile rank (blue) over the nulls' AUCs", fontsize=9)
             else:
                 ax3.axvline(row.success_auc, color="#3b528b", lw=2, label=f"sites: AUC {row.success_auc:.3f}")
-                ax3.set_title(f"AUC of 999 random sets of {n} points, each the best cell in the same radius\n"
-                              f"verdict: {row.verdict}", fontsize=9)
+                ax3.set_title(f"Nulls: AUC of 999 random sets of {n} points, each scored\nas the best cell within its "
+                              f"site's radius; verdict: {row.verdict}", fontsize=9)
             ax3.set_xlim(0, 1)
             ax3.set_xlabel("AUC (percentile rank for single sites)")
             ax3.legend(fontsize=7, loc="upper left")
@@ -104,6 +104,9 @@ def write_reports(run, tables: dict[str, pd.DataFrame], out_dir: Path) -> list[P
         fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.4), dpi=100)
         colours = ["#440154" if m == "all" else "#d95f02" if m == "without" else "#21918c" for m in rows.model]
         ax.barh(range(len(rows)), vals, color=colours)
+        for i, v in enumerate(vals):
+            if np.isfinite(v):
+                ax.text(v - 0.01, i, f"{v:.3f}", ha="right", va="center", color="white", fontsize=8)
         ax.set_yticks(range(len(rows)), labels, fontsize=8)
         ax.invert_yaxis()
         ax.set_xlim(0, 1)

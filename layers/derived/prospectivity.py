@@ -72,16 +72,21 @@ class Validation:
     def __init__(self, run: engine.GridRun):
         self.run = run
         self.nulls: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+        self.site_nulls: dict[tuple[str, str], list[tuple[float, float]]] = {}
         for t, tr in run.types.items():
             xy, u = _xyu(run, t) if t in run.sites else (None, None)
             for s, sr in tr.scores.items():
                 vals = site_scores(tr, s)
                 radii = [site_radius(xy, u, c.members) for c, v in zip(tr.clusters, vals) if not np.isnan(v)]
                 own = tr.model.validation.get("null", "land")
+                which = "land" if own == "land" else "null"
                 self.nulls[(t, s)] = {
                     "land": null_aucs(sr.validation.blocks, "land", radii, run.grid.res, sr.stats.hist),
-                    "type": null_aucs(sr.validation.blocks, "land" if own == "land" else "null", radii,
-                                      run.grid.res, sr.stats.hist)}
+                    "type": null_aucs(sr.validation.blocks, which, radii, run.grid.res, sr.stats.hist)}
+                # per validation site: the rank a random point of the type's null reaches with the same radius
+                self.site_nulls[(t, s)] = [summary(null_aucs(sr.validation.blocks, which, [site_radius(xy, u, c.members)],
+                                                             run.grid.res, sr.stats.hist)) if sr.stats.count
+                                           else (float("nan"), float("nan")) for c in tr.clusters]
 
     def auc_table(self) -> pd.DataFrame:
         """Per type and score: the AUC, both nulls, the counts and names, the verdict."""
@@ -131,6 +136,8 @@ class Validation:
                         "cells_in_disc": int(sc.n_disc[i]),
                         "snap_distance_m": round(float(sc.snap_d[i]), 1) if st[i] == "snapped" else None,
                         "score_value": _r(float(vals[i]), 4), "pct_rank": _r(100 * float(rk[i]), 1),
+                        "null_rank_median": _r(100 * self.site_nulls[(t, s)][i][0], 1),
+                        "null_rank_p95": _r(100 * self.site_nulls[(t, s)][i][1], 1),
                         "sites_left_out": ";".join(ids[j] for j in c.removed) if _shaped(tr, s) else None,
                         "resolution_m": run.grid.res,
                     })
