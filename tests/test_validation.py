@@ -265,12 +265,25 @@ def test_auc_table_has_both_nulls_the_verdict_and_the_ablation(gpkg, run):
 
 def test_contradicting_evidence_is_flagged():
     from layers.validation.stats import verdict
-    hist = np.zeros(4096, np.int64)
-    hist[[100, 2000, 4000]] = 10  # land median 2000/4096
-    assert verdict("evidence", np.array([0.01, 0.02]), hist, float("nan"), 0.9) == "contradicts"
-    assert verdict("evidence", np.array([0.9, 0.95]), hist, float("nan"), 0.9) == "too_few_sites"
-    assert verdict("proximity", np.array([0.01] * 5), hist, 0.95, 0.9) == "supported"
-    assert verdict("evidence", np.array([0.99] * 5), hist, 0.85, 0.9) == "not_better_than_null"
+    assert verdict("evidence", -0.1, 2, float("nan"), 0.9) == "contradicts"  # even with too few sites
+    assert verdict("evidence", 0.1, 2, float("nan"), 0.9) == "too_few_sites"
+    assert verdict("proximity", -0.1, 5, 0.95, 0.9) == "supported"  # the median rule reads the evidence score only
+    assert verdict("evidence", 0.2, 5, 0.85, 0.9) == "not_better_than_null"
+
+
+def test_the_median_rule_compares_each_site_with_a_random_point_of_the_same_radius(run, tables):
+    """With no uncertainty the rule is "the sites' median below the land median"; a site with a disc is
+    compared with random land points given the same disc (the best cell in it), not with single cells."""
+    v = __import__("layers.derived.prospectivity", fromlist=["validation"]).validation(run)
+    sites = tables["prospectivity_sites"]
+    ev = sites[(sites.score == "evidence") & sites.pct_rank.notna()]
+    zero = ev[ev.radius_m == 0]
+    assert len(zero) and (zero.land_rank_median.between(40, 60)).all()  # a random single cell: about the median
+    pair = ev[ev.site_ids == "pair_a;pair_b"].iloc[0]
+    assert pair.land_rank_median > zero.land_rank_median.max()  # a 3.1 km disc's best cell ranks higher
+    want = np.median(ev.pct_rank - ev.land_rank_median)
+    assert tables["prospectivity_auc"].set_index("score").loc["evidence", "median_rank_excess"] == pytest.approx(want, abs=0.11)
+    assert v.rank_excess("coastal_placer", "evidence") == pytest.approx(want / 100, abs=1e-3)
 
 
 def test_the_summary_page_escapes_and_shows_the_tables(run, tables, tmp_path):

@@ -72,7 +72,8 @@ class Validation:
     def __init__(self, run: engine.GridRun):
         self.run = run
         self.nulls: dict[tuple[str, str], dict[str, np.ndarray]] = {}
-        self.site_nulls: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        self.site_nulls: dict[tuple[str, str], list[tuple[float, float]]] = {}  # the type's null, per site
+        self.land_ranks: dict[tuple[str, str], np.ndarray] = {}  # the land null's median rank, per site
         for t, tr in run.types.items():
             xy, u = _xyu(run, t) if t in run.sites else (None, None)
             for s, sr in tr.scores.items():
@@ -84,9 +85,13 @@ class Validation:
                     "land": null_aucs(sr.validation.blocks, "land", radii, run.grid.res, sr.stats.hist),
                     "type": null_aucs(sr.validation.blocks, which, radii, run.grid.res, sr.stats.hist)}
                 # per validation site: the rank a random point of the type's null reaches with the same radius
-                self.site_nulls[(t, s)] = [summary(null_aucs(sr.validation.blocks, which, [site_radius(xy, u, c.members)],
-                                                             run.grid.res, sr.stats.hist)) if sr.stats.count
-                                           else (float("nan"), float("nan")) for c in tr.clusters]
+                def per_site(null: str) -> list[tuple[float, float]]:
+                    return [summary(null_aucs(sr.validation.blocks, null, [site_radius(xy, u, c.members)],
+                                              run.grid.res, sr.stats.hist)) if sr.stats.count
+                            else (float("nan"), float("nan")) for c in tr.clusters]
+                self.site_nulls[(t, s)] = per_site(which)
+                self.land_ranks[(t, s)] = np.array([m for m, _ in (per_site("land") if which != "land"
+                                                                   else self.site_nulls[(t, s)])])
 
     def auc_table(self) -> pd.DataFrame:
         """Per type and score: the AUC, both nulls, the counts and names, the verdict."""
@@ -101,7 +106,8 @@ class Validation:
                 auc = success_auc(sr.stats.hist, vals) if has else float("nan")
                 land, own = summary(self.nulls[(t, s)]["land"]), summary(self.nulls[(t, s)]["type"])
                 thr, pa = pa_intersection(sr.stats.hist, vals) if has else (float("nan"), float("nan"))
-                v = verdict(s, located, sr.stats.hist, auc, own[1]) if has else None
+                excess = self.rank_excess(t, s)
+                v = verdict(s, excess, len(located), auc, own[1]) if has else None
                 note = ("no evidence at any cell" if not has else
                         "; ".join(x for x in (TOO_FEW if few else "", _loo_note(tr, s)) if x))
                 rows.append({
@@ -113,10 +119,22 @@ class Validation:
                     "null_auc_median": _r(own[0], 3, few), "null_auc_p95": _r(own[1], 3, few),
                     "sites_median_score": _r(float(np.median(located)) if len(located) else float("nan"), 4),
                     "land_median_score": _r(median_score(sr.stats.hist) if has else float("nan"), 4),
+                    "median_rank_excess": _r(100 * excess, 1),
                     "pa_threshold": _r(thr, 4, few), "pa_pct_sites": _r(pa, 1, few),
                     "verdict": v, "note": note, "resolution_m": run.grid.res,
                 })
         return _frame(AUC, rows)
+
+    def rank_excess(self, t: str, s: str) -> float:
+        """Median over the located validation sites of (the site's percentile rank - the median rank a
+        random point on land reaches with the same radius): below 0, the sites sit below the land's median
+        (with no uncertainty, exactly "the sites' median score is below the land median")."""
+        tr, sr = self.run.types[t], self.run.types[t].scores[s]
+        if not sr.stats.count:
+            return float("nan")
+        d = ranks(sr.stats.hist, site_scores(tr, s)) - self.land_ranks[(t, s)]
+        d = d[~np.isnan(d)]
+        return float(np.median(d)) if len(d) else float("nan")
 
     def sites_table(self) -> pd.DataFrame:
         """One row per type, score and validation site: how it was scored and its percentile rank."""
@@ -138,6 +156,7 @@ class Validation:
                         "score_value": _r(float(vals[i]), 4), "pct_rank": _r(100 * float(rk[i]), 1),
                         "null_rank_median": _r(100 * self.site_nulls[(t, s)][i][0], 1),
                         "null_rank_p95": _r(100 * self.site_nulls[(t, s)][i][1], 1),
+                        "land_rank_median": _r(100 * float(self.land_ranks[(t, s)][i]), 1),
                         "sites_left_out": ";".join(ids[j] for j in c.removed) if _shaped(tr, s) else None,
                         "resolution_m": run.grid.res,
                     })

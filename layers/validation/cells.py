@@ -87,7 +87,8 @@ def disc_cells(grid, win, xy: np.ndarray, u: np.ndarray, members) -> tuple | Non
         R, C = np.meshgrid(rows, cols, indexing="ij")
         cx, cy = grid.x0 + (C + 0.5) * res, grid.y0 - (R + 0.5) * res
         d = np.hypot(cx - x, cy - y)
-        own = (R == int((grid.y0 - y) // res)) & (C == int((x - grid.x0) // res))
+        own_r, own_c = grid.cell_of(x, y)
+        own = (R == own_r) & (C == own_c)
         keep = (d <= reach) | own
         parts.append((R[keep] - r0, C[keep] - c0, cx[keep], cy[keep], (d <= u[m])[keep] | own[keep], d[keep]))
     if not parts:

@@ -21,12 +21,13 @@ SHOWN = {
     "prospectivity_auc": ["deposit_type", "score", "verdict", "success_auc", "baseline_auc_median", "baseline_auc_p95",
                           "null", "null_auc_median", "null_auc_p95", "n_sites", "n_scored", "n_snapped", "n_excluded",
                           "sites_snapped", "sites_excluded", "sites_clustered", "sites_median_score",
-                          "land_median_score", "note"],
+                          "land_median_score", "median_rank_excess", "note"],
     "prospectivity_ablation": ["deposit_type", "model", "evidence", "success_auc", "auc_gain", "median_site_rank",
                                "n_located", "simplest", "note"],
     "prospectivity_tiers": ["deposit_type", "score", "tier", "n_sites", "n_located", "success_auc", "site_ranks"],
     "prospectivity_sites": ["deposit_type", "score", "validation_site", "tier", "radius_m", "status", "cells_in_disc",
-                            "snap_distance_m", "score_value", "pct_rank", "null_rank_median", "null_rank_p95", "sites_left_out"],
+                            "snap_distance_m", "score_value", "pct_rank", "land_rank_median", "null_rank_median", "null_rank_p95",
+                            "sites_left_out"],
 }
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;margin:0;color:#222;background:#fff}
@@ -53,7 +54,7 @@ dt .en{display:block;font-size:.9em}dd{margin:0;text-align:right;font-variant-nu
 dd.text{text-align:left;grid-column:1/-1;padding-left:10px;color:#333}
 """
 CARD = ["success_auc", "baseline_auc_median", "baseline_auc_p95", "null", "null_auc_median", "null_auc_p95",
-        "n_sites", "n_scored", "n_snapped", "n_excluded", "sites_snapped", "sites_excluded"]
+        "n_sites", "n_scored", "n_snapped", "n_excluded", "sites_snapped", "sites_excluded", "median_rank_excess"]
 
 
 def _e(s) -> str:

@@ -97,12 +97,13 @@ def median_score(hist: np.ndarray) -> float:
     return float((np.searchsorted(c, c[-1] / 2) + 0.5) / BINS) if c[-1] else float("nan")
 
 
-def verdict(score: str, located: np.ndarray, hist: np.ndarray, auc: float, null_p95: float) -> str:
-    """``contradicts`` (evidence score: the located sites' median below the land median), ``too_few_sites``,
-    ``supported`` (AUC above the type's null 95th percentile) or ``not_better_than_null``."""
-    if score == "evidence" and len(located) and np.median(located) < median_score(hist):
+def verdict(score: str, rank_excess: float, n_located: int, auc: float, null_p95: float) -> str:
+    """``contradicts`` (evidence score: the located sites sit, on median, below the land's median, each
+    measured against a random point on land scored the same way, i.e. ``rank_excess`` < 0), else
+    ``too_few_sites``, ``supported`` (AUC above the type's null 95th percentile) or ``not_better_than_null``."""
+    if score == "evidence" and rank_excess < 0:
         return "contradicts"
-    if len(located) < MIN_SITES:
+    if n_located < MIN_SITES:
         return "too_few_sites"
     return "supported" if auc > null_p95 else "not_better_than_null"
 
