@@ -129,6 +129,7 @@ class RunContext:
     deposit_type: str
     frames: dict | None = None
     pool: object = None
+    clusters: list = field(default_factory=list)  # the type's validation sites (layers/validation/clusters.py)
 
 
 class Kind:
@@ -169,9 +170,9 @@ class Kind:
     def values(self, tile) -> np.ndarray:
         raise NotImplementedError
 
-    def loo(self, tile, site: int, cx: float, cy: float) -> float | None:
-        """Membership at the cell of site ``site`` (centre ``cx``, ``cy``) with that site left out;
-        None when the site did not shape this evidence."""
+    def loo(self, tile, cluster, xs: np.ndarray, ys: np.ndarray) -> np.ndarray | None:
+        """Membership at the points (``xs``, ``ys``: cell centres) with the validation site ``cluster``
+        held out (the sites of ``cluster.removed`` left out); None when no site shaped this evidence."""
         return None
 
     def close(self) -> None:
@@ -486,7 +487,7 @@ class PointValues(Kind):
 
 @kind
 class ShorelineDistance(Kind):
-    """1 within ``near_m`` of the sea (GSHHG land), falling linearly to ``low`` at ``far_m``."""
+    """1 within ``near_m`` of the open sea (layers.derived.coast), falling linearly to ``low`` at ``far_m``."""
 
     name = "shoreline_distance"
     numbers = ("near_m", "far_m", "high", "low")
@@ -494,7 +495,13 @@ class ShorelineDistance(Kind):
 
     def membership(self, tile):
         p = self.p
-        return linear_decay(tile.shore_distance(p["far_m"]), p["near_m"], p["far_m"], p["high"], p["low"])
+        return linear_decay(self.distance(tile, p["far_m"]), p["near_m"], p["far_m"], p["high"], p["low"])
+
+    @staticmethod
+    def distance(tile, reach_m: float) -> np.ndarray:
+        """Distance (m) from each cell to the sea, exact up to ``reach_m`` (inf beyond): the one code path
+        of every "near the sea" rule (this evidence and the coastal placers' validation null)."""
+        return tile.shore_distance(reach_m)
 
 
 @kind
@@ -528,11 +535,14 @@ class SiteDistance(Kind):
     def membership(self, tile):
         return point_influence(tile.grid, tile.win, self.sites[["x", "y"]].to_numpy(), self.far, self._mu, self.p["low"])
 
-    def loo(self, tile, site, cx, cy):
+    def loo(self, tile, cluster, xs, ys):
         s = self.sites
-        others = [self._mu(np.float32(math.hypot(cx - s["x"].iloc[j], cy - s["y"].iloc[j])), j)
-                  for j in range(len(s)) if j != site]
-        return float(max([self.p["low"], *others]))
+        out = np.full(np.shape(xs), self.p["low"], dtype=np.float32)
+        for j in range(len(s)):
+            if j not in cluster.removed:
+                d = np.hypot(xs - s["x"].iloc[j], ys - s["y"].iloc[j]).astype(np.float32)
+                np.maximum(out, self._mu(d, j), out=out)
+        return out
 
 
 def type_zones(inputs, deposit_type: str) -> list[int]:
@@ -566,7 +576,8 @@ class ZoneMembership(Kind):
     def __init__(self, ev, ctx):
         super().__init__(ev, ctx)
         self.zones = type_zones(ctx.inputs, ctx.deposit_type)
-        self.hits = loo_zone_hits(ctx.frames, ctx.inputs, ctx.grid, ctx.deposit_type, ctx.pool) if ctx.frames else {}
+        self.held_out = (loo_zones(ctx.frames, ctx.inputs, ctx.deposit_type, ctx.pool, ctx.clusters)
+                         if ctx.frames and ctx.clusters else {})
 
     def _value(self, i: int) -> np.float32:
         return np.float32(self.p["confidence"][self.ctx.inputs.zones["confidence"].iloc[i]])
@@ -577,42 +588,51 @@ class ZoneMembership(Kind):
             a[tile.zone(i)] = self._value(i)
         return a
 
-    def loo(self, tile, site, cx, cy):
-        sid = self.ctx.inputs.sites[self.ctx.deposit_type]["id"].iloc[site]
-        if sid not in self.hits:
+    def loo(self, tile, cluster, xs, ys):
+        if cluster.key not in self.held_out:
             return None
-        v = self.p["outside"]
-        for i in self.zones:
-            if i in self.hits[sid]:
-                v = float(self._value(i))
-        return float(v)
+        out = np.full(np.shape(xs), self.p["outside"], dtype=np.float32)
+        for i in self.zones:  # lowest confidence first: the highest wins
+            geom = self.held_out[cluster.key][i]
+            if geom is not None and not geom.is_empty:
+                out[shapely.contains_xy(geom, xs, ys)] = self._value(i)
+        return out
 
 
-def loo_zone_hits(frames, inputs, grid, deposit_type: str, pool) -> dict[str, set[int]]:
-    """Per site of the type: the zones of its type that contain its cell centre once every zone derived
-    from the sites (``method`` and ``parameters`` columns, layers/derived/zones.py) is derived again
-    without that site. Zones with no such rule are used as they are."""
+def loo_zones(frames, inputs, deposit_type: str, pool, clusters) -> dict[str, dict[int, object]]:
+    """Per validation site of the type (``clusters``): every zone of its type around the site's discs,
+    where each zone derived from the sites (``method`` and ``parameters`` columns,
+    layers/derived/zones.py) is derived again without the sites the validation site leaves out
+    (``cluster.removed``, and every site of another type the zone is drawn from whose influence reaches
+    the discs). Zones with no such rule are used as they are."""
     from layers.derived.zones import zone_geometry, zone_inputs
     if deposit_type not in inputs.sites:
         return {}
     derived = {"method", "parameters"} <= set(inputs.zones.columns)
     deposits, coast, land = zone_inputs(frames) if derived else (None, None, None)
+    s = inputs.sites[deposit_type]
 
-    def hits(sid: str, x: float, y: float) -> set[int]:
-        cx, cy = grid.cell_centre(x, y)
-        centre = shapely.Point(cx, cy)
-        out = set()
+    def geoms(cluster) -> dict[int, object]:
+        m = list(cluster.members)
+        x, y, u = s["x"].to_numpy()[m], s["y"].to_numpy()[m], s["uncertainty_m"].to_numpy()[m]
+        left_out = set(s["id"].iloc[list(cluster.removed)])
+        if deposits is not None:  # and every site of any type feeding the zones whose influence reaches the discs
+            dx = deposits.geometry.x.to_numpy()[:, None] - x[None, :]
+            dy = deposits.geometry.y.to_numpy()[:, None] - y[None, :]
+            du = deposits["location_uncertainty_m"].astype(float).fillna(0).to_numpy()[:, None] + u[None, :]
+            left_out |= set(deposits["id"][(np.hypot(dx, dy) - du < cluster.reach_m).any(axis=1)])
+        out = {}
         for i in type_zones(inputs, deposit_type):
             z = inputs.zones.iloc[i]
             geom = z.geometry
             if derived and isinstance(z["method"], str):
                 rule = {**json.loads(z["parameters"]), "method": z["method"]}
                 if deposit_type in rule["deposit_types"]:
-                    r = max(LOO_CLIP_M, 2 * rule.get("width_m", 0))  # exact at the centre: > the strip width
-                    geom = zone_geometry(rule, deposits[deposits["id"] != sid], coast, land, (cx - r, cy - r, cx + r, cy + r))
-            if geom.intersects(centre):
-                out.add(int(i))
+                    # exact over the discs: the clip reaches past the strip width beyond every disc
+                    r = max(LOO_CLIP_M, 2 * rule.get("width_m", 0)) + float(u.max())
+                    geom = zone_geometry(rule, deposits[~deposits["id"].isin(left_out)], coast, land,
+                                         (x.min() - r, y.min() - r, x.max() + r, y.max() + r))
+            shapely.prepare(geom)  # many cell centres are tested against it
+            out[int(i)] = geom
         return out
-    s = inputs.sites[deposit_type]
-    jobs = list(zip(s["id"], s["x"], s["y"]))
-    return dict(zip((j[0] for j in jobs), (pool.map if pool else map)(lambda j: hits(*j), jobs)))
+    return dict(zip((c.key for c in clusters), (pool.map if pool else map)(geoms, clusters)))

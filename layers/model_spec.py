@@ -15,6 +15,9 @@ from layers import ROOT
 
 SPEC_PATH = ROOT / "models" / "prospectivity.toml"
 RESERVED = ("name", "kind", "rationale", "refs", "component", "basis", "ranges")
+# the null of a type's validation (`validation = { null = ... }`): random points on scored land ("land"), or
+# on scored land within `null_within_m` of the sea ("near_sea", measured as the shoreline_distance evidence does)
+NULLS = ("land", "near_sea")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class TypeModel:
     evidence: tuple[Evidence, ...]
     rationale: str
     refs: tuple[str, ...]
+    validation: dict = field(default_factory=dict)  # null, null_within_m, null_rationale, simplest
 
 
 @dataclass(frozen=True)
@@ -138,8 +142,11 @@ def load_spec(path: str | Path = SPEC_PATH) -> ModelSpec:
         evs = [_evidence(path, f"{where}.evidence[{i}]", e, problems) for i, e in enumerate(t.get("evidence") or [])]
         if not evs:
             problems.append(_problem(path, f"{where}.evidence", "a type needs at least one evidence"))
+        val = dict(t.get("validation") or {})
+        _validation_problems(path, f"{where}.validation", val, [e.name for e in evs if e], problems)
         types[name] = TypeModel(name, Text(title.get("vi", name), title.get("en", name)), op or "and",
-                                gamma, tuple(e for e in evs if e), t.get("rationale", ""), tuple(t.get("refs", [])))
+                                gamma, tuple(e for e in evs if e), t.get("rationale", ""), tuple(t.get("refs", [])),
+                                val)
     if not types:
         problems.append(_problem(path, "types", "no deposit type is modelled", fix="add a [types.NAME] table"))
     style = raw.get("style") or {}
@@ -155,6 +162,22 @@ def load_spec(path: str | Path = SPEC_PATH) -> ModelSpec:
     return ModelSpec(path, float(raw.get("resolution_m", 250)), float(raw.get("table_resolution_m", 2000)),
                      tuple(raw.get("top_shares", (0.05, 0.10, 0.20))), types, style, raw, runs,
                      int(raw.get("ensemble_seed", 1)), float(raw.get("ensemble_resolution_m", 5000)))
+
+
+def _validation_problems(path, where: str, val: dict, names: list[str], problems: list[Problem]) -> None:
+    """The type's validation settings: a known null (with its distance and rationale) and evidence names."""
+    null = val.setdefault("null", "land")
+    if null not in NULLS:
+        problems.append(_problem(path, f"{where}.null", "unknown validation null", null, f"use one of {', '.join(NULLS)}"))
+    if null == "near_sea" and not (_is_number(val.get("null_within_m")) and val["null_within_m"] > 0):
+        problems.append(_problem(path, f"{where}.null_within_m", "the near_sea null needs a positive distance in metres",
+                                 val.get("null_within_m")))
+    if null != "land" and not val.get("null_rationale"):
+        problems.append(_problem(path, f"{where}.null_rationale", "say why this null", None, 'add null_rationale = "…"'))
+    unknown = [n for n in val.get("simplest", []) if n not in names]
+    if unknown:
+        problems.append(_problem(path, f"{where}.simplest", "no such evidence in the type", ", ".join(map(str, unknown)),
+                                 f"use some of {', '.join(names)}"))
 
 
 def _ids(r: TableReader, t: dict, key: str, where: str) -> None:
@@ -206,4 +229,11 @@ def structure_problems(path: Path, raw: dict) -> list[Problem]:
                 r.get(e, key, str, w, required=False)
             _ids(r, e, "refs", w)
             r.get(e, "confidence", dict, w, required=False)
+        val = r.get(t, "validation", dict, where, required=False) or {}
+        r.get(val, "null", str, f"{where}.validation", required=False)
+        r.get(val, "null_within_m", (int, float), f"{where}.validation", required=False)
+        r.get(val, "null_rationale", str, f"{where}.validation", required=False)
+        simplest = r.get(val, "simplest", list, f"{where}.validation", required=False)
+        if simplest is not None and not all(isinstance(x, str) for x in simplest):
+            r.problem(f"{where}.validation.simplest", "must be a list of evidence names", simplest)
     return problems

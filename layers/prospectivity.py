@@ -28,10 +28,12 @@ from geo.errors import Problem, SourceDataError
 from geo.executor import executor
 from geo.fuzzy import combine
 from geo.grid import Grid, Shapes, burn, windows_meeting
-from geo.zonal import ScoreStats
+from geo.zonal import BINS, ScoreStats, to_bins
 from layers.derived.coast import open_sea, open_sea_distance
-from layers.evidence import KINDS, MISSABLE, SCORES, Evidence, Kind, RunContext
+from layers.evidence import KINDS, MISSABLE, SCORES, Evidence, Kind, RunContext, ShorelineDistance
 from layers.model_spec import ModelSpec, TypeModel, load_spec
+from layers.validation.cells import (Blocks, ScoreValidation, SiteCells, TileValidation, block_factor, disc_cells)
+from layers.validation.clusters import Cluster, site_clusters
 
 TILE = 1024
 # what the model reads of a prospect zone; method and parameters (when present) let the validation
@@ -49,7 +51,7 @@ class Inputs:
     provinces: list[tuple[str, str]]  # (code, name), in label order
     zones: pd.DataFrame  # ZONE_COLUMNS (metric)
     zone_shapes: list[Shapes]
-    sites: dict[str, pd.DataFrame]  # per type: id, x, y, uncertainty_m
+    sites: dict[str, pd.DataFrame]  # per type: id, name, x, y, uncertainty_m, confidence
 
 
 def prepare(frames: dict[str, pd.DataFrame]) -> Inputs:
@@ -57,8 +59,10 @@ def prepare(frames: dict[str, pd.DataFrame]) -> Inputs:
     m = {n: frames[n].to_crs(METRIC_CRS) for n in ("provinces_2025", "archipelagos", "land", "prospect_zones")}
     prov = m["provinces_2025"].sort_values("code_2025")
     deps = frames["deposits"].to_crs(METRIC_CRS)
-    sites = {t: pd.DataFrame({"id": g["id"].values, "x": g.geometry.x.values, "y": g.geometry.y.values,
-                              "uncertainty_m": g["location_uncertainty_m"].astype(float).fillna(0).values})
+    sites = {t: pd.DataFrame({"id": g["id"].values, "name": g.get("name_vi", g["id"]).values,
+                              "x": g.geometry.x.values, "y": g.geometry.y.values,
+                              "uncertainty_m": g["location_uncertainty_m"].astype(float).fillna(0).values,
+                              "confidence": g.get("confidence", pd.Series(None, index=g.index)).values})
              for t, g in deps.groupby("deposit_type")}
     parts, index = shapely.get_parts(prov.geometry.values, return_index=True)
     isles = shapely.get_parts(m["archipelagos"].geometry.values)
@@ -83,7 +87,15 @@ class ScoreRun:
 
     members: list[int]
     stats: ScoreStats
-    loo_scores: dict[str, float] = field(default_factory=dict)  # site id -> score at its cell, itself left out
+    keys: list[str] = field(default_factory=list)  # the validation sites' keys (member ids joined by "+")
+    # per validation site its best cell (held out where it shaped the score), the ablation, the null blocks;
+    # set once the tiles are merged (never sent to the tiles' workers)
+    validation: ScoreValidation | None = None
+
+    @property
+    def loo_scores(self) -> dict[str, float]:
+        """Validation site key -> the score it is validated with (NaN: excluded), held out where it shaped the score."""
+        return dict(zip(self.keys, self.validation.sites.values().tolist()))
 
 
 @dataclass
@@ -93,6 +105,7 @@ class TypeRun:
     model: TypeModel
     kinds: list[Kind]
     site_ids: list[str]
+    clusters: list[Cluster] = field(default_factory=list)  # the validation sites
     scores: dict[str, ScoreRun] = field(default_factory=dict)
     paths: dict[str, Path] = field(default_factory=dict)  # "evidence", "uncertainty_evidence", ...
 
@@ -103,6 +116,7 @@ class GridRun:
     grid: Grid
     units: list[tuple[str, str, str]]  # (kind, id, name) in zone-statistics order
     types: dict[str, TypeRun]
+    sites: dict[str, pd.DataFrame] = field(default_factory=dict)  # per type: its known sites (Inputs.sites)
 
 
 class _Tile:
@@ -218,39 +232,95 @@ def score_tile(inputs: Inputs, grid: Grid, win, types: dict[str, tuple[TypeModel
     return TileScores(national, labels, zones, mems, scores, tile)
 
 
-def _loo(t: str, kinds: list[Kind], model: TypeModel, ts: TileScores, inputs: Inputs) -> dict[str, dict[str, float]]:
-    """Per score, each site of the type inside this tile scored at its cell with itself left out of
-    every evidence it shaped (the kinds' ``loo``: the distance to the other sites, the zones drawn again)."""
+def _at(a: np.ndarray | None, rows, cols) -> np.ndarray | None:
+    return None if a is None else a[rows, cols]
+
+
+def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int) -> dict[str, TileValidation]:
+    """Per score of type ``t``, what this tile adds to its validation: each validation site's best cell
+    within its discs, scored with the site held out of every evidence it shaped (the kinds' ``loo``);
+    for the evidence score, the same and the histogram of every ablation variant; the null blocks."""
+    kinds, model, tile = run.kinds, run.model, ts.tile
+    mems = ts.mems[t]
     sites = inputs.sites.get(t)
-    out: dict[str, dict[str, float]] = {s: {} for s in score_groups(kinds)}
-    if sites is None:
-        return out
-    tile = ts.tile
-    grid, win = tile.grid, tile.win
-    for k, (sid, x, y) in enumerate(zip(sites["id"], sites["x"], sites["y"])):
-        r, c = grid.cell_of(x, y)
-        r, c = r - int(win.row_off), c - int(win.col_off)
-        if not (0 <= r < ts.national.shape[0] and 0 <= c < ts.national.shape[1]):
-            continue
-        cx, cy = grid.cell_centre(x, y)
-        for s, idx in score_groups(kinds).items():
-            if not ts.national[r, c]:
-                out[s][sid] = float("nan")  # the site's cell is at sea or abroad: not scored
+    groups = score_groups(kinds)
+    n = len(run.clusters)
+    out = {s: TileValidation(SiteCells.empty(n)) for s in groups}
+    variants = ablation_variants(kinds, groups.get("evidence", []))
+    for s in out:
+        if s == "evidence":
+            for name, idx in variants.items():
+                v = _variant(model, [mems[i] for i in idx], ts.national)
+                out[s].variants[name] = (np.bincount(to_bins(v[~np.isnan(v)]), minlength=BINS), SiteCells.empty(n))
+    if sites is not None:
+        xy, u = sites[["x", "y"]].to_numpy(float), sites["uncertainty_m"].to_numpy(float)
+        for ci, cluster in enumerate(run.clusters):
+            cells = disc_cells(tile.grid, tile.win, xy, u, cluster.members)
+            if cells is None:
                 continue
-            vals: list[np.ndarray | None] = []
-            for i in idx:
-                v = kinds[i].loo(tile, k, cx, cy)
-                mem = ts.mems[t][i]
-                vals.append(np.array([[v]], np.float32) if v is not None else (None if mem is None else mem[r:r + 1, c:c + 1]))
-            out[s][sid] = float(combine_missing(model.operator, model.gamma, vals, np.ones((1, 1), bool))[0][0])
+            rows, cols, xs, ys, in_disc, dist = cells
+            off = ~ts.national[rows, cols]  # at sea or abroad: not scored
+            for s, idx in groups.items():
+                vals = []
+                for i in idx:
+                    v = kinds[i].loo(tile, cluster, xs, ys)
+                    vals.append(v if v is not None else _at(mems[i], rows, cols))
+                ones = np.ones(len(rows), bool)
+                score = combine_missing(model.operator, model.gamma, vals, ones)[0].astype(float)
+                score[off] = np.nan
+                out[s].sites.add(ci, score, in_disc, dist)
+                for name, vidx in (variants.items() if s == "evidence" else ()):
+                    v = _variant(model, [_at(mems[i], rows, cols) for i in vidx], ones).astype(float)
+                    v[off] = np.nan
+                    out[s].variants[name][1].add(ci, v, in_disc, dist)
+    null = run.model.validation.get("null", "land")
+    domain = None
+    for s in out:
+        full = _full(ts.national, ts.scores[(t, s)][0])
+        if domain is None:
+            domain = ts.national if null == "land" else \
+                ShorelineDistance.distance(tile, run.model.validation["null_within_m"]) <= run.model.validation["null_within_m"]
+        out[s].blocks = (int(tile.win.row_off) // k, int(tile.win.col_off) // k, Blocks.of_tile(full, domain & ts.national, k))
     return out
 
 
-TileResult = dict[tuple[str, str], tuple[ScoreStats, dict[str, float]]]  # (type, score) -> (statistics, leave-one-out)
+def type_clusters(model: TypeModel, sites: pd.DataFrame | None) -> list[Cluster]:
+    """The type's validation sites; held out, each leaves out every site within reach of the type's
+    ``site_distance`` evidence (its ``decay_m``)."""
+    if sites is None:
+        return []
+    reach = max([float(ev.params["decay_m"]) for ev in model.evidence if ev.kind == "site_distance"], default=0.0)
+    return site_clusters(sites, reach)
+
+
+def _variant(model: TypeModel, mems: list, cells: np.ndarray) -> np.ndarray:
+    """An ablation variant's score at ``cells``; one evidence alone is its membership (what every fuzzy
+    operator gives for a single layer), without combining."""
+    if len(mems) == 1:
+        m = mems[0]
+        return np.full(int(cells.sum()), np.nan, np.float32) if m is None else m[cells]
+    return combine_missing(model.operator, model.gamma, mems, cells)[0]
+
+
+def ablation_variants(kinds: list[Kind], idx: list[int]) -> dict[str, list[int]]:
+    """The evidence score's ablation: per evidence with data, the score without it (``without:NAME``)
+    and the evidence alone (``only:NAME``); nothing when the score has a single evidence."""
+    present = [i for i in idx if kinds[i].ev.kind != "unavailable"]
+    if len(idx) < 2:
+        return {}
+    out = {}
+    for i in present:
+        out[f"without:{kinds[i].ev.name}"] = [j for j in idx if j != i]
+    for i in present:
+        out[f"only:{kinds[i].ev.name}"] = [i]
+    return out
+
+
+TileResult = dict[tuple[str, str], tuple[ScoreStats, TileValidation]]  # (type, score) -> (statistics, validation)
 
 
 def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units: int, keys: tuple,
-              scratch: Path | None, size: int) -> tuple[TileResult, TileRecord | None] | None:
+              scratch: Path | None, size: int, block: int) -> tuple[TileResult, TileRecord | None] | None:
     """Score one tile, write its layers (those of ``keys``) into the scratch folder (:func:`geo.cog.write_tile`)
     and return its statistics and what it wrote, without touching other shared state: a worker thread or
     a cluster worker process runs it alike."""
@@ -261,7 +331,7 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
     out: TileResult = {}
     arrays: dict[tuple[str, str], np.ndarray] = {}
     for t, run in runs.items():
-        loo = _loo(t, run.kinds, run.model, ts, inputs)
+        val = _validate(t, run, ts, inputs, block)
         for s in run.scores:
             score1, missing1 = ts.scores[(t, s)]
             stats = ScoreStats(n_units)
@@ -274,7 +344,7 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
             for name, values in ((s, score1), (f"uncertainty_{s}", missing1)):
                 if (t, name) in keys:
                     arrays[(t, name)] = _full(ts.national, values)
-            out[(t, s)] = (stats, loo[s])
+            out[(t, s)] = (stats, val[s])
         for i, (k, mem) in enumerate(zip(run.kinds, ts.mems[t])):
             for what in ("membership", "value"):
                 if (t, f"{what}:{i}") in keys and mem is not None:
@@ -344,10 +414,13 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
             # rasterio silences this warning of its in-memory rasterize datasets with catch_warnings,
             # which is not thread-safe: from worker threads it leaks. It never applies to our grids.
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            block = block_factor(grid.res, size)
             for t in types:
-                kinds = bind(spec.types[t], RunContext(inputs, grid, t, frames, pool), extra)
-                runs[t] = TypeRun(spec.types[t], kinds, list(inputs.sites.get(t, pd.DataFrame({"id": []}))["id"]))
-                runs[t].scores = {s: ScoreRun(idx, ScoreStats(len(units))) for s, idx in score_groups(kinds).items()}
+                clusters = type_clusters(spec.types[t], inputs.sites.get(t))
+                kinds = bind(spec.types[t], RunContext(inputs, grid, t, frames, pool, clusters), extra)
+                runs[t] = TypeRun(spec.types[t], kinds, list(inputs.sites.get(t, pd.DataFrame({"id": []}))["id"]), clusters)
+                runs[t].scores = {s: ScoreRun(idx, ScoreStats(len(units)), [c.key for c in clusters])
+                                  for s, idx in score_groups(kinds).items()}
             if out_dir is not None:
                 for t in types:
                     for s, sr in runs[t].scores.items():
@@ -374,15 +447,16 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
                             layers[(t, f"{what}:{i}")] = CogLayer(path, f"{t} {k.ev.name} {what}", tags, None)
             # the COGs are published side by side, on the pool's threads or the cluster's workers
             with CogSet(grid, layers, size, ex) as cogs:
-                _tiles(ex, grid, inputs, runs, cogs, len(units), size)
+                _tiles(ex, grid, inputs, runs, cogs, len(units), size, block)
     finally:
         for r in runs.values():
             for k in r.kinds:
                 k.close()
-    return GridRun(spec, grid, units, runs)
+    return GridRun(spec, grid, units, runs, inputs.sites)
 
 
-def _tiles(ex, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], cogs: CogSet, n_units: int, size: int) -> None:
+def _tiles(ex, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], cogs: CogSet, n_units: int, size: int,
+           block: int) -> None:
     """Run the tiles a few ahead of the one being counted (bounded memory), in grid order, on the executor
     ``ex`` (threads or a dask cluster: :mod:`geo.executor`): either way the tile function writes the
     tile's files into the COGs' scratch folder (a cluster's workers must see it) and returns its
@@ -392,16 +466,20 @@ def _tiles(ex, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], cogs: CogSe
     # windows with no province or archipelago (most of the bounding box is sea or abroad) are not sent
     results = ex.map(_remote_tile if ex.remote else _run_tile, windows_meeting(grid, grid.tiles(size), inputs.areas),
                      grid, inputs, runs, n_units,
-                     cogs.keys, cogs.scratch if cogs.layers else None, size)
+                     cogs.keys, cogs.scratch if cogs.layers else None, size, block)
+    acc = {(t, s): ScoreValidation(SiteCells.empty(len(r.clusters)), Blocks.national(grid, block))
+           for t, r in runs.items() for s in r.scores}
     try:
         for result in results:
             if result is None:
                 continue
             stats, record = result
-            for (t, s), (st, loo) in stats.items():
+            for (t, s), (st, val) in stats.items():
                 runs[t].scores[s].stats.merge(st)
-                runs[t].scores[s].loo_scores.update(loo)
+                acc[(t, s)].merge(val)
             if record is not None:
                 cogs.add(record)
     finally:
         results.close()  # cancels the tiles still in flight
+    for (t, s), v in acc.items():
+        runs[t].scores[s].validation = v

@@ -19,7 +19,7 @@ from layers.imports import IMPORTS_DIR, KINDS, check_encoding, check_file, check
 from layers.grid_styles import write_grid_styles
 from layers.load import load_layers
 from layers.derived.summary import occurrence_statement
-from layers.derived.prospectivity import AUC, GRID_TABLES, VALIDATION, ZONAL, auc_table, validation_table, zonal_table
+from layers.derived.prospectivity import AUC, GRID_TABLES, VALIDATION, grid_tables
 from layers.overlay import GRIDS_DIR
 from layers.package import GPKG_NAME, write_package
 from layers.prospectivity import run_grids
@@ -134,14 +134,14 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
         obj.say(str(path))
     for path in write_grid_styles(out):  # QGIS's default style beside each COG
         obj.say(str(path))
-    tables = {VALIDATION: validation_table(run), ZONAL: zonal_table(run), AUC: auc_table(run)}
-    for path in write_reports(run, tables[AUC], out / "reports"):
+    tables = grid_tables(run)
+    for path in write_reports(run, tables, out / "reports"):
         obj.say(str(path))
     if len(tables[VALIDATION]):
         obj.note(tables[VALIDATION][["deposit_type", "score", "top_pct", "area_pct", "n_sites", "n_in_top",
                                      "pct_sites_in_top"]].to_string(index=False))
-    obj.note(tables[AUC][["deposit_type", "score", "n_sites", "success_auc", "baseline_auc_p95", "note"]]
-             .to_string(index=False))
+    obj.note(tables[AUC][["deposit_type", "score", "n_sites", "n_scored", "n_snapped", "n_excluded", "success_auc",
+                          "baseline_auc_p95", "null_auc_p95", "verdict", "note"]].to_string(index=False))
     return run, tables
 
 

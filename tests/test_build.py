@@ -138,7 +138,8 @@ def test_build_writes_validation_figures_and_the_aucs_with_their_site_counts(bui
     assert set(zip(auc.deposit_type, auc.score)) >= {("coastal_placer", "evidence"), ("coastal_placer", "proximity"),
                                                      ("weathering_crust", "evidence")}
     for row in auc.itertuples():
-        if row.n_sites < 5:
+        assert row.n_scored + row.n_snapped + row.n_excluded == row.n_sites <= row.n_known_sites
+        if row.n_scored + row.n_snapped < 5:
             assert row.success_auc is None or row.success_auc != row.success_auc  # null
             assert "too few sites" in row.note or "no evidence" in row.note
         else:
@@ -146,4 +147,8 @@ def test_build_writes_validation_figures_and_the_aucs_with_their_site_counts(bui
             png = out / "reports" / f"validation_{row.score}_{row.deposit_type}.png"
             assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     placer = auc[(auc.deposit_type == "coastal_placer") & (auc.score == "proximity")].iloc[0]
-    assert "left out" in placer.note  # the sites shaped the proximity score: each was left out
+    assert "held out" in placer.note  # the sites shaped the proximity score: each was held out
+    assert set(auc.verdict.dropna()) <= {"supported", "not_better_than_null", "too_few_sites", "contradicts"}
+    assert (out / "reports" / "validation.html").exists() and (out / "reports" / "ablation_coastal_placer.png").exists()
+    sites = pyogrio.read_dataframe(out / GPKG_NAME, layer="prospectivity_sites")
+    assert set(sites.status) <= {"scored", "snapped", "excluded"}
