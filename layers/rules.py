@@ -249,9 +249,36 @@ def note_types(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Proble
     return problems
 
 
+# references that never make a site's sourcing independent: the untraceable textbook excerpt, the
+# package of administrative centres, a general encyclopedia entry; the USGS databases count as one source
+NOT_A_SOURCE_OF_THE_SITE = {"textbook_quang_titan_zirconi_dat_hiem", "vietnamadminunits_1_0_4", "bachkhoa_monazit"}
+ONE_COMPILER = {"usgs_major_deposits": "usgs_ofr_02_189_ree"}
+
+
+def independent_sources(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
+    """``multiple_independent`` needs two sources that count (not the untraceable textbook excerpt,
+    the administrative-centre package or an encyclopedia entry; both USGS databases count once)."""
+    if "deposits" not in frames:
+        return []
+    deps = frames["deposits"]
+    src = str(catalog.root / catalog["deposits"].source.files[0])
+    rows = deps.attrs.get("rows") or range(1, len(deps) + 1)
+    problems = []
+    for row, (_, r) in zip(rows, deps.iterrows()):
+        if r["confidence"] != "multiple_independent":
+            continue
+        counted = {ONE_COMPILER.get(x, x) for x in split_list(r["refs"])} - NOT_A_SOURCE_OF_THE_SITE
+        if len(counted) < 2:
+            problems.append(Problem(src, "rated multiple_independent on fewer than two sources that count",
+                                    row=row, field="confidence", value=r["confidence"],
+                                    fix="rate it single_primary or secondary_only, or cite a second independent source"))
+    return problems
+
+
 def check(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
     """Every project rule over the loaded layers."""
     return (uncited_references(catalog, frames) + layer_citations(catalog, frames)
             + site_locations(catalog, frames) + chosen_position_matches(catalog, frames)
             + database_point_uncertainties(catalog, frames) + shared_database_records(catalog, frames)
-            + double_counts(catalog, frames) + note_types(catalog, frames))
+            + double_counts(catalog, frames) + note_types(catalog, frames)
+            + independent_sources(catalog, frames))
