@@ -428,3 +428,13 @@ def test_province_counts_against_the_minister(frames):
     pre = pre2025_with_occurrence(frames)
     assert f"{len(pre)} of the 63 pre-2025 provinces" in text and "21 provinces" in text
     assert {"Lai Châu", "Bình Thuận", "Yên Bái"} <= pre
+
+
+def test_regional_analogues_are_cited_and_never_mixed_with_vietnam_sites(frames):
+    ra = frames["regional_analogues"]
+    assert set(ra["country"]) == {"China", "Laos"} and len(ra) >= 3
+    assert not set(ra["id"]) & set(frames["deposits"]["id"])
+    assert "geometry" not in ra  # context only: not placed, counted in no summary
+    assert frames["province_summary"]["n_sites"].sum() == len(frames["deposits"])
+    refs = set(frames["references"]["id"])
+    assert all(set(split_list(r)) <= refs for r in ra["refs"])
