@@ -126,11 +126,15 @@ def open_sea_coast(frames) -> shapely.Geometry:
     lagoons in as sea (see pitfalls.md), so this is the land's sea-side outline, not yet the open sea;
     :func:`distance_to_open_sea_m` is the one place to point at a true open-sea coast."""
     if _COAST not in frames:
-        land = frames["land"].to_crs(METRIC_CRS).geometry.values
-        near = shapely.buffer(shapely.envelope(vietnam_area(frames)), 50_000)
-        parts = shapely.get_parts(land[shapely.intersects(land, near)])
+        land = frames["land"]
+        parts = shapely.get_parts(land.geometry.values)
         rings = shapely.get_exterior_ring(parts[shapely.get_type_id(parts) == 3])
-        frames[_COAST] = shapely.MultiLineString([shapely.LineString(r.coords) for r in rings])
+        # the land file is clipped to a window: the window's edges are not coast
+        x0, y0, x1, y1 = land.total_bounds
+        e = 1e-4
+        inner = shapely.box(x0 + e, y0 + e, x1 - e, y1 - e)
+        coast = shapely.intersection(shapely.MultiLineString([shapely.LineString(r.coords) for r in rings]), inner)
+        frames[_COAST] = gpd.GeoSeries([coast], crs=land.crs).to_crs(METRIC_CRS).iloc[0]
     return frames[_COAST]
 
 
