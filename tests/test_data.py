@@ -316,7 +316,6 @@ def test_a_source_coordinate_beats_an_arcminute_point(frames):
 
 def test_an_onshore_site_given_only_a_sea_position_is_moved_to_land_or_kept_as_implausible(frames):
     import shapely
-    from geo.crs import METRIC_CRS
     from layers.derived.admin import province_at, vietnam_area
     from layers.derived.positions import IMPLAUSIBLE, choose, metric_xy
     fr = _fresh(frames)
@@ -339,7 +338,6 @@ def test_an_onshore_site_given_only_a_sea_position_is_moved_to_land_or_kept_as_i
     assert far["uncertainty_m"] >= 3000 + far["moved_m"]
     pts = gpd.GeoSeries(gpd.points_from_xy([near["lon"], far["lon"]], [near["lat"], far["lat"]]), crs="EPSG:4326")
     assert list(province_at(fr, pts.values)) == ["Huế", "Huế"]  # the package's name of Thừa Thiên Huế
-    assert METRIC_CRS
 
 
 def test_sites_moved_to_land_say_so(deposits):
