@@ -153,7 +153,9 @@ def test_location_spread_and_conflict_recomputed_from_the_geopackage(gpkg):
         assert deps.loc[site, "n_location_sources"] == len(grp)
         assert abs(deps.loc[site, "location_spread_m"] - d.max()) <= 1, site
         conflict = bool((d > unc[:, None] + unc[None, :]).any())
-        assert deps.loc[site, "location_conflict"] == ("yes" if conflict else "no"), site
+        far_beach = deps.loc[site, "setting"] == "beach" and deps.loc[site, "distance_to_open_sea_m"] > 5000
+        assert deps.loc[site, "location_conflict"] == ("yes" if conflict or far_beach else "no"), site
+        assert ("disagree" in str(deps.loc[site, "location_conflict_note"])) == conflict, site
         chosen = grp[grp["used"] == "yes"]
         assert len(chosen) == 1, site
-    assert deps.loc["my_tho", "location_conflict"] == "yes"
+    assert deps.loc["cat_khanh_de_gi", "location_conflict"] == "yes"
