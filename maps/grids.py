@@ -10,7 +10,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geo.catalog import Symbol
-from geo.preview import colourise, wgs84_preview
+from geo.preview import mercator_preview, png_data_uri
 from layers.overlay import grid_layers
 from maps.features import Group
 from maps.i18n import GridStyle, bi, load_labels
@@ -56,11 +56,9 @@ def gradient_svg(ramp: tuple[str, ...], style: GridStyle, key: str, width: int =
 
 
 def overlay_rgba(values: np.ndarray, ramp: tuple[str, ...], style: GridStyle) -> np.ndarray:
-    """RGBA of a grid preview: the ramp's colours with the declared alpha ramp (low values clear)."""
-    rgba = colourise(values, ramp)
-    rgba[..., 3] = np.round(style.alpha(values) * 255).astype("uint8")
-    rgba[rgba[..., 3] == 0] = 0  # one value for every clear cell: the PNG compresses better
-    return rgba
+    """RGBA of a grid preview: the ramp's colours with the declared alpha ramp (low values clear), in
+    :data:`PREVIEW_LEVELS` classes (``geo.preview.ramp_rgba``)."""
+    return style.rgba(values, ramp, PREVIEW_LEVELS)
 
 
 def grid_groups(m: folium.Map, out_dir: Path, scores: tuple[str, ...] = ("evidence",)) -> list[tuple[Group, str, str]]:
@@ -76,14 +74,15 @@ def grid_groups(m: folium.Map, out_dir: Path, scores: tuple[str, ...] = ("eviden
         path, ramp, title, legend = gl.path, gl.ramp, gl.title, gl.legend
         if gl.kind == "spread" or not path.exists():
             continue
-        values, (w, s, e, n) = wgs84_preview(path, PREVIEW_CELL_DEG)
+        values, (w, s, e, n) = mercator_preview(path, PREVIEW_CELL_DEG)
         if np.isnan(values).all() or np.nanmin(values) == np.nanmax(values):
             continue  # no evidence anywhere (alkaline-carbonatite: its uncertainty is 1 everywhere)
-        values = np.round(values * PREVIEW_LEVELS) / PREVIEW_LEVELS
         layer = folium.FeatureGroup(name=path.stem, show=False, control=False)
-        folium.raster_layers.ImageOverlay(overlay_rgba(values, ramp, style), bounds=[[s, w], [n, e]],
-                                          opacity=1.0, mercator_project=True, interactive=False,
-                                          pane=GRID_PANE[0]).add_to(layer)
+        # the PNG is written here, byte for byte (folium's mercator_project hands floats to branca's
+        # write_png, which stretches every channel to its own maximum: never use it)
+        folium.raster_layers.ImageOverlay(png_data_uri(overlay_rgba(values, ramp, style)), bounds=[[s, w], [n, e]],
+                                          opacity=1.0, mercator_project=False, interactive=False,
+                                          pane=GRID_PANE[0], className="ree-grid-img").add_to(layer)
         layer.add_to(m)
         group = Group(label=title, symbol=Symbol(fill=ramp[-1], stroke=ramp[-1]), rows=None)
         group.layer, group.deposit_type = layer, gl.deposit_type
