@@ -98,16 +98,19 @@ def _verdict(row, domain) -> dict | None:
 
 def _short(ref) -> tuple[str, str, str]:
     """(short title, link, full title) of a reference row: first author's name (year): title, cut."""
-    authors = str(ref.get("authors") or "").split(";")[0].split(",")[0].strip()
-    year = "" if pd.isna(ref.get("year")) else str(ref.get("year")).removesuffix(".0")
-    title = str(ref.get("title") or "")
+    def text(k: str) -> str:
+        v = ref.get(k)
+        return "" if v is None or pd.isna(v) else str(v).strip()
+    authors = text("authors").split(";")[0].split(",")[0].strip()
+    year = text("year").removesuffix(".0")
+    title = text("title")
     short = title if len(title) <= 60 else title[:57].rsplit(" ", 1)[0] + "…"
     head = " ".join(x for x in (authors, f"({year})" if year else "") if x)
     link = ""
-    if isinstance(ref.get("doi"), str) and ref.get("doi"):
-        link = f"https://doi.org/{ref['doi']}"
-    elif isinstance(ref.get("url"), str) and ref["url"].lower().startswith(("https://", "http://")):
-        link = ref["url"]
+    if text("doi"):
+        link = f"https://doi.org/{text('doi')}"
+    elif text("url").lower().startswith(("https://", "http://")):
+        link = text("url")
     return (f"{head}: {short}" if head else short), link, title
 
 
@@ -184,18 +187,18 @@ class CellPanel(MacroElement):
     """The click handler: on a land cell, the panel of the grid overlay that is on (if any)."""
 
     _template = Template("""{% macro script(this, kwargs) %}
-REE.cellPanel({{ this._parent.get_name() }}, [{% for layer, t in this.overlays %}[{{ layer.get_name() }}, {{ t }}],{% endfor %}],
+REE.cellPanel({{ this._parent.get_name() }}, [{% for layer, t, sc in this.overlays %}[{{ layer.get_name() }}, {{ t }}, {{ sc }}],{% endfor %}],
   JSON.parse(document.getElementById("ree-cell-data").textContent));
 {% endmacro %}""")
 
     def __init__(self, data: dict, overlays: list[tuple]):
         super().__init__()
         self._name = "CellPanel"
-        self.overlays = [(layer, script_json(t)) for layer, t in overlays]
+        self.overlays = [(layer, script_json(t), script_json(sc)) for layer, t, sc in overlays]
 
 
 def add_cell_panel(m, data: dict, overlays: list[tuple]) -> None:
-    """``overlays``: (folium layer, deposit type). The panel's data as a JSON block (not compiled by the browser) and its click handler."""
+    """``overlays``: (folium layer, deposit type, score). The panel's data as a JSON block (not compiled by the browser) and its click handler."""
     m.get_root().html.add_child(Element('{% raw %}<script type="application/json" id="ree-cell-data">'
                                         f'{script_json(data)}</script>{{% endraw %}}'), name="ree_cell_data")
     CellPanel(data, overlays).add_to(m)
