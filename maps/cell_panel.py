@@ -42,7 +42,7 @@ TEXT = {  # the panel's labels; {op}, {n}, {k}, {auc}, ... are filled in by ree.
     "operator": Text("toán tử mờ {op} của {n} lớp", "fuzzy {op} of {n} layers"),
     "missing": Text("{k} lớp thiếu dữ liệu, bỏ qua", "{k} missing, left out"),
     "none_missing": Text("không lớp nào thiếu", "none missing"),
-    "validation": Text("Kiểm định", "Validation"),
+    "validation": Text("Kiểm định", "Validation"), "score_of": Text("điểm {s}", "{s} score"),
     "auc": Text("AUC {auc} (ngẫu nhiên: trung vị {med}, phân vị 95 {p95}; {n} điểm)",
                 "AUC {auc} (random: median {med}, 95th percentile {p95}; {n} sites)"),
     "sites": Text("{n} điểm đã biết", "{n} known sites"),

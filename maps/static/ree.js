@@ -278,7 +278,7 @@ var REE = (function () {
   function pluginsAll(map) {
     var c = map.getContainer();
     pluginText(c.querySelector(".leaflet-control-container"));
-    pluginText(c.querySelector(".leaflet-popup-pane"));
+    c.querySelectorAll(".leaflet-measure-resultpopup").forEach(pluginText);  // only the measure's own popups
   }
 
   function setLang(l) {
@@ -427,8 +427,9 @@ REE.cellPanel = function (map, overlays, data) {
   const at = (s, k) => { if (!s) return null; const v = arr(s)[k]; return v === 255 ? null : v / data.q; };
   const LANGS = ["vi", "en"];
   const bi = f => LANGS.map(l => `<span class="ree-${l}" lang="${l}">${f(l)}</span>`).join("");
-  const fill = (t, vals, l) => t[l].replace(/\{(\w+)\}/g, (m, k) => (k in vals ? (typeof vals[k] === "function" ? vals[k](l) : vals[k]) : m));
+  const fill = (t, vals, l) => t[l].replace(/&#123;(\w+)&#125;/g, (m, k) => (k in vals ? (typeof vals[k] === "function" ? vals[k](l) : vals[k]) : m));
   const num = REE.num;
+  const cap = t => t.charAt(0).toUpperCase() + t.slice(1);
   const sig = v => { if (v === 0) return 0; const p = Math.pow(10, Math.floor(Math.log10(Math.abs(v))) - 2); return Math.round(v / p) * p; };
   const decimals = v => Math.max(0, 2 - Math.floor(Math.log10(Math.abs(v) || 1)));
   const score = (v, l) => v === null ? data.ui.no_data[l] : num(v, l, 3);
@@ -454,10 +455,10 @@ REE.cellPanel = function (map, overlays, data) {
     const used = new Set(t.refs);
     for (const g of t.scores) {
       const v = at(g.data, k), n = g.evidence.length, miss = g.evidence.filter(ev => at(ev.mu, k) === null).length;
-      const op = t.operator === "gamma" ? bi(l => fill(data.ui.gamma, {g: num(t.gamma, l, 2), n: n}, l))
+      const op = t.operator === "gamma" ? bi(l => fill(data.ui.gamma, {g: num(t.gamma, l, (String(t.gamma).split(".")[1] || "").length), n: n}, l))
         : bi(l => fill(data.ui.operator, {op: t.operator, n: n}, l));
       const missing = miss ? bi(l => fill(data.ui.missing, {k: miss}, l)) : bi(l => data.ui.none_missing[l]);
-      h += `<section class="ree-cell-group" data-score="${g.score}"><table><tr class="ree-cell-score"><th>${bi(l => g.label[l])}</th>`
+      h += `<section class="ree-cell-group" data-score="${g.score}"><table><tr class="ree-cell-score"><th>${bi(l => cap(fill(data.ui.score_of, {s: g.label[l]}, l)))}</th>`
         + `<td${v === null ? "" : ` data-v="${v}"`}>${bi(l => score(v, l))}</td></tr></table>`
         + `<p class="ree-cell-op">${op}; ${missing}</p><ul class="ree-cell-ev">`;
       for (const ev of g.evidence) {
@@ -486,9 +487,11 @@ REE.cellPanel = function (map, overlays, data) {
     const k = cellIndex()[r * data.width + c];
     if (k < 0) return false;
     const centre = deposit ? latlng : [data.n - (r + 0.5) * data.cell, data.w + (c + 0.5) * data.cell];
-    const w = map.getSize().x;
-    const pop = L.popup({maxWidth: Math.min(420, w - 40), minWidth: Math.min(280, w - 40), className: "ree-cell-popup",
-      autoPanPaddingTopLeft: [10, 60], autoPanPaddingBottomRight: [10, 40]}).setLatLng(centre).setContent(html(t, k, deposit)).openOn(map);
+    const w = map.getSize().x, h = map.getSize().y, wide = w >= 700;
+    // as the cards: clear of the zoom / fullscreen / measure buttons on a phone, inside the window
+    const pop = L.popup({maxWidth: Math.min(420, w - 95), minWidth: Math.min(280, w - 95), className: "ree-cell-popup",
+      maxHeight: Math.max(200, Math.min(460, h - (wide ? 160 : 230))), keepInView: true,
+      autoPanPaddingTopLeft: [wide ? 280 : 58, wide ? 60 : 130], autoPanPaddingBottomRight: [12, 40]}).setLatLng(centre).setContent(html(t, k, deposit)).openOn(map);
     const a = pop.getElement().querySelector(".ree-cell-deposit");
     if (a && marker) a.addEventListener("click", e => { e.preventDefault(); marker.openPopup(); });
     return true;
