@@ -37,7 +37,7 @@ TEXT = {  # the panel's labels; {op}, {n}, {k}, {auc}, ... are filled in by ree.
     "evidence": Text("Bằng chứng", "Evidence"), "value": Text("Giá trị", "Value"),
     "membership": Text("Độ thuộc", "Membership"), "component": Text("Thành phần", "Component"),
     "source": Text("Nguồn", "Sources"), "no_data": Text("không có dữ liệu", "no data"),
-    "figures": Text("Hình kiểm định", "Validation figures"),
+    "figure": Text("hình", "figure"),
     "gamma": Text("toán tử mờ gamma {g} của {n} lớp", "fuzzy gamma {g} of {n} layers"),
     "operator": Text("toán tử mờ {op} của {n} lớp", "fuzzy {op} of {n} layers"),
     "missing": Text("{k} lớp thiếu dữ liệu, bỏ qua", "{k} missing, left out"),
@@ -174,12 +174,13 @@ def panel_data(out_dir: Path, types: list[str], refs: pd.DataFrame | None = None
             if auc is not None and len(auc):
                 m = auc[(auc["deposit_type"] == t) & (auc["score"] == sc)]
                 hit = m.iloc[0] if len(m) else None
+            fig = reports / f"validation_{sc}_{t}.png"  # the success-rate and prediction-area figure
             groups.append({"score": sc, "label": {"vi": safe(SCORE_NAMES[sc].vi), "en": safe(SCORE_NAMES[sc].en)},
-                           "data": _pack(_sample(p, lon, lat)), "evidence": rows, "verdict": _verdict(hit, verdicts)})
-        figures = [[safe(p.stem), safe(f"../reports/{p.name}")] for p in sorted(reports.glob(f"validation_*_{t}.png"))]
+                           "data": _pack(_sample(p, lon, lat)), "evidence": rows, "verdict": _verdict(hit, verdicts),
+                           "figure": safe(f"../reports/{fig.name}") if fig.exists() else None})
         data["types"][t] = {"title": {"vi": safe(model.title.vi), "en": safe(model.title.en)},
                             "operator": safe(model.operator), "gamma": model.gamma, "refs": cite(model.refs),
-                            "scores": groups, "figures": figures}
+                            "scores": groups}
     return data
 
 

@@ -183,7 +183,7 @@ def test_click_on_a_marker_with_a_grid_on_opens_the_panel_naming_it(browser, off
 
 def test_deposits_draw_above_the_source_positions_and_zones(browser, offline_maps):
     page = Page(browser, _url(offline_maps["national"], "#map=9/18.4/105.9&layers=deposits.0,deposits.1,deposits.2,"
-                                                        "deposits.3,site_locations,site_location_links,prospect_zones.2,land"))
+                                                        "deposits.3,site_locations.0,site_locations.1,site_location_links,prospect_zones.2,land"))
     page.shot("national-positions-1400x900")
     hits = page.js(f"""() => {{ const m = {MAP}, size = m.getSize(), out = [];
         for (const f of Object.values(REE.features)) {{
@@ -193,6 +193,7 @@ def test_deposits_draw_above_the_source_positions_and_zones(browser, offline_map
           const b = icon.getBoundingClientRect(), el = document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2);
           out.push([f.layer.getTooltip().getContent(), !!el && icon.contains(el)]); }}
         return out; }}""")
+    assert page.js(f"() => {MAP}.hasLayer(REE.controlled['site_locations.0'].layer)")  # the positions are on
     assert len(hits) >= 3, hits
     assert all(top for _, top in hits), hits
     z = page.js("""() => [...document.querySelectorAll('.leaflet-pane')].filter(p => /reeMarks/.test(p.className))
@@ -297,7 +298,8 @@ def test_each_grid_legend_names_only_its_models_evidence():
 def test_the_url_hash_reopens_the_same_map(browser, offline_maps, viewport):
     page = Page(browser, _url(offline_maps["national"]), viewport)
     page.js(f"""() => {{ const m = {MAP}; m.setView([21.5, 104.2], 8, {{animate: false}});
-        m.removeLayer(REE.controlled['deposits.2'].layer); m.addLayer(REE.controlled['site_locations'].layer); }}""")
+        m.removeLayer(REE.controlled['deposits.2'].layer);
+        m.addLayer(REE.controlled[Object.keys(REE.controlled).find(k => k.startsWith('site_locations'))].layer); }}""")
     page.page.locator(".ree-lang button[data-lang=en]").click()
     page.page.wait_for_timeout(400)
     state = """() => { const m = %s, c = m.getCenter();

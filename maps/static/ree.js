@@ -268,18 +268,16 @@ var REE = (function () {
       var src = n.__en, key = src.trim(), out = src;
       if (plugins[key]) out = src.replace(key, plugins[key][lang]);
       else if (/\d/.test(src) && lang === "vi") {  // "1,234.5 Meters" -> "1.234,5 m"
-        out = src.replace(/\d[\d,]*(\.\d+)?/g, function (x) { return x.replace(/,/g, "\u0000").replace(/\./g, ",").replace(/\u0000/g, "."); })
+        out = src.replace(/\d{1,3}(,\d{3})+(\.\d+)?|\d+\.\d+/g, function (x) { return x.replace(/,/g, "\u0000").replace(/\./g, ",").replace(/\u0000/g, "."); })
           .replace(/[A-Z][a-z]+( [A-Z][a-z]+)?/g, function (w) { return plugins[w] ? plugins[w].vi : w; });
       }
       n.__shown = out;
       if (out !== n.nodeValue) n.nodeValue = out;
     }
   }
-  function pluginsAll(map) {
-    var c = map.getContainer();
-    pluginText(c.querySelector(".leaflet-control-container"));
-    c.querySelectorAll(".leaflet-measure-resultpopup").forEach(pluginText);  // only the measure's own popups
-  }
+  var PLUGINS = ".leaflet-control-zoom, .leaflet-control-fullscreen, .leaflet-control-measure, " +
+    ".leaflet-control-minimap, .leaflet-measure-resultpopup";  // the plugins' own elements, nothing of ours
+  function pluginsAll(map) { map.getContainer().querySelectorAll(PLUGINS).forEach(pluginText); }
 
   function setLang(l) {
     lang = l;
@@ -442,12 +440,13 @@ REE.cellPanel = function (map, overlays, data) {
   };
   const cite = id => { const c = data.refs[id]; if (!c) return id;
     return c[1] ? `<a href="${c[1]}" target="_blank" rel="noopener" title="${c[2]}">${c[0]}</a>` : `<span title="${c[2]}">${c[0]}</span>`; };
-  function verdictLine(v) {
+  function verdictLine(v, figure) {
     if (!v) return "";
+    const link = figure ? ` · <a href="${figure}" target="_blank">${bi(l => data.ui.figure[l])}</a>` : "";
     const fig = v.auc === null ? bi(l => fill(data.ui.sites, {n: v.sites}, l))
       : bi(l => fill(data.ui.auc, {auc: num(v.auc, l, 2), med: v.med === null ? "–" : num(v.med, l, 2),
                                       p95: v.p95 === null ? "–" : num(v.p95, l, 2), n: v.n}, l));
-    return `<p class="ree-cell-verdict" data-verdict="${v.code}">${bi(l => data.ui.validation[l])}: <b>${v.label}</b> · ${fig}</p>`;
+    return `<p class="ree-cell-verdict" data-verdict="${v.code}">${bi(l => data.ui.validation[l])}: <b>${v.label}</b> · ${fig}${link}</p>`;
   }
   function html(t, k, deposit) {
     let h = `<div class="ree-cell"><h4>${bi(l => t.title[l])}</h4>`;
@@ -469,12 +468,11 @@ REE.cellPanel = function (map, overlays, data) {
           + `<span class="ree-cell-detail">${bi(l => (ev.value ? data.ui.value[l] + " " + value(ev, q, l) + " · " : "")
               + data.ui.component[l] + ": " + ev.component[l])}</span></li>`;
       }
-      h += `</ul>${verdictLine(g.verdict)}</section>`;
+      h += `</ul>${verdictLine(g.verdict, g.figure)}</section>`;
     }
     h += `<details class="ree-cell-src"><summary>${bi(l => data.ui.source[l])}</summary><ul>`
       + [...used].map(r => `<li>${cite(r)}</li>`).join("") + "</ul></details>";
     h += `<p class="ree-cell-note">${bi(l => data.ui.cell[l])}</p>`;
-    if (t.figures.length) h += `<p class="ree-cell-figs">${bi(l => data.ui.figures[l])}: ` + t.figures.map(f => `<a href="${f[1]}" target="_blank">${f[0]}</a>`).join(", ") + "</p>";
     return h + "</div>";
   }
   // opens the panel at latlng when an overlay is on and the cell is land; returns whether it did
