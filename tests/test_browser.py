@@ -340,6 +340,8 @@ def test_lowest_grid_score_looks_the_same_with_the_grid_on_and_off(browser, offl
     else:
         raise AssertionError("no grid has both a transparent and a coloured place")
     page = Page(browser, offline_maps["national"], viewport)
+    page.js("() => { location.hash = '#layers=land'; }")  # the land only beneath: no translucent zone over the grid
+    page.page.wait_for_timeout(100)
     label = page.page.locator(".leaflet-control-layers-overlays label").filter(has_text=ov.title.vi).first
     fold = "() => document.querySelector('.ree-layers').classList.add('ree-folded')"  # off the map centre
 

@@ -104,8 +104,9 @@ var REE = (function () {
       onEachFeature: function (f, l) {
         var p = f.properties || {};
         if (p.p) l.bindPopup(card(p.p), popupOptions());
-        if (l.getLatLng) l.on("click", function (e) {  // a grid is on: the cell panel, naming this feature
-          if (REE.cellClick && REE.cellClick(l.getLatLng(), p.t || "", l)) L.DomEvent.stop(e);
+        l.on("click", function (e) {  // a grid is on: the cell panel (naming this feature) instead of its card
+          var at = l.getLatLng ? l.getLatLng() : e.latlng;
+          if (REE.cellClick && REE.cellClick(at, p.t || "", l)) L.DomEvent.stop(e);
         });
         if (p.t) l.bindTooltip(p.t, o.labels ? {permanent: true, direction: "center", className: "ree-label"}
                                           : {sticky: !l.getLatLng, direction: "auto"});
@@ -491,7 +492,7 @@ REE.cellPanel = function (map, overlays, data) {
       maxHeight: Math.max(200, Math.min(460, h - (wide ? 160 : 230))), keepInView: true,
       autoPanPaddingTopLeft: [wide ? 280 : 58, wide ? 60 : 130], autoPanPaddingBottomRight: [12, 40]}).setLatLng(centre).setContent(html(t, k, deposit)).openOn(map);
     const a = pop.getElement().querySelector(".ree-cell-deposit");
-    if (a && marker) a.addEventListener("click", e => { e.preventDefault(); marker.openPopup(); });
+    if (a && marker) a.addEventListener("click", e => { e.preventDefault(); marker.openPopup(marker.getLatLng ? undefined : latlng); });
     return true;
   };
   map.on("click", e => { REE.cellClick(e.latlng); });
