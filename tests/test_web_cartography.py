@@ -316,13 +316,17 @@ def test_the_url_hash_reopens_the_same_map(browser, offline_maps, viewport):
     again.close()
 
 
-def test_about_lists_grid_sources_and_build_date_and_closes_on_escape_or_outside(browser, offline_maps, project):
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_about_lists_grid_sources_and_build_date_and_closes_on_escape_or_outside(browser, offline_maps, project,
+                                                                                 viewport):
     from layers.model_spec import load_spec
     refs = project[1]["references"].set_index("id")
-    page = Page(browser, _url(offline_maps["prospectivity"]))
+    page = Page(browser, _url(offline_maps["prospectivity"]), viewport)
     panel = page.page.locator("#ree-about")
     page.page.locator(".ree-about-link").first.click()
     assert panel.is_visible()
+    page.shot(f"prospectivity-about-{viewport[0]}x{viewport[1]}")
+    assert page.js("() => { const p = document.getElementById('ree-about'); return p.scrollWidth <= p.clientWidth; }")
     text = panel.inner_text()
     assert re.search(r"\d{4}-\d{2}-\d{2}", page.page.locator(".ree-built").inner_text())
     spec = load_spec()
@@ -335,7 +339,8 @@ def test_about_lists_grid_sources_and_build_date_and_closes_on_escape_or_outside
     page.page.locator(".ree-about-link").first.click()
     assert panel.is_visible()
     box = panel.bounding_box()
-    page.page.mouse.click(box["x"] - 20, box["y"] + box["height"] / 2)  # on the map, outside the panel
+    page.page.mouse.click(max(2, box["x"] - 20) if box["x"] > 4 else box["x"] + box["width"] / 2,
+                          box["y"] + box["height"] + 5 if box["x"] <= 4 else box["y"] + box["height"] / 2)  # outside
     assert not panel.is_visible()
     assert page.errors == []
     page.close()
