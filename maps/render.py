@@ -62,7 +62,9 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
     composition asks for them and they exist there, each is an overlay (off by default) above the
     base geography."""
     labels = load_labels()
-    m = folium.Map(location=list(comp.center), zoom_start=comp.zoom, tiles=None, prefer_canvas=True,
+    # the project's layers draw on canvas renderers of their own (REE.layer); not preferCanvas, under which
+    # leaflet-measure's vertices have no SVG path and every measuring click threw a TypeError
+    m = folium.Map(location=list(comp.center), zoom_start=comp.zoom, tiles=None, prefer_canvas=False,
                    control_scale=False, maxZoom=18)
     m.default_js, m.default_css = [("leaflet", LEAFLET_JS)], [("leaflet_css", LEAFLET_CSS)]
     m.get_root().header.add_child(Element(f"<title>{safe(comp.title.vi)} | {safe(comp.title.en)}</title>"),

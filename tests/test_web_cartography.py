@@ -227,6 +227,27 @@ def test_vietnamese_number_format_in_a_card_and_english_first_in_english(browser
     page.close()
 
 
+def test_measuring_speaks_vietnamese_and_throws_nothing(browser, offline_maps):
+    """The measure tool in VI mode: its texts from labels.toml [controls] and its distances in Vietnamese
+    notation; a measuring click raised a TypeError while the map preferred canvas (its vertices had no SVG)."""
+    page = Page(browser, _url(offline_maps["national"], "#map=9/16.0/107.5&layers=land"))
+    p = page.page
+    p.hover(".leaflet-control-measure-toggle", force=True)
+    p.wait_for_timeout(200)
+    p.click(".leaflet-control-measure .js-start", force=True)
+    p.mouse.click(600, 400)
+    p.wait_for_timeout(150)
+    p.mouse.click(800, 500)
+    p.wait_for_timeout(300)
+    assert "Kết thúc phép đo" in p.locator(".leaflet-control-measure").inner_text()
+    p.click(".leaflet-control-measure .js-finish", force=True)
+    p.wait_for_timeout(400)
+    result = p.locator(".leaflet-measure-resultpopup").inner_text()
+    assert "Đo chiều dài" in result and re.search(r"\d+,\d+ km \(\d{1,3}(\.\d{3})+ m\)", result), result
+    assert page.errors == []
+    page.close()
+
+
 def test_paired_language_fields_show_the_page_language_first(browser, offline_maps, project):
     catalog, frames, _ = project
     zones = frames["coastal_placer_zones"]

@@ -89,10 +89,16 @@ var REE = (function () {
     return p.map(function (x) { return typeof x === "number" ? pieces[x] : x; }).join("");
   }
 
+  var canvases = {};  // one canvas renderer per pane for the project's dense layers; everything else (the
+  function canvasFor(map, pane) {  // measure tool's own vertices, the uncertainty circles) stays SVG
+    var key = L.stamp(map) + ":" + pane;
+    return canvases[key] || (canvases[key] = L.canvas({pane: pane}));
+  }
+
   function build(map, group, data, o) {
     data.features.forEach(function (f) { decode(f.geometry, o.scale); });
     return L.geoJSON(data, {
-      interactive: o.interactive, pane: o.pane || "overlayPane",
+      interactive: o.interactive, pane: o.pane || "overlayPane", renderer: canvasFor(map, o.pane || "overlayPane"),
       style: function (f) { return pathStyle(o, f.properties && f.properties.h); },
       smoothFactor: 0,  // already simplified in Python (maps/compositions tolerance_m); Leaflet's pass cost ~1/3 of the drawing
       pointToLayer: function (f, ll) {
