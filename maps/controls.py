@@ -234,9 +234,22 @@ class Ready(MacroElement):
         self._name = "Ready"
 
 
+def _default_icon() -> str:
+    """Leaflet's default marker images as data URIs (a plugin's transient marker asked for
+    ``marker-icon.png`` beside the offline page: a failed request)."""
+    import base64
+    from maps.offline import VENDOR
+    d = VENDOR / "leaflet@1.9.4" / "dist" / "images"
+    uri = {k: "data:image/png;base64," + base64.b64encode((d / f).read_bytes()).decode("ascii")
+           for k, f in (("iconUrl", "marker-icon.png"), ("iconRetinaUrl", "marker-icon-2x.png"),
+                        ("shadowUrl", "marker-shadow.png"))}
+    return f"L.Icon.Default.imagePath = '';L.Icon.Default.mergeOptions({script_json(uri)});"
+
+
 def page_assets(m: folium.Map, css: str, js: str, background: str | None) -> None:
     """The project's own stylesheet and script (always inlined: they are part of the map)."""
     extra = f".leaflet-control-minimap{{background:{background}!important}}" if background else ""
     # branca renders an Element's text as a Jinja template: keep the files out of its reach
     m.get_root().header.add_child(Element(f"{{% raw %}}<style>{css}{extra}</style>{{% endraw %}}"), name="ree_css")
-    m.get_root().html.add_child(Element(f"{{% raw %}}<script>{js}</script>{{% endraw %}}"), name="ree_js")
+    m.get_root().html.add_child(Element(f"{{% raw %}}<script>{js}{_default_icon()}</script>{{% endraw %}}"),
+                                name="ree_js")
