@@ -45,6 +45,21 @@ class ModelSpec:
     ensemble_seed: int = 1
     ensemble_resolution_m: float = 5000.0
 
+    def evidence_title(self, name: str) -> Text:
+        """How readers see evidence ``name`` (``[evidence_text.NAME].title``; the id if undeclared)."""
+        t = (self.raw.get("evidence_text") or {}).get(name, {}).get("title") or {}
+        return Text(t.get("vi", name), t.get("en", name))
+
+    def evidence_unit(self, name: str) -> Text | None:
+        """The unit of evidence ``name``'s measured value, if it has one."""
+        u = (self.raw.get("evidence_text") or {}).get(name, {}).get("unit")
+        return Text(u["vi"], u["en"]) if u else None
+
+    def evidence_classes(self, name: str) -> dict[str, Text]:
+        """Class code -> name, for an evidence whose value is a class (e.g. a climate zone)."""
+        c = (self.raw.get("evidence_text") or {}).get(name, {}).get("classes") or {}
+        return {k: Text(v["vi"], v["en"]) for k, v in c.items()}
+
     def refs(self) -> set[str]:
         """Every reference id the spec cites."""
         out = set(self.raw.get("uncertainty_refs", [])) | set(self.raw.get("validation_refs", []))
@@ -207,6 +222,18 @@ def structure_problems(path: Path, raw: dict) -> list[Problem]:
         ramp = style.get(key)
         if isinstance(ramp, list) and not all(isinstance(c, str) and HEX_COLOUR.match(c) for c in ramp):
             r.problem(f"style.{key}", "colours must be '#RRGGBB'", ramp)
+    for name, t in (r.get(raw, "evidence_text", dict, "", required=False) or {}).items():
+        where = f"evidence_text.{name}"
+        if not isinstance(t, dict):
+            r.problem(where, "must be a table", t)
+            continue
+        for key in ("title", "unit"):
+            text = r.get(t, key, dict, where, required=key == "title")
+            for lang in ("vi", "en") if text is not None else ():
+                r.get(text, lang, str, f"{where}.{key}")
+        for code, text in (r.get(t, "classes", dict, where, required=False) or {}).items():
+            for lang in ("vi", "en"):
+                r.get(text if isinstance(text, dict) else {}, lang, str, f"{where}.classes.{code}")
     for name, t in (r.get(raw, "types", dict, "", required=False) or {}).items():
         where = f"types.{name}"
         if not isinstance(t, dict):

@@ -80,8 +80,8 @@ def test_click_on_a_high_cell_shows_the_cog_values(offline_maps, project, viewpo
         page.screenshot(path=str(SHOTS / f"prospectivity-cell-{viewport[0]}x{viewport[1]}.png"))
         shown = page.evaluate("""() => ({
             scores: [...document.querySelectorAll('.ree-cell-score td')].map(td => td.dataset.v ?? null),
-            mu: Object.fromEntries([...document.querySelectorAll('.ree-cell-ev tr[data-evidence]')].map(
-                tr => [tr.dataset.evidence, tr.querySelector('.ree-mu').dataset.v ?? null])),
+            mu: Object.fromEntries([...document.querySelectorAll('.ree-cell-ev [data-evidence]')].map(
+                li => [li.dataset.evidence, li.querySelector('.ree-mu').dataset.v ?? null])),
             text: document.querySelector('.ree-cell').innerText })""")
         page.close()
     assert errors == []
