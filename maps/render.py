@@ -25,6 +25,7 @@ from maps.i18n import bi, load_labels
 from maps.offline import LEAFLET_CSS, LEAFLET_JS, inline
 from maps.place_labels import PlaceLabels, add_label_assets, has_names, names_only
 from maps.popup import REFERENCES, Pieces
+from maps.risk_symbols import RISKS, ZONES, add_risk_layers
 from maps.symbols import leaflet_style, swatch_svg
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -104,6 +105,10 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
             g.layer.add_to(m)
             by_group[ml.group].append(g)
             rows.append((swatch_svg(g.symbol, spec.geometry), bi(g.label), [g]))
+        if ml.layer == ZONES and RISKS in frames and catalog.layers.get(RISKS) and catalog[RISKS].style:
+            risk_groups = add_risk_layers(m, catalog, frames, refs, lambda: next(keys), pieces, ml.show)
+            by_group[ml.group] += risk_groups
+            rows[:0] = [(swatch_svg(g.symbol, "Point"), bi(g.label), [g]) for g in risk_groups]
         if spec.style.highlight:
             hl = spec.style.highlight
             rows.append((swatch_svg(spec.style.symbol, spec.geometry, hl.stroke, hl.stroke_width), bi(hl.label),
