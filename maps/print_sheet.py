@@ -36,7 +36,7 @@ DPI = 300
 FONT = "DejaVu Sans"
 PRINT_TOLERANCE_M = 300  # simplification for print: finer than the web map, far below a 0.1 mm line at 1:3M
 HATCH = {"diagonal": "////", "back_diagonal": "\\\\\\\\", "cross": "xxxx", "horizontal": "----", "vertical": "||||"}
-MARKER = {"circle": "o", "triangle": "^", "square": "s", "diamond": "D", "star": "*", "cross": "X"}
+MARKER = {"circle": "o", "triangle": "^", "square": "s", "diamond": "D", "star": "*", "cross": "P"}  # as maps/symbols.py draws them
 # west, south, east, north of the inset: Hoàng Sa and Trường Sa, clear of the mainland (Mũi Đôi 109.46°E),
 # Hainan (south cape 18.2°N), Borneo and Palawan (east of 116.5°E south of 8.5°N)
 ARCHIPELAGO_BOX = (110.4, 7.0, 116.4, 17.6)

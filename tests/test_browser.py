@@ -73,6 +73,9 @@ def test_every_layer_is_in_the_control_toggles_and_the_legend_follows(national, 
     # evidence layer bears on it, so its score has no data and its uncertainty is 1 everywhere (not drawn)
     grids = 2 * (len(load_spec().types) - 1)
     expected = sum(len(catalog[ml.layer].style.categories) or 1 for ml in comps["national"].layers) + grids
+    if "coastal_placer_zones" in {ml.layer for ml in comps["national"].layers}:  # its risk symbols, one per topic
+        from maps.risk_symbols import risk_points
+        expected += risk_points(catalog, project[1])["topic"].nunique()
     national.open_groups()
     inputs = national.page.locator(".leaflet-control-layers-overlays input")
     assert inputs.count() == expected
@@ -372,7 +375,9 @@ def test_a_second_grid_replaces_the_first(national):
 
 PLACES = """() => [...document.querySelectorAll('.ree-place')].map(el => {
   const b = el.querySelector('b'), r = b.getBoundingClientRect();
-  return {area: el.classList.contains('ree-place-area'), text: b.innerText.trim(),
+  const vi = b.querySelector('.ree-vi'), en = b.querySelector('.ree-en');
+  return {area: !el.classList.contains('ree-place-point'), text: (vi || b).textContent.trim(),
+          en: (en || b).textContent.trim(), visible: b.innerText.trim(),
           shown: el.style.visibility !== 'hidden' && r.width > 0 && r.right > 0 && r.bottom > 0
                  && r.left < innerWidth && r.top < innerHeight, box: [r.left, r.top, r.right, r.bottom]};
 })"""
@@ -403,7 +408,7 @@ def test_place_names_show_by_zoom_offline(browser, offline_maps, project, viewpo
     page.js(set_zoom, 6)
     page.page.locator(".ree-lang button[data-lang=en]").click()
     page.page.wait_for_timeout(100)
-    english = {n["text"] for n in page.js(PLACES) if n["shown"]}
+    english = {n["visible"] for n in page.js(PLACES) if n["shown"]}
     assert "Hanoi" in english and "Hà Nội" not in english
     assert page.errors == [] and page.requests == []
     page.page.close()
