@@ -77,8 +77,11 @@ REE.labels({{ this._parent._parent.get_name() }}, {{ this._parent.get_name() }},
             d = sym.size
             dot = (f"width:{d:g}px;height:{d:g}px;background:{sym.fill};"
                    f"border:{sym.stroke_width:g}px solid {sym.stroke}")
+        # outline-only areas (provinces): grey capitals; filled areas (placer zones): bold, in their outline colour
+        filled = not names_only(spec) and sym.fill_opacity > 0
+        cls = "ree-place-point" if names_only(spec) else "ree-place-zone" if filled else "ree-place-area"
         self.data = script_json(label_rows(spec, frame))
-        self.opts = script_json({"cls": "ree-place-point" if names_only(spec) else "ree-place-area", "dot": dot})
+        self.opts = script_json({"cls": cls, "dot": dot, "ink": sym.stroke if filled else None})
 
 
 def add_label_assets(m) -> None:

@@ -36,7 +36,7 @@ DPI = 300
 FONT = "DejaVu Sans"
 PRINT_TOLERANCE_M = 300  # simplification for print: finer than the web map, far below a 0.1 mm line at 1:3M
 HATCH = {"diagonal": "////", "back_diagonal": "\\\\\\\\", "cross": "xxxx", "horizontal": "----", "vertical": "||||"}
-MARKER = {"circle": "o", "triangle": "^", "square": "s", "diamond": "D", "star": "*", "cross": "X"}
+MARKER = {"circle": "o", "triangle": "^", "square": "s", "diamond": "D", "star": "*", "cross": "P"}  # as maps/symbols.py draws them
 # west, south, east, north of the inset: Hoàng Sa and Trường Sa, clear of the mainland (Mũi Đôi 109.46°E),
 # Hainan (south cape 18.2°N), Borneo and Palawan (east of 116.5°E south of 8.5°N)
 ARCHIPELAGO_BOX = (110.4, 7.0, 116.4, 17.6)
@@ -197,7 +197,7 @@ class Labeller:
     CLOSE = [(5, 0, "left", "center"), (-5, 0, "right", "center"), (0, 5, "center", "bottom"),
              (0, -5, "center", "top"), (4, 4, "left", "bottom"), (-4, 4, "right", "bottom"),
              (4, -4, "left", "top"), (-4, -4, "right", "top")]
-    FAR = [(dx * k, dy * k, ha, va) for k in (3, 5) for dx, dy, ha, va in CLOSE]  # with a leader line
+    RINGS = (3, 5)  # further out, with a leader line: multiples of the close offsets
 
     def __init__(self, fig, ax):
         self.fig, self.ax = fig, ax
@@ -213,14 +213,17 @@ class Labeller:
         r = size_pt / 2 * self.fig.dpi / 72
         self.taken.append(Bbox.from_extents(px - r, py - r, px + r, py + r))
 
-    def add(self, priority: int, x: float, y: float, text: str, centred: bool = False, far: bool = True, **style):
+    def add(self, priority: int, x: float, y: float, text: str, centred: bool = False, rings: tuple = RINGS,
+            **style):
+        """A name at data point (x, y); ``rings``: the multiples of the close offsets tried after them."""
         positions = [(0, 0, "center", "center"), (0, 7, "center", "bottom"), (0, -7, "center", "top")] if centred \
-            else self.CLOSE + (self.FAR if far else [])
+            else self.CLOSE + [(dx * k, dy * k, ha, va) for k in rings for dx, dy, ha, va in self.CLOSE]
         self.items.append((priority, len(self.items), x, y, text, style, positions))
 
     def place(self) -> list[str]:
         """Place every name in priority order; returns the names placed."""
         import matplotlib.patheffects as pe
+        from matplotlib.text import Text
         placed = []
         for _, _, x, y, text, style, positions in sorted(self.items, key=lambda t: (t[0], t[1])):
             if not (self.ax.get_xlim()[0] <= x <= self.ax.get_xlim()[1] and self.ax.get_ylim()[0] <= y <= self.ax.get_ylim()[1]):
@@ -231,13 +234,18 @@ class Labeller:
                                      zorder=80, annotation_clip=False,
                                      arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "#444444",
                                                  "shrinkA": 0, "shrinkB": 2} if leader else None, **style)
-                t.set_path_effects([pe.withStroke(linewidth=2.2, foreground="white")])
-                bb = t.get_window_extent(self.renderer).padded(1.0)
+                t.update_positions(self.renderer)
+                bb = Text.get_window_extent(t, self.renderer).padded(1.0)  # the name only, not its leader
                 inside = (bb.x0 >= self.frame.x0 and bb.x1 <= self.frame.x1 and bb.y0 >= self.frame.y0
                           and bb.y1 <= self.frame.y1)
                 if inside and not any(bb.overlaps(o) for o in self.taken):
                     self.taken.append(bb)
                     placed.append(text)
+                    # the white halo is a second, stroked copy underneath: a path effect on the name itself
+                    # would turn it into outlines, and the PDF's text could no longer be searched
+                    halo = self.ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha,
+                                            va=va, zorder=79, annotation_clip=False, **{**style, "color": "white"})
+                    halo.set_path_effects([pe.Stroke(linewidth=2.2, foreground="white")])
                     break
                 t.remove()
         return placed
@@ -309,12 +317,13 @@ def sheet(name: str, comp: Composition, catalog: Catalog, frames: dict[str, gpd.
                 names.add(0, x, y, t, fontsize=6, color="#1a1a1a")
         elif st.label_zoom_field and st.label_field:  # cities, the larger first
             for (x, y, t), zmin in zip(_names(spec, frame, lang), frame[st.label_zoom_field]):
-                names.add(2 + int(zmin), x, y, t, far=False, fontsize=6.5, color="#000000", fontstyle="italic")
+                names.add(2 + int(zmin), x, y, t, rings=(), fontsize=6.5, color="#000000", fontstyle="italic")
         elif st.label_min_zoom is not None and st.label_field and (st.label_min_zoom <= zoom or ml.layer == ZONES):
             bold = ml.layer == ZONES
             for x, y, t in _names(spec, frame, lang):
                 if bold:  # placer zones: the province's name in the zone's colour, beside the strip
-                    names.add(1, x, y, t, fontsize=7, fontweight="bold", color=st.symbol.stroke)
+                    names.add(1, x, y, t, rings=(3, 5, 8, 12, 16), fontsize=7, fontweight="bold",
+                              color=st.symbol.stroke)
                 else:  # province names: centred, grey capitals, below everything else
                     names.add(20, x, y, t.upper(), centred=True, fontsize=5.5, color="#666666")
         if st.labels_always and st.label_field and not st.label_zoom_field:  # the archipelagos' names, in the inset
@@ -340,7 +349,7 @@ def sheet(name: str, comp: Composition, catalog: Catalog, frames: dict[str, gpd.
             if t not in seen:
                 seen.add(t)
                 handles.append(h)
-                texts.append(textwrap.fill(t, 38))
+                texts.append(textwrap.fill(t, 42))
     leg = fig.legend(handles, texts, loc="upper left", bbox_to_anchor=(col - 0.012, top + 0.012), frameon=False,
                      fontsize=7.5, title=labels.ui["legend"][lang], title_fontsize=10, alignment="left",
                      handlelength=2.0, labelspacing=0.4)

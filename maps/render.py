@@ -15,6 +15,7 @@ from geo.atomic import write_text
 from geo.catalog import Catalog
 from geo.crs import WEB_CRS
 from geo.simplify import for_web
+from layers.package import build_stamp
 from maps.cell_panel import add_cell_panel, panel_data
 from maps.composition import CONTROL_ORDER, Composition
 from maps.controls import (About, LandMiniMap, Language, LayerControl, Legend, Ready, Scale, Search, Title, View,
@@ -25,11 +26,11 @@ from maps.grids import BASE_PANE, MARK_PANE_Z, Panes, grid_groups
 from maps.i18n import bi, load_labels
 from maps.offline import LEAFLET_CSS, LEAFLET_JS, inline
 from maps.place_labels import PlaceLabels, add_label_assets, has_names, names_only
-from layers.package import build_stamp
 from maps.popup import REFERENCES, Pieces
+from maps.risk_symbols import RISKS, ZONES, add_risk_layers
+from maps.symbols import leaflet_style, swatch_svg
 
 AUC_TABLE = "prospectivity_auc"  # the validation table whose verdicts the cell panel states
-from maps.symbols import leaflet_style, swatch_svg
 
 STATIC = Path(__file__).resolve().parent / "static"
 MINIMAP_TOLERANCE_M, MINIMAP_MIN_AREA_KM2 = 5000, 200  # the overview map's land: coarse and small
@@ -123,6 +124,10 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
             by_group[ml.group].append(g)
             if len(g.rows):  # a legend row only for what is drawn (an empty zone class has none)
                 rows.append((swatch_svg(g.symbol, spec.geometry), bi(g.label), [g]))
+        if ml.layer == ZONES and RISKS in frames and catalog.layers.get(RISKS) and catalog[RISKS].style:
+            risk_groups = add_risk_layers(m, catalog, frames, refs, lambda: next(keys), pieces, ml.show)
+            by_group[ml.group] += risk_groups
+            rows[:0] = [(swatch_svg(g.symbol, "Point"), bi(g.label), [g]) for g in risk_groups if len(g.rows)]
         hl = spec.style.highlight
         if hl and any(len(g.rows) and (g.rows[hl.field] == hl.value).any() for g in layer_groups):
             rows.append((swatch_svg(spec.style.symbol, spec.geometry, hl.stroke, hl.stroke_width), bi(hl.label),

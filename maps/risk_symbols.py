@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.catalog import Catalog
+from geo.catalog import Catalog, Text
 from geo.crs import METRIC_CRS, WEB_CRS
 from layers.derived.admin import pre_to_2025
 
@@ -58,3 +58,43 @@ def risk_points(catalog: Catalog, frames) -> gpd.GeoDataFrame:
             geoms.append(shapely.Point(at.x + d[0] * off, at.y + d[1] * off))
             rows.append({"province_2025": z["province_2025"], "topic": topic, "risk_ids": LIST_SEP.join(ids)})
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=METRIC_CRS).to_crs(WEB_CRS)
+
+
+def risk_frame(catalog: Catalog, frames) -> gpd.GeoDataFrame:
+    """:func:`risk_points` with ``placer_risks``' own fields for the map's cards: per point, the ids,
+    provinces, findings (joined with " | ") and references of every finding of that topic at that zone."""
+    pts = risk_points(catalog, frames)
+    risks = frames[RISKS].set_index("id")
+    rows = []
+    for _, p in pts.iterrows():
+        ids = p["risk_ids"].split(LIST_SEP)
+        sub = risks.loc[ids]
+        refs = list(dict.fromkeys(x for raw in sub["refs"] for x in str(raw).split(LIST_SEP)))
+        rows.append({"id": p["risk_ids"], "provinces_pre2025": p["province_2025"], "topic": p["topic"],
+                     "text_en": " | ".join(sub["text_en"]), "text_vi": " | ".join(sub["text_vi"]),
+                     "refs": LIST_SEP.join(refs)})
+    return gpd.GeoDataFrame(rows, geometry=pts.geometry.values, crs=WEB_CRS)
+
+
+def add_risk_layers(m, catalog: Catalog, frames, refs, next_key, pieces, show: bool = True) -> list:
+    """The risk symbols as map groups (one per topic, cards from ``placer_risks``' fields, named "Risk
+    topic: …" from the topic domain), added to ``m`` (shown with the zones); returns the
+    ``maps.features.Group``s for the layer control and the legend."""
+    import dataclasses
+
+    import folium
+
+    from maps.features import GeoLayer, collection, groups, options
+    spec = dataclasses.replace(catalog[RISKS], geometry="Point")  # the table, drawn where its findings apply
+    what = catalog.domain_of(spec.field(spec.style.category_field)).description
+    out = []
+    for g in groups(spec, risk_frame(catalog, frames), catalog):
+        if g.rows.empty:
+            continue
+        g.label = Text(f"{what.vi}: {g.label.vi}", f"{what.en}: {g.label.en}")
+        g.layer = folium.FeatureGroup(name=spec.name, show=show, control=False)
+        GeoLayer(collection(spec, g, catalog, refs, True, next_key, None, pieces),
+                 options(spec, g.symbol, True)).add_to(g.layer)
+        g.layer.add_to(m)
+        out.append(g)
+    return out

@@ -73,6 +73,9 @@ def test_every_layer_is_in_the_control_toggles_and_the_legend_follows(national, 
     # evidence layer bears on it, so its score has no data and its uncertainty is 1 everywhere (not drawn)
     grids = 2 * (len(load_spec().types) - 1)
     expected = sum(len(catalog[ml.layer].style.categories) or 1 for ml in comps["national"].layers) + grids
+    if "coastal_placer_zones" in {ml.layer for ml in comps["national"].layers}:  # its risk symbols, one per topic
+        from maps.risk_symbols import risk_points
+        expected += risk_points(catalog, project[1])["topic"].nunique()
     national.open_groups()
     inputs = national.page.locator(".leaflet-control-layers-overlays input")
     assert inputs.count() == expected
@@ -376,3 +379,44 @@ def test_a_second_grid_replaces_the_first(national):
     assert [boxes.nth(i).is_checked() for i in range(3)] == [False, False, True]
     assert national.js("() => document.querySelectorAll('.leaflet-reeGrids-pane img').length") == 1
     boxes.nth(2).uncheck()
+
+
+PLACES = """() => [...document.querySelectorAll('.ree-place')].map(el => {
+  const b = el.querySelector('b'), r = b.getBoundingClientRect();
+  const vi = b.querySelector('.ree-vi'), en = b.querySelector('.ree-en');
+  return {area: !el.classList.contains('ree-place-point'), text: (vi || b).textContent.trim(),
+          en: (en || b).textContent.trim(), visible: b.innerText.trim(),
+          shown: el.style.visibility !== 'hidden' && r.width > 0 && r.right > 0 && r.bottom > 0
+                 && r.left < innerWidth && r.top < innerHeight, box: [r.left, r.top, r.right, r.bottom]};
+})"""
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_place_names_show_by_zoom_offline(browser, offline_maps, project, viewport):
+    """City names (GeoNames) appear from their declared zoom and province names from zoom 7, from file://
+    with no network; names shown never overlap; the language switch gives the English names."""
+    _, frames, _ = project
+    places = frames["places"]
+    page = Page(browser, offline_maps["national"], viewport)
+    set_zoom = "(z) => { const m = Object.values(window).find(v => v instanceof L.Map); m.setZoom(z, {animate: false}); }"
+    seen = {}
+    for zoom in (6, 7, 8):
+        page.js(set_zoom, zoom)
+        page.page.wait_for_timeout(150)
+        names = page.js(PLACES)
+        seen[zoom] = names
+        cities = {n["text"] for n in names if not n["area"]}
+        assert cities == set(places.loc[places["min_zoom"] <= zoom, "name_vi"]), zoom  # in the page from their zoom
+        assert any(n["area"] for n in names) == (zoom >= 7), zoom  # province names from zoom 7
+        shown = [n for n in names if n["shown"]]
+        assert shown and not _overlaps([{"name": n["text"], "l": n["box"][0], "t": n["box"][1], "r": n["box"][2],
+                                         "b": n["box"][3]} for n in shown]), zoom
+    page.shot(f"national-names-z8-{viewport[0]}x{viewport[1]}")
+    assert {"Hà Nội", "T.P. Hồ Chí Minh"} <= {n["text"] for n in seen[6] if n["shown"]}  # first in priority
+    page.js(set_zoom, 6)
+    page.page.locator(".ree-lang button[data-lang=en]").click()
+    page.page.wait_for_timeout(100)
+    english = {n["visible"] for n in page.js(PLACES) if n["shown"]}
+    assert "Hanoi" in english and "Hà Nội" not in english
+    assert page.errors == [] and page.requests == []
+    page.page.close()

@@ -106,6 +106,24 @@ def test_archipelagos_are_labelled_as_vietnamese(frames):
             a.geometry.convex_hull.contains(shapely.Point(a["label_lon"], a["label_lat"]))
 
 
+def test_places_lie_in_their_2025_province_with_clean_names(frames):
+    """GeoNames' admin1 code is the 2025 GSO province code: each city lies in (or, on the coast, within
+    10 km of) that province's polygon; names are NFC, with Đ not the Icelandic Ð, and unique per place."""
+    import unicodedata
+    from geo.crs import METRIC_CRS
+    places = frames["places"].to_crs(METRIC_CRS)
+    provinces = frames["provinces_2025"].to_crs(METRIC_CRS).set_index("name_2025")
+    assert len(places) >= 50 and places["geonameid"].is_unique
+    far = {r["name_vi"]: round(provinces.geometry[r["province_2025"]].distance(r.geometry))
+           for _, r in places.iterrows() if provinces.geometry[r["province_2025"]].distance(r.geometry) > 10_000}
+    assert far == {}
+    for col in ("name_vi", "name_en"):
+        for name in places[col]:
+            assert name == unicodedata.normalize("NFC", name) and "\u00d0" not in name and "\u00f0" not in name
+    assert {"Hà Nội", "T.P. Hồ Chí Minh", "Đà Nẵng", "Hải Phòng"} <= set(places["name_vi"])
+    assert places.sort_values("population", ascending=False)["min_zoom"].is_monotonic_increasing
+
+
 def test_prospect_zones_are_derived_and_documented(frames, deposits):
     zones = frames["prospect_zones"].set_index("id")
     assert {"northern_hard_rock_belt", "northern_weathering_crust", "central_coastal_placer_strip"} <= set(zones.index)

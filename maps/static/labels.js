@@ -52,7 +52,7 @@ REE.labels = (function () {
   return function (map, group, data, o) {  // data: [[lat, lon, minZoom, html], ...] in priority order
     var p = pane(map);
     data.forEach(function (d) {
-      var html = (o.dot ? '<i style="' + o.dot + '"></i>' : "") + "<b>" + d[3] + "</b>";
+      var html = (o.dot ? '<i style="' + o.dot + '"></i>' : "") + (o.ink ? '<b style="color:' + o.ink + '">' : "<b>") + d[3] + "</b>";
       var m = L.marker([d[0], d[1]], {pane: p, interactive: false, keyboard: false,
         icon: L.divIcon({className: "ree-place " + o.cls, html: html, iconSize: [0, 0]})});
       items.push({map: map, group: group, m: m, z: d[2], i: seq++});
