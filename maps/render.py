@@ -16,6 +16,7 @@ from geo.crs import WEB_CRS
 from geo.simplify import for_web
 from maps.cell_panel import add_cell_panel, panel_data
 from maps.composition import CONTROL_ORDER, Composition
+from maps.density import density_layer, is_dense
 from maps.controls import (About, LandMiniMap, Language, LayerControl, Legend, Ready, Scale, Search, add_tools,
                            page_assets)
 from maps.escape import safe
@@ -84,14 +85,19 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
             grids_pending = False
         spec = catalog[ml.layer]
         credits.append((spec.title, spec.attribution, spec.licence))
-        web = for_web(frames[ml.layer], ml.tolerance_m, ml.min_area_km2)
-        layer_groups = groups(spec, web, catalog)
+        interactive = ml.popup
+        if is_dense(spec, frames[ml.layer]):  # too many points for a page: a density grid (maps/density.py)
+            spec, layer_groups = density_layer(spec, frames[ml.layer])
+            interactive = False
+        else:
+            web = for_web(frames[ml.layer], ml.tolerance_m, ml.min_area_km2)
+            layer_groups = groups(spec, web, catalog)
         rows = []
         for g in layer_groups:
             g.layer = folium.FeatureGroup(name=spec.name, show=ml.show, control=False)
-            data = collection(spec, g, catalog, refs, ml.popup, lambda: next(keys), labels.cards.get(spec.name),
+            data = collection(spec, g, catalog, refs, interactive, lambda: next(keys), labels.cards.get(spec.name),
                               pieces)
-            opts = options(spec, g.symbol, ml.popup)
+            opts = options(spec, g.symbol, interactive)
             if ml.group == "base":
                 opts["pane"] = BASE_PANE[0]
             GeoLayer(data, opts).add_to(g.layer)
