@@ -144,7 +144,7 @@ def csv_rows(text: str, name: str, problems: list[Problem]) -> list[list[str]] |
         return None
 
 
-_CONTROL = r"[\x00-\x1f\x7f-\x9f]"  # Unicode category Cc
+CONTROL_PATTERN = r"[\x00-\x1f\x7f-\x9f]"  # Unicode category Cc
 _REAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _INTEGER = r"[+-]?\d{1,18}"  # fits int64 whatever the digits
 
@@ -158,7 +158,7 @@ def _plain_cells(f: FieldSpec, cells: pd.Series) -> tuple[np.ndarray, np.ndarray
     if n == 0 or f.is_list or f.domain or f.type not in ("string", "real", "integer"):
         return none
     if f.type == "string":
-        ok = ~cells.str.contains(_CONTROL, regex=True) & (cells == cells.str.strip())
+        ok = ~cells.str.contains(CONTROL_PATTERN, regex=True) & (cells == cells.str.strip())
         ok &= cells == cells.str.normalize("NFC")
         return ok.to_numpy(bool, copy=True), cells.to_numpy(object)
     ok = cells.str.fullmatch(_REAL if f.type == "real" else _INTEGER).to_numpy(bool, copy=True)

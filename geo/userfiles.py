@@ -131,14 +131,31 @@ def _dbf_fields(header: bytes) -> list[tuple[str, int]]:
     return out
 
 
-def shapefile_text_problems(path: Path) -> tuple[str | None, list[Problem]]:
-    """The encoding to read a zipped Shapefile's text with, and problems.
+def cpg_codec(text: str) -> str | None:
+    """The Python codec a ``.cpg`` names (``UTF-8``, ``1258``, ``ANSI 1258``, ``88591``), or None."""
+    text = text.strip().strip("\x00").strip()
+    last = text.split()[-1] if text.split() else ""
+    candidates = [text, last]
+    if last.isdigit():
+        candidates = [f"iso8859_{last[4:]}" if last.startswith("8859") and len(last) > 4 else f"cp{last}"]
+    for name in candidates:
+        try:
+            return codecs.lookup(name).name
+        except LookupError:
+            continue
+    return None
 
-    With a ``.cpg`` in the zip, GDAL reads it (None is returned). Without one, the DBF's text must be
-    UTF-8 (then ``"UTF-8"``): GDAL would otherwise read it as Latin-1 (a Windows-1258 "Đông Pao" becomes
+
+def shapefile_encoding(path: Path, given: str | None) -> tuple[str | None, list[Problem]]:
+    """The Python codec to read a zipped Shapefile's text with (None: as GDAL does), and problems.
+
+    ``given`` (--encoding) wins, then the zip's ``.cpg``. Without either, the DBF's text must be UTF-8
+    (then ``"utf-8"``): GDAL would otherwise read it as Latin-1 (a Windows-1258 "Đông Pao" becomes
     "Ðông Pao" without a word), so a DBF that is not UTF-8 is refused naming the first row and field
     that is not, and the fix (--encoding cp1258, or a .cpg)."""
     name = str(path)
+    if given:
+        return codecs.lookup(given).name, []
     try:
         return _shapefile_text(path, name)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, struct.error) as exc:
@@ -148,8 +165,9 @@ def shapefile_text_problems(path: Path) -> tuple[str | None, list[Problem]]:
 def _shapefile_text(path: Path, name: str) -> tuple[str | None, list[Problem]]:
     with zipfile.ZipFile(path) as zf:
         names = zf.namelist()
-        if any(n.lower().endswith(".cpg") for n in names):
-            return None, []
+        cpgs = [n for n in names if n.lower().endswith(".cpg")]
+        if cpgs:
+            return cpg_codec(zf.read(cpgs[0])[:100].decode("ascii", "replace")), []
         dbfs = [n for n in names if n.lower().endswith(".dbf")]
         if len(dbfs) != 1:
             return None, []
@@ -161,7 +179,7 @@ def _shapefile_text(path: Path, name: str) -> tuple[str | None, list[Problem]]:
             header = head + fh.read(max(header_len - 32, 0))
             bad = _utf8_error(_chunks(fh))
     if bad is None:
-        return "UTF-8", []
+        return "utf-8", []
     offset = bad[0] + len(header) - header_len  # from the first record
     row, within = divmod(max(offset, 0), max(record_len, 1))
     field, pos = None, 1  # a record starts with its deletion flag

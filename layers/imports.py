@@ -39,7 +39,7 @@ from geo.paths import safe_user_path
 from geo.points import coordinate_problems
 from geo.table import csv_rows, decode_text, read_table
 from geo.text import snake_name
-from geo.userfiles import empty_file, geojson_text_problems, shapefile_text_problems, zip_problems
+from geo.userfiles import empty_file, geojson_text_problems, shapefile_encoding, zip_problems
 from layers.rules import VIETNAM_BOUNDS, in_vietnam
 
 IMPORTS_DIR = "imports"  # default directory of imported layers (relative to the working directory)
@@ -178,12 +178,16 @@ def _read_vector(path: Path, encoding: str | None, problems: list[Problem]) -> T
             problems.append(Problem(file, f"a zipped Shapefile must hold exactly one .shp (found {len(shps)})",
                                     value=shps or None, fix="zip one layer's .shp/.shx/.dbf/.prj/.cpg"))
             return None
-        if encoding is None:
-            encoding, found = shapefile_text_problems(path)
-            if found:
-                problems += found
-                return None
-    elif suffix in (".geojson", ".json"):
+        encoding, found = shapefile_encoding(path, encoding)
+        if found:
+            problems += found
+            return None
+    elif encoding and codecs.lookup(encoding).name != "utf-8":
+        problems.append(Problem("--encoding", f"applies to CSV and Shapefiles, not to {FORMATS[suffix]}",
+                                value=encoding, fix="leave it out: GeoJSON and GeoPackage are UTF-8 by their "
+                                                    "standards, and KML names its own encoding"))
+        return None
+    if suffix in (".geojson", ".json"):
         if found := geojson_text_problems(path):
             problems += found
             return None
@@ -195,7 +199,14 @@ def _read_vector(path: Path, encoding: str | None, problems: list[Problem]) -> T
             return None
         with warnings.catch_warnings():  # a field of mixed numbers and text is read as text: checked below
             warnings.filterwarnings("ignore", "Could not parse column", UserWarning)
-            frame = pyogrio.read_dataframe(path, encoding=encoding)
+            # GDAL recodes through iconv, whose CP1258 drops the last letter of every text (it waits for a
+            # combining accent): text other than UTF-8 is read byte for byte (Latin-1) and decoded by Python
+            byte_for_byte = suffix == ".zip" and encoding not in (None, "utf-8")
+            frame = pyogrio.read_dataframe(path, encoding="latin1" if byte_for_byte else encoding)
+        if byte_for_byte:
+            frame = _decoded(frame, encoding, file, problems)
+            if frame is None:
+                return None
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
             pyogrio.errors.GeometryError, pyogrio.errors.CRSError, zipfile.BadZipFile, UnicodeDecodeError,
             LookupError, ValueError) as exc:
@@ -223,6 +234,32 @@ def _read_vector(path: Path, encoding: str | None, problems: list[Problem]) -> T
         rows.append([*map(_cell, values), x, y])
     return Table(file, [*header, LON, LAT], [*attrs, "longitude", "latitude"], rows, (LON, LAT), frame.crs,
                  frame.crs is None or CRS.from_user_input(frame.crs).is_geographic)
+
+
+def _decoded(frame: gpd.GeoDataFrame, encoding: str, file: str, problems: list[Problem]) -> gpd.GeoDataFrame | None:
+    """``frame`` read as Latin-1 (each byte one character) with its column names and text decoded as
+    ``encoding``; None with a problem naming the first row and field that is not."""
+    def decode(text: str, row: int | None, field: str | None) -> str | None:
+        try:
+            return text.encode("latin-1").decode(encoding)
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            problems.append(Problem(file, f"not {encoding}", row=row, field=field, value=text,
+                                    fix="name the encoding the file was saved in with --encoding"))
+            return None
+    before = len(problems)
+    names = {c: decode(c, None, c) if c != "geometry" else c for c in frame.columns}
+    if None in names.values():
+        return None
+    frame = frame.rename(columns=names)
+    for col in frame.columns:
+        if col != "geometry" and (frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col])):
+            out = []
+            for row, v in enumerate(frame[col], 1):
+                out.append(decode(v, row, col) if isinstance(v, str) else v)
+                if len(problems) > before:
+                    return None
+            frame[col] = out
+    return frame
 
 
 def _infer(table: Table, idx: int) -> str:
