@@ -436,7 +436,8 @@ def _check_staged(stage: Path, name: str, fields: list[FieldSpec], file: str) ->
         written = list(pyogrio.read_info(stage / f"{name}.geojson")["fields"])
     except (GeoError, pyogrio.errors.DataSourceError) as exc:
         problems = getattr(exc, "problems", None) or [Problem(file, str(exc))]
-        raise SourceDataError(problems=[Problem(file, f"cannot be kept as a layer: {p.message}", field=p.field,
+        raise SourceDataError(problems=[Problem(file, "cannot be kept as a layer: its declaration "
+                                                      + (f"key '{p.field}' " if p.field else "") + p.message,
                                                 value=p.value, fix="rename the column or the file and import again")
                                         for p in problems]) from None
     if written != spec.field_names or spec.field_names != [f.name for f in fields]:
