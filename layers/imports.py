@@ -363,6 +363,7 @@ def check_file(path: str | Path, kind: str, frames: dict[str, pd.DataFrame] | Ca
                                 fix="add a column of numbers (e.g. an assay in ppm)"))
     with tempfile.TemporaryDirectory() as tmp:
         staged, spec = _staged(table, fields, Path(tmp))
+        table.rows = []  # read back from the staged file: a million rows are not held twice
         frame, found = read_table(staged, spec, Catalog(Path(tmp), {}, {}))
         problems += _as_user_file(found, staged, file)
     xcol, ycol = table.xy
