@@ -65,6 +65,6 @@ def density_layer(spec: LayerSpec, frame: gpd.GeoDataFrame):
         mask = (cells["count"] >= low) & ((cells["count"] <= high) if high else True)
         if mask.any():
             out.append(Group(_label(spec, low, high, len(frame)),
-                             Symbol(fill=sym.fill, stroke=sym.fill, fill_opacity=alpha, stroke_width=0.0),
+                             Symbol(fill=sym.fill, stroke=sym.fill, fill_opacity=alpha, stroke_width=0.5),
                              cells[mask]))
     return poly, out
