@@ -342,7 +342,7 @@ def import_(obj: Context, file: str, kind: str, name: str | None, crs: str | Non
     name = name or snake_name(path.stem)
     check_name(name, catalog)
     def frames():  # loaded once the file is read: a broken file is refused before this
-        return load_layers(obj.catalog(imports=False))
+        return load_layers(obj.catalog(imports=False), skip=GRID_TABLES)  # land and sea: no grid tables needed
     with obj.step(f"Checking {path}"):
         points, fields, fmt, crs_used = check_file(path, kind, frames, crs, encoding, lon, lat, x, y)
     for written in write_import(points, fields, name, kind, path, fmt, crs_used, directory):  # checked, then published
