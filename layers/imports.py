@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import os
+import shutil
 import tempfile
 import warnings
 import zipfile
@@ -462,13 +463,26 @@ def write_import(points: gpd.GeoDataFrame, fields: list[FieldSpec], name: str, k
         if f.type != "real":
             data[f.name] = data[f.name].where(data[f.name].notna(), None)
     target, decl = out_dir / f"{name}.geojson", out_dir / "catalog" / f"{name}.toml"
+    created = not out_dir.exists()
+    try:
+        _publish(data, name, kind, fields, source, fmt, crs, len(points), target, decl)
+    except BaseException:
+        if created:  # a refused first import leaves no empty directory behind
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    return target, decl
+
+
+def _publish(data: gpd.GeoDataFrame, name: str, kind: str, fields: list[FieldSpec], source: Path, fmt: str, crs: str,
+             rows: int, target: Path, decl: Path) -> None:
+    """Stage, check, then publish (see :func:`write_import`)."""
     with temp_dir(target) as scratch, output_errors(target):
         stage = Path(scratch)
         (stage / "catalog").mkdir()
         pyogrio.write_dataframe(data, stage / target.name, driver="GeoJSON", layer=name,
                                 layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "7", "WRITE_NAME": "NO",
                                                "AUTODETECT_JSON_STRINGS": "NO"})
-        (stage / "catalog" / decl.name).write_text(declaration(name, kind, fields, source.name, fmt, crs, len(points)),
+        (stage / "catalog" / decl.name).write_text(declaration(name, kind, fields, source.name, fmt, crs, rows),
                                                    encoding="utf-8")
         _check_staged(stage, name, fields, str(source))
         decl.parent.mkdir(parents=True, exist_ok=True)
@@ -476,7 +490,6 @@ def write_import(points: gpd.GeoDataFrame, fields: list[FieldSpec], name: str, k
         decl.unlink(missing_ok=True)
         os.replace(stage / target.name, target)
         os.replace(stage / "catalog" / decl.name, decl)
-    return target, decl
 
 
 def check_encoding(encoding: str | None) -> None:
