@@ -100,7 +100,19 @@ def _corpus(d: Path) -> list[tuple[str, list[str], list[str]]]:
                                                              cpg=False, dbf_encoding="cp1258")), *occ],
          ["cp1258.zip", "row 1", "field 'name'", "no .cpg", "not UTF-8", "--encoding", "cp1258"]),
         ("damaged_zip", [str(_damaged_zip(d / "damaged.zip")), *occ], ["damaged.zip"]),
+        ("kmz_whose_headers_lie", [str(_lying_kmz(d / "lie.kmz")), *occ], ["lie.kmz", "GDAL cannot read it", "1000"]),
     ]
+
+
+def _lying_kmz(path: Path) -> Path:
+    """A KMZ whose headers declare 1,000 bytes for a 30 MB doc.kml: GDAL reads no more than declared."""
+    kml = b'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>' + b" " * (30 << 20)
+    _zip(path, {"doc.kml": kml + b"</Document></kml>"})
+    raw = bytearray(path.read_bytes())
+    struct.pack_into("<I", raw, 22, 1000)  # local header: uncompressed size
+    struct.pack_into("<I", raw, raw.rfind(b"PK\x01\x02") + 24, 1000)  # central directory: the same
+    path.write_bytes(bytes(raw))
+    return path
 
 
 def _damaged_zip(path: Path) -> Path:
