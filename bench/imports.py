@@ -96,6 +96,10 @@ def main(argv: list[str] | None = None) -> None:
                                                 f"{a.resolution:g}"], root)
                 html = out / "maps" / "national.html"
                 size = f", national.html {html.stat().st_size / 1e6:.1f} MB" if html.exists() else ""
+                if "--imports" in extra and (d / "imports").exists() and rc == 0:
+                    import pyogrio
+                    kept = pyogrio.read_info(out / "vietnam_ree.gpkg", layer="points")["features"]
+                    size += f", GeoPackage layer 'points' {kept:,} rows"
                 rows.append((f"{label} at {a.resolution:g} m{size}", rc, wall, cpu, rss))
     print(f"{'run':<70} {'exit':>4} {'wall s':>8} {'CPU s':>8} {'peak MB':>8}")
     for label, rc, wall, cpu, rss in rows:
