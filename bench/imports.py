@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
                                                 f"{a.resolution:g}"], root)
                 html = out / "maps" / "national.html"
                 size = f", national.html {html.stat().st_size / 1e6:.1f} MB" if html.exists() else ""
-                if "--imports" in extra and (d / "imports").exists() and rc == 0:
+                if extra[1] == str(d / "imports") and rc == 0:
                     import pyogrio
                     kept = pyogrio.read_info(out / "vietnam_ree.gpkg", layer="points")["features"]
                     size += f", GeoPackage layer 'points' {kept:,} rows"
