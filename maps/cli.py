@@ -306,15 +306,18 @@ def print_(obj: Context, out: Path, names, langs, figures: bool):
 @click.option("--crs", default=WEB_CRS, show_default=True, help=f"One of: {', '.join(EXPORT_CRS)}.")
 @click.option("--out", "out", default="build/export", show_default=True, callback=_path,
               help="Output directory (local path).")
+@click.option("--raw", is_flag=True, help="CSV: keep text cells that begin with = + - @ tab or CR as they are "
+                                           "(by default a ' is put before them, so that a spreadsheet shows "
+                                           "them as text instead of running them as formulas).")
 @click.pass_obj
-def export(obj: Context, fmt: str, names: str | None, crs: str, out: Path):
+def export(obj: Context, fmt: str, names: str | None, crs: str, out: Path, raw: bool):
     """Export layers for GIS tools, one file per layer, in OUT."""
     catalog = obj.catalog()
     wanted = [n.strip() for n in names.split(",")] if names else list(catalog.layers)
     check_choices(catalog, fmt, wanted, crs)
     frames = load_layers(catalog)
     for name in wanted:
-        obj.say(str(export_layer(catalog, catalog[name], frames, fmt, crs, out)))
+        obj.say(str(export_layer(catalog, catalog[name], frames, fmt, crs, out, raw=raw)))
 
 
 @cli.command("import")
@@ -341,13 +344,12 @@ def import_(obj: Context, file: str, kind: str, name: str | None, crs: str | Non
     catalog = with_imports(obj.catalog(imports=False), directory)
     name = name or snake_name(path.stem)
     check_name(name, catalog)
-    with obj.step("Reading the project's layers"):
-        frames = load_layers(obj.catalog(imports=False))
+    def frames():  # loaded once the file is read: a broken file is refused before this
+        return load_layers(obj.catalog(imports=False), skip=GRID_TABLES)  # land and sea: no grid tables needed
     with obj.step(f"Checking {path}"):
         points, fields, fmt, crs_used = check_file(path, kind, frames, crs, encoding, lon, lat, x, y)
-    for written in write_import(points, fields, name, kind, path, fmt, crs_used, directory):
+    for written in write_import(points, fields, name, kind, path, fmt, crs_used, directory):  # checked, then published
         obj.say(str(written))
-    with_imports(obj.catalog(imports=False), directory)  # the declaration loads as a catalog layer
     obj.note(f"{len(points)} {kind} imported as layer '{name}'; `geo build` carries it into the GeoPackage, "
              "the national map and the exports")
 

@@ -20,6 +20,7 @@ from maps.cell_panel import add_cell_panel, panel_data
 from maps.composition import CONTROL_ORDER, Composition
 from maps.controls import (About, LandMiniMap, Language, LayerControl, Legend, Ready, Scale, Search, Title, View,
                            add_tools, grid_sources, page_assets)
+from maps.density import density_layer, is_dense
 from maps.escape import safe
 from maps.features import GeoLayer, Group, PopupPieces, collection, geometry_json, groups, options
 from maps.grids import BASE_PANE, MARK_PANE_Z, Panes, grid_groups
@@ -95,8 +96,13 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
             grids_pending = False
         spec = catalog[ml.layer]
         credits.append((spec.title, spec.attribution, spec.licence))
-        web = for_web(frames[ml.layer], ml.tolerance_m, ml.min_area_km2)
-        layer_groups = groups(spec, web, catalog)
+        interactive = ml.popup
+        if is_dense(spec, frames[ml.layer]):  # too many points for a page: a density grid (maps/density.py)
+            spec, layer_groups = density_layer(spec, frames[ml.layer])
+            interactive = False
+        else:
+            web = for_web(frames[ml.layer], ml.tolerance_m, ml.min_area_km2)
+            layer_groups = groups(spec, web, catalog)
         if ml.layer in comp.fit and len(frames[ml.layer]):
             fit.append(frames[ml.layer].to_crs(WEB_CRS).total_bounds)
         mark_pane = None
@@ -107,9 +113,9 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
         for i, g in enumerate(layer_groups):
             g.key = spec.name if len(layer_groups) == 1 else f"{spec.name}.{i}"  # stable id in the URL hash
             g.layer = folium.FeatureGroup(name=spec.name, show=ml.show, control=False)
-            data = None if names_only(spec) else collection(spec, g, catalog, refs, ml.popup, lambda: next(keys),
+            data = None if names_only(spec) else collection(spec, g, catalog, refs, interactive, lambda: next(keys),
                                                             labels.cards.get(spec.name), pieces)
-            opts = options(spec, g.symbol, ml.popup)
+            opts = options(spec, g.symbol, interactive)
             if ml.group == "base":
                 opts["pane"] = BASE_PANE[0]
             if mark_pane:

@@ -7,6 +7,10 @@ two forked workers until a wall-time budget is spent (the seeded sequence is the
 slower machine runs fewer of its cases; the workers compute `validate`'s grid tables at 20 km instead of
 the spec's 2 km, the same code on 100x fewer cells). A case that `geo validate` refuses is also run as
 `geo build` over a previous build's outputs, which must stay byte-identical.
+
+`geo import` files (issue 22): seeded mutations (byte flips and inserts, truncation, line deletion and
+duplication, CSV cells) of good CSV, GeoJSON, KML, KMZ, GeoPackage and zipped Shapefile files, each imported
+in this process for ``FUZZ_IMPORT_BUDGET_S`` seconds: exit 0, or exit 2 with one line and nothing written.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ import random
 import re
 import shutil
 import time
+import zipfile
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -255,3 +260,117 @@ def test_mutated_sources_end_in_success_or_one_line_exit_2(fuzz_root, capsys):
     assert not bad, "\n".join(bad)
     assert _sha(out) == before, "a refused build changed the previous outputs"
     assert not [p for p in out.rglob(".*")], "temporary files left in the outputs"
+
+
+# ---- `geo import` files (issue 22): seeded mutations of good files in six formats, run in this process ----
+
+IMPORT_BUDGET_S = float(os.environ.get("FUZZ_IMPORT_BUDGET_S", "45"))
+IMPORT_MUTATIONS = ("byte_flip", "truncate", "line_delete", "line_duplicate", "cell_replace", "byte_insert")
+
+
+def _import_seeds(d: Path) -> list[tuple[Path, str]]:
+    """Good files a user might import, made in code: (path, --as)."""
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+    rows = [{"id": "g1", "name": "Đông Pao", "ce_ppm": 52000.0}, {"id": "g2", "name": "Hà Nội", "ce_ppm": 180.5},
+            {"id": "g3", "name": "Nha Trang", "ce_ppm": 75.0}]
+    xy = [(103.55, 22.30), (105.8342, 21.0278), (109.19, 12.24)]
+    frame = gpd.GeoDataFrame(rows, geometry=[shapely.Point(p) for p in xy], crs="EPSG:4326")
+    seeds = []
+    csv_path = d / "seed.csv"
+    csv_path.write_text("Mã mẫu,Tên,lon,lat,TREO (ppm)\n" + "".join(
+        f"{r['id']},{r['name']},{x},{y},{r['ce_ppm']}\n" for r, (x, y) in zip(rows, xy)), encoding="utf-8")
+    seeds.append((csv_path, "samples"))
+    for suffix, driver in ((".geojson", "GeoJSON"), (".kml", "KML"), (".kmz", "LIBKML"), (".gpkg", "GPKG")):
+        pyogrio.write_dataframe(frame, d / f"seed{suffix}", driver=driver)
+        seeds.append((d / f"seed{suffix}", "samples" if suffix != ".kml" else "occurrences"))
+    shp = d / "shp"
+    shp.mkdir()
+    pyogrio.write_dataframe(frame, shp / "seed.shp", driver="ESRI Shapefile")
+    with zipfile.ZipFile(d / "seed.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        for part in sorted(shp.iterdir()):
+            zf.write(part, part.name)
+    seeds.append((d / "seed.zip", "samples"))
+    return seeds
+
+
+def _mutate_import(rng: random.Random, data: bytes, is_csv: bool) -> tuple[str, bytes]:
+    how = rng.choice(IMPORT_MUTATIONS)
+    if how == "truncate":
+        cut = rng.randrange(len(data))
+        return f"truncate@{cut}", data[:cut]
+    if how == "byte_insert":
+        pos = rng.randrange(len(data) + 1)
+        new = bytes(rng.choice([b"\x00", b"\xff\xfe", b"\r", b"\n", b'"', b",", b"\x7f", "Đ".encode("cp1258"),
+                                b"\xef\xbb\xbf", b"PK\x03\x04"]))
+        return f"byte_insert@{pos}", data[:pos] + new + data[pos:]
+    lines = data.splitlines(keepends=True)
+    if how in ("line_delete", "line_duplicate") and len(lines) > 1:
+        i = rng.randrange(len(lines))
+        lines[i:i + 1] = [] if how == "line_delete" else [lines[i], lines[i]]
+        return f"{how}@{i + 1}", b"".join(lines)
+    if how == "cell_replace" and is_csv:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8", "replace"), newline="")))
+        r = rng.randrange(len(rows))
+        if rows[r]:
+            rows[r][rng.randrange(len(rows[r]))] = rng.choice(CSV_VALUES + ["=HYPERLINK(\"x\")", "x" * 200_000])
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(rows)
+        return f"cell_replace@row{r}", buf.getvalue().encode("utf-8")
+    pos = rng.randrange(len(data))
+    new = rng.choice([rng.randrange(256), data[pos] ^ (1 << rng.randrange(8))])
+    return f"byte_flip@{pos}={new}", data[:pos] + bytes([new]) + data[pos + 1:]
+
+
+def test_mutated_import_files_end_in_success_or_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    """Each mutated file through `geo import` (in this process, the project's layers loaded once): exit 0,
+    or exit 2 with one line and the imports directory unchanged; never an uncaught exception."""
+    import maps.cli
+    from layers.load import load_layers
+    from maps.cli import main
+    frames = load_layers(maps.cli.load_catalog(maps.cli.CATALOG_DIR))
+    monkeypatch.setattr(maps.cli, "load_layers", lambda *a, **k: frames)
+    seeds = _import_seeds(tmp_path)
+    imports = tmp_path / "imports"
+    rng = random.Random(SEED)
+    counts, bad = Counter(), []
+    before = None
+    deadline = time.monotonic() + IMPORT_BUDGET_S
+    i = 0
+    while time.monotonic() < deadline and i < MAX_CASES:
+        seed, kind = rng.choice(seeds)
+        what, data = _mutate_import(rng, seed.read_bytes(), seed.suffix == ".csv")
+        case = tmp_path / "cases" / f"c{i}{seed.suffix}"
+        case.parent.mkdir(exist_ok=True)
+        case.write_bytes(data)
+        before = _sha(imports) if imports.exists() else {}
+        err = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                rc = main(["import", str(case), "--as", kind, "--name", f"case_{i}", "--dir", str(imports)])
+        except Exception as exc:  # noqa: BLE001 — what this test looks for
+            rc = "uncaught"
+            err.write(f"{type(exc).__name__}: {exc}")
+        lines = err.getvalue().strip().splitlines()
+        counts["cases"] += 1
+        counts[f"cases_{seed.suffix[1:]}"] += 1
+        if rc == 0:
+            counts["accepted"] += 1
+        elif rc == 2 and len(lines) == 1 and lines[0].startswith("error: "):
+            counts["clean_errors"] += 1
+            after = _sha(imports) if imports.exists() else {}
+            if after != before:
+                bad.append(f"case {i} {seed.name} {what}: refused but the imports directory changed")
+        else:
+            counts["uncaught" if rc == "uncaught" else "other"] += 1
+            bad.append(f"case {i} {seed.name} {what}: rc={rc} {err.getvalue().strip()[:300]}")
+        i += 1
+    with capsys.disabled():
+        print(f"\nimport fuzz (seed {SEED}, {IMPORT_BUDGET_S:g} s): {counts['cases']} cases, "
+              f"{counts['clean_errors']} clean errors, {counts['accepted']} accepted, {counts['uncaught']} uncaught, "
+              f"{counts['other']} other; by format: "
+              + ", ".join(f"{k[6:]} {v}" for k, v in sorted(counts.items()) if k.startswith("cases_")))
+    assert counts["cases"] >= 30, "the budget ran out before a useful number of cases"
+    assert not bad, "\n".join(bad)
+    assert not [p for p in imports.rglob(".*")] if imports.exists() else True, "temporaries left behind"
