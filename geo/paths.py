@@ -72,7 +72,7 @@ def reads_beyond(path: str | os.PathLike, roots, files=()) -> list[str]:
 
     def walk(p: Path, depth: int) -> None:
         if not _inside(p, roots):
-            beyond.append(str(p))
+            beyond.append(str(p.resolve()))  # where it really is (through ".." and symbolic links)
             return
         rp = p.resolve()
         if rp in seen or depth > MAX_DEPTH or not rp.is_file():
