@@ -208,7 +208,7 @@ def allowed_roots(ev: Evidence) -> tuple[Path, ...]:
 
 def _check_raster(ev, where, file, problems) -> None:
     path = _file_problem(ev, where, file, problems)
-    if ev.params.get("resampling", "bilinear") not in RESAMPLING:
+    if not isinstance(ev.params.get("resampling", "bilinear"), str) or ev.params.get("resampling", "bilinear") not in RESAMPLING:
         problems.append(Problem(file, "unknown resampling method", field=f"{where}.resampling",
                                 value=ev.params.get("resampling"), fix=f"use one of {', '.join(RESAMPLING)}"))
     if path is None:
@@ -240,7 +240,8 @@ def _check_raster(ev, where, file, problems) -> None:
                 if far:
                     problems.append(Problem(file, far, field=f"{where}.path", value=str(path),
                                             fix="check the raster's CRS (a wrong one puts it elsewhere on the earth)"))
-            decl = ev.params.get("membership") or {}
+            decl = ev.params.get("membership")
+            decl = decl if isinstance(decl, dict) else {}
             if decl.get("function") == "table" and isinstance(decl.get("classes"), dict) and ds.width * ds.height <= 16e6:
                 codes = np.unique(ds.read(band, masked=True).compressed())
                 known = {float(k) for k in decl["classes"]}
@@ -249,8 +250,11 @@ def _check_raster(ev, where, file, problems) -> None:
                     problems.append(Problem(file, f"{len(missing)} class(es) of the raster have no membership",
                                             field=f"{where}.membership.classes", value=", ".join(missing),
                                             fix="add each to the classes table (a membership in [0, 1])"))
-    except rasterio.errors.RasterioIOError as exc:
+    except rasterio.errors.RasterioError as exc:
         problems.append(Problem(file, f"cannot open the evidence raster: {exc}", field=f"{where}.path", value=str(path)))
+    except UnicodeDecodeError:  # GDAL's message quoted bytes of the broken file
+        problems.append(Problem(file, "cannot open the evidence raster: GDAL cannot read it", field=f"{where}.path",
+                                value=str(path)))
 
 
 def _far_from_vietnam(ds) -> str | None:
@@ -446,7 +450,7 @@ class PointValues(Kind):
 
     @classmethod
     def check(cls, ev, where, file, problems):
-        if ev.params.get("method", "nearest") not in POINT_METHODS:
+        if not isinstance(ev.params.get("method", "nearest"), str) or ev.params.get("method", "nearest") not in POINT_METHODS:
             problems.append(Problem(file, "unknown gridding method", field=f"{where}.method",
                                     value=ev.params.get("method"), fix=f"use one of {', '.join(POINT_METHODS)}"))
         if not ev.params.get("field"):

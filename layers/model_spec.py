@@ -224,4 +224,9 @@ def structure_problems(path: Path, raw: dict) -> list[Problem]:
                 r.get(e, key, str, w, required=False)
             _ids(r, e, "refs", w)
             r.get(e, "confidence", dict, w, required=False)
+            r.get(e, "ranges", dict, w, required=False)
+            flt = r.get(e, "filter", dict, w, required=False)
+            if flt is not None:
+                r.get(flt, "field", str, f"{w}.filter")
+                r.get(flt, "values", list, f"{w}.filter")
     return problems
