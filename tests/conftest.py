@@ -237,3 +237,20 @@ def default_build(tmp_path_factory):
     return SimpleNamespace(out=folder / "out", stdout=(folder / "stdout.txt").read_text(encoding="utf-8"),
                            stderr=(folder / "stderr.txt").read_text(encoding="utf-8"))
 
+
+
+# ---- pytest-xdist (`make test` runs `-n auto --dist loadgroup`): a module's tests on one worker, so its
+# module fixtures are built once; modules sharing a session build on the same worker; slowest first ----
+XDIST_GROUPS = {"test_build": "default_build", "test_gpkg": "default_build"}  # both read default_build
+SLOW_FIRST = ("test_faults", "test_build", "test_gpkg", "test_fuzz", "test_grid", "test_import", "test_browser",
+              "test_qgis", "test_bad_input", "test_evidence", "test_cluster", "test_prospectivity_map", "test_export",
+              "test_print", "test_arguments", "test_model_files", "test_data")  # the rest after these, as collected
+
+
+def pytest_collection_modifyitems(config, items):
+    if not getattr(config.option, "numprocesses", None):  # not under xdist: the usual order
+        return
+    rank = {m: i for i, m in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.module.__name__, len(rank)))  # stable: tests keep their order
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS.get(item.module.__name__, item.module.__name__)))
