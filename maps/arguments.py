@@ -43,6 +43,9 @@ class Number(click.ParamType):
 
 
 RESOLUTION = Number(1, MAX_RESOLUTION_M, " m")
+# `geo explain` scores one cell, but an evidence padded by a distance (the shoreline's reach: far_m / res cells
+# on each side) burns a box around it: at 1 m, 20,001 x 20,001 cells and their distance transform (3.6 GB)
+EXPLAIN_RESOLUTION = Number(5, MAX_RESOLUTION_M, " m")
 LONGITUDE = Number(-180, 180, "°")
 LATITUDE = Number(-90, 90, "°")
 

@@ -23,7 +23,7 @@ from layers.derived.prospectivity import AUC, GRID_TABLES, VALIDATION, ZONAL, au
 from layers.overlay import GRIDS_DIR, grid_layers
 from layers.package import GPKG_NAME, write_package
 from layers.prospectivity import run_grids
-from maps.arguments import LATITUDE, LONGITUDE, RESOLUTION, cap_jobs, cap_scheduler, output_dir
+from maps.arguments import EXPLAIN_RESOLUTION, LATITUDE, LONGITUDE, RESOLUTION, cap_jobs, cap_scheduler, output_dir
 from maps.composition import load_compositions
 from maps.export import FORMATS, check_choices, export_layer
 from maps.qgis_project import QGIS_PROJECT, composition_project
@@ -197,8 +197,8 @@ def grid(obj: Context, out: Path, resolution: float, types, evidence, jobs, mode
 @click.argument("deposit_type")
 @click.argument("lon", type=LONGITUDE)
 @click.argument("lat", type=LATITUDE)
-@click.option("--resolution", type=RESOLUTION, default=250, show_default=True,
-              help="Grid cell size in metres (as the grids it explains).")
+@click.option("--resolution", type=EXPLAIN_RESOLUTION, default=250, show_default=True,
+              help="Grid cell size in metres (as the grids it explains; at least 5).")
 @click.option("--model", "model", type=click.Path(dir_okay=False), default=None, callback=_path,
               help="Model file (TOML) instead of layers/models/prospectivity.toml.")
 @click.pass_obj

@@ -32,6 +32,7 @@ def one_line_error(rc: int, err: str) -> str:
     (["explain", "weathering_crust", "999", "999"], "'LON': '999' is outside -180 to 180°"),
     (["explain", "weathering_crust", "105", "nan"], "'LAT': 'nan' is not a finite number"),
     (["explain", "weathering_crust", "105", "21", "--resolution", "inf"], "not a finite number"),
+    (["explain", "coastal_placer", "109", "12", "--resolution", "1"], "'1' is outside 5 to 100000 m"),
     (["map", "coastal", "--out", ""], "'--out': an empty path"),
     (["build", "--out", " "], "'--out': an empty path"),
     (["--catalog", "", "validate"], "'--catalog': an empty path"),
