@@ -198,7 +198,7 @@ def missing_debian(package: str) -> str | None:
     else:
         raise ValueError(package)
     return None if ok else (f"needs Debian's {package}: sudo apt-get install {package} "
-                            "(make test installs it when run as root)")
+                            "(make test installs it when run as root or with sudo without a password)")
 
 
 def skip_without(package: str) -> None:
