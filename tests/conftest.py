@@ -241,9 +241,10 @@ def default_build(tmp_path_factory):
 
 # ---- pytest-xdist (`make test` runs `-n auto --dist loadgroup`): a module's tests on one worker, so its
 # module fixtures are built once; modules sharing a session build on the same worker; slowest first ----
-XDIST_GROUPS = {"test_build": "default_build", "test_gpkg": "default_build"}  # both read default_build
+XDIST_GROUPS = {"test_build": "default_build", "test_gpkg": "default_build",  # both read default_build
+                "test_browser": "offline_maps", "test_prospectivity_map": "offline_maps", "test_maps": "offline_maps"}
 SLOW_FIRST = ("test_faults", "test_build", "test_gpkg", "test_fuzz", "test_grid", "test_import", "test_browser",
-              "test_qgis", "test_bad_input", "test_evidence", "test_cluster", "test_prospectivity_map", "test_export",
+              "test_prospectivity_map", "test_maps", "test_qgis", "test_bad_input", "test_evidence", "test_cluster", "test_export",
               "test_print", "test_arguments", "test_model_files", "test_data")  # the rest after these, as collected
 
 
