@@ -187,7 +187,7 @@ def missing_debian(package: str) -> str | None:
     """Why a test that drives ``package`` must skip (one line naming what to install), or None."""
     if package == "chromium":
         from maps.headless import CHROMIUM
-        ok = CHROMIUM.exists()
+        ok = CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)
     elif package == "gdal-bin":
         ok = shutil.which("ogrinfo") is not None
     elif package == "poppler-utils":
