@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml constraints.txt
 map: $(STAMP)  ## build build/vietnam_ree.gpkg and build/maps/*.html, print their paths
 	$(BIN)/geo build
 
-test: $(STAMP)  ## run the whole test suite
-	$(BIN)/python -m pytest
+test: $(STAMP)  ## run the whole test suite (installs the Debian packages it drives when it can, else they skip)
+	bash .ci/debian-packages
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadgroup --no-loadscope-reorder
 
 validate: $(STAMP)
 	$(BIN)/geo validate

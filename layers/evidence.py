@@ -23,14 +23,14 @@ import pyogrio
 import rasterio
 import shapely
 from rasterio.enums import Resampling
-from rasterio.warp import reproject
+from rasterio.warp import reproject, transform_bounds
 from rasterio.windows import Window
 
 from geo.crs import METRIC_CRS
 from geo.errors import Problem
 from geo.fuzzy import class_table, gaussian, identity, linear_decay, linear_ramp, sigmoid
 from geo.grid import Grid, Shapes, burn, point_influence
-from geo.paths import safe_user_path
+from geo.paths import reads_beyond, safe_user_path
 from geo.raster.classes import class_values
 from geo.raster.derivative import relief, slope
 from geo.raster.distance import feature_distance
@@ -254,32 +254,84 @@ def _file_problem(ev: Evidence, where: str, file: str, problems: list[Problem]) 
         problems.append(Problem(file, "file not found", field=f"{where}.path", value=str(path),
                                 fix="give a path relative to the model file"))
         return None
+    beyond = reads_beyond(path, allowed_roots(ev))
+    if beyond:  # checked before GDAL opens it: a VRT may name /etc/passwd or a /vsicurl/ URL
+        problems.append(Problem(file, "reads files outside the model's folder or from the network", field=f"{where}.path",
+                                value=", ".join(beyond[:3]), fix="copy the data into the model file's folder"))
+        return None
     return path
+
+
+def allowed_roots(ev: Evidence) -> tuple[Path, ...]:
+    """Where an evidence's files may lie: the model file's folder tree, or the project's layers/."""
+    from layers import ROOT
+    return (ev.base, ROOT)
+
 
 
 def _check_raster(ev, where, file, problems) -> None:
     path = _file_problem(ev, where, file, problems)
-    if ev.params.get("resampling", "bilinear") not in RESAMPLING:
+    if not isinstance(ev.params.get("resampling", "bilinear"), str) or ev.params.get("resampling", "bilinear") not in RESAMPLING:
         problems.append(Problem(file, "unknown resampling method", field=f"{where}.resampling",
                                 value=ev.params.get("resampling"), fix=f"use one of {', '.join(RESAMPLING)}"))
     if path is None:
         return
+    band = ev.params.get("band", 1)
+    if not isinstance(band, int) or isinstance(band, bool):
+        problems.append(Problem(file, "a band number is an integer", field=f"{where}.band", value=band, fix="band = 1"))
+        return
     try:
         with rasterio.open(path) as ds:
+            beyond = reads_beyond(path, allowed_roots(ev), ds.files)
+            if beyond:
+                problems.append(Problem(file, "reads files outside the model's folder", field=f"{where}.path",
+                                        value=", ".join(beyond[:3]), fix="copy the data into the model file's folder"))
+                return
+            if not 1 <= band <= ds.count:
+                problems.append(Problem(file, f"no such band (the raster has {ds.count})", field=f"{where}.band",
+                                        value=band, fix=f"use a band from 1 to {ds.count}"))
+                return
             if ds.crs is None:
                 problems.append(Problem(file, "the raster has no CRS", field=f"{where}.path", value=str(path),
                                         fix="assign its CRS (e.g. gdal_edit.py -a_srs EPSG:4326)"))
-            decl = ev.params.get("membership") or {}
+            elif not (ds.crs.is_geographic or ds.crs.is_projected):
+                problems.append(Problem(file, "the raster is in a local (engineering) CRS, which cannot be placed on "
+                                        "the earth", field=f"{where}.path", value=str(path),
+                                        fix="assign its geographic or projected CRS (e.g. gdal_edit.py -a_srs EPSG:4326)"))
+            else:
+                far = _far_from_vietnam(ds)
+                if far:
+                    problems.append(Problem(file, far, field=f"{where}.path", value=str(path),
+                                            fix="check the raster's CRS (a wrong one puts it elsewhere on the earth)"))
+            decl = ev.params.get("membership")
+            decl = decl if isinstance(decl, dict) else {}
             if decl.get("function") == "table" and isinstance(decl.get("classes"), dict) and ds.width * ds.height <= 16e6:
-                codes = np.unique(ds.read(int(ev.params.get("band", 1)), masked=True).compressed())
+                codes = np.unique(ds.read(band, masked=True).compressed())
                 known = {float(k) for k in decl["classes"]}
                 missing = [f"{c:g}" for c in codes if float(c) not in known]
                 if missing:
                     problems.append(Problem(file, f"{len(missing)} class(es) of the raster have no membership",
                                             field=f"{where}.membership.classes", value=", ".join(missing),
                                             fix="add each to the classes table (a membership in [0, 1])"))
-    except rasterio.errors.RasterioIOError as exc:
+    except rasterio.errors.RasterioError as exc:
         problems.append(Problem(file, f"cannot open the evidence raster: {exc}", field=f"{where}.path", value=str(path)))
+    except UnicodeDecodeError:  # GDAL's message quoted bytes of the broken file
+        problems.append(Problem(file, "cannot open the evidence raster: GDAL cannot read it", field=f"{where}.path",
+                                value=str(path)))
+
+
+def _far_from_vietnam(ds) -> str | None:
+    """Why the raster cannot be evidence anywhere in Vietnam (its extent misses it), or None."""
+    from layers.rules import VIETNAM_BOUNDS
+    try:
+        w, s, e, n = transform_bounds(ds.crs, "EPSG:4326", *ds.bounds, densify_pts=21)
+    except Exception as exc:  # noqa: BLE001 — PROJ refuses the transformation
+        return f"its CRS cannot be transformed to WGS 84 ({exc})"
+    vw, vs, ve, vn = VIETNAM_BOUNDS
+    if not all(map(math.isfinite, (w, s, e, n))) or w > ve or e < vw or s > vn or n < vs:
+        return (f"the raster does not reach Vietnam: its extent in WGS 84 is longitude {w:.4g} to {e:.4g}, "
+                f"latitude {s:.4g} to {n:.4g}")
+    return None
 
 
 def _read_vector(ev: Evidence, columns=()) -> pd.DataFrame:
@@ -463,7 +515,7 @@ class PointValues(Kind):
 
     @classmethod
     def check(cls, ev, where, file, problems):
-        if ev.params.get("method", "nearest") not in POINT_METHODS:
+        if not isinstance(ev.params.get("method", "nearest"), str) or ev.params.get("method", "nearest") not in POINT_METHODS:
             problems.append(Problem(file, "unknown gridding method", field=f"{where}.method",
                                     value=ev.params.get("method"), fix=f"use one of {', '.join(POINT_METHODS)}"))
         if not ev.params.get("field"):

@@ -82,6 +82,19 @@ def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+MAX_DISTANCE_M = 2_000_000  # as the zone rules: farther than Vietnam is long
+# judgement: distances that pad every tile by as many cells (a relief box, the reach of the shoreline
+# distance); beyond 100 km neither is local any more, and the padding would outgrow the tile
+MAX_PADDING_M = {"window_m": 100_000, "far_m": 100_000}
+MAX_ENSEMBLE_RUNS = 200  # judgement: the spread is stable long before; each run is a full pass at the ensemble grid
+RESOLUTION_RANGE_M = {"resolution_m": (1, 100_000), "table_resolution_m": (100, 100_000),
+                      "ensemble_resolution_m": (1000, 100_000)}
+
+
+def distance_limit(key: str) -> float:
+    return MAX_PADDING_M.get(key.rsplit(".", 1)[-1], MAX_DISTANCE_M)
+
+
 def _evidence(path, where, t, problems) -> Evidence | None:
     """Check one evidence table (generic rules here, the kind's own in its ``check``)."""
     file = str(path)
@@ -103,6 +116,9 @@ def _evidence(path, where, t, problems) -> Evidence | None:
         v = t.get(key)
         if not _is_number(v) or v < 0:
             problems.append(_problem(path, f"{where}.{key}", "must be a non-negative number", v))
+        elif key.endswith("_m") and v > (limit := distance_limit(key)):
+            problems.append(_problem(path, f"{where}.{key}", f"a distance beyond {limit / 1000:g} km", v,
+                                     "give the distance in metres"))
     params = {k: v for k, v in t.items() if k not in RESERVED}
     leaves = numeric_leaves(params)
     for key, v in leaves.items():
@@ -119,6 +135,8 @@ def _evidence(path, where, t, problems) -> Evidence | None:
                                      fix=f"use one of {', '.join(leaves) or '(none)'}"))
         elif not (isinstance(r, list) and len(r) == 2 and all(map(_is_number, r)) and r[0] <= r[1]):
             problems.append(_problem(path, f"{where}.ranges.{key}", "a range is [low, high]", r))
+        elif key.endswith("_m") and r[1] > distance_limit(key):
+            problems.append(_problem(path, f"{where}.ranges.{key}", f"a distance beyond {distance_limit(key) / 1000:g} km", r))
         elif not r[0] <= leaves[key] <= r[1]:
             problems.append(_problem(path, f"{where}.{key}", f"parameter outside its declared range [{r[0]}, {r[1]}]",
                                      leaves[key]))
@@ -207,10 +225,16 @@ def structure_problems(path: Path, raw: dict) -> list[Problem]:
     (so a mistyped key is reported with its place, never met as a crash later)."""
     problems: list[Problem] = []
     r = TableReader(path, problems)
-    for key in ("resolution_m", "table_resolution_m"):
+    for key, (low, high) in RESOLUTION_RANGE_M.items():
         v = r.get(raw, key, (int, float), "", required=False)
-        if v is not None and v <= 0:
-            r.problem(key, "must be a positive number of metres", v)
+        if v is not None and not low <= v <= high:
+            r.problem(key, f"must be a number of metres from {low:g} to {high:g}", v)
+    runs = r.get(raw, "ensemble_runs", int, "", required=False)
+    if runs is not None and runs > MAX_ENSEMBLE_RUNS:
+        r.problem("ensemble_runs", f"at most {MAX_ENSEMBLE_RUNS} runs", runs)
+    seed = r.get(raw, "ensemble_seed", int, "", required=False)
+    if seed is not None and not 0 <= seed < 2**32:
+        r.problem("ensemble_seed", "a seed from 0 to 4294967295", seed)
     shares = r.get(raw, "top_shares", list, "", required=False)
     if shares is not None and not (shares and all(isinstance(s, (int, float)) and not isinstance(s, bool)
                                                   and 0 < s < 1 for s in shares)):
@@ -256,6 +280,11 @@ def structure_problems(path: Path, raw: dict) -> list[Problem]:
                 r.get(e, key, str, w, required=False)
             _ids(r, e, "refs", w)
             r.get(e, "confidence", dict, w, required=False)
+            r.get(e, "ranges", dict, w, required=False)
+            flt = r.get(e, "filter", dict, w, required=False)
+            if flt is not None:
+                r.get(flt, "field", str, f"{w}.filter")
+                r.get(flt, "values", list, f"{w}.filter")
         val = r.get(t, "validation", dict, where, required=False) or {}
         r.get(val, "null", str, f"{where}.validation", required=False)
         r.get(val, "null_within_m", (int, float), f"{where}.validation", required=False)

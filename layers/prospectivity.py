@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 from rasterio.errors import NotGeoreferencedWarning
 
+from geo.budget import check_fits, need
 from geo.cog import CogLayer, CogSet, TileRecord, gdal_env, tile_size, write_tile
 from geo.crs import METRIC_CRS
 from geo.errors import Problem, SourceDataError
@@ -145,14 +146,37 @@ class _Tile:
 
 def user_evidence(path: Path) -> Evidence:
     """``--evidence FILE``: a raster of memberships (0-1, any CRS, bilinear), joined to every type's evidence score."""
-    ev = Evidence("user_raster", "raster", {"path": str(Path(path).resolve()), "resampling": "bilinear",
+    path = Path(path).resolve()
+    ev = Evidence("user_raster", "raster", {"path": str(path), "resampling": "bilinear",
                                              "membership": {"function": "identity"}},
-                  "the user's evidence raster", (), "", "user", {}, Path("/"))
+                  "the user's evidence raster", (), "", "user", {}, path.parent)  # it may read its own folder only
     problems: list[Problem] = []
     KINDS["raster"].check(ev, "--evidence", str(path), problems)
+    if not problems:
+        low, high = value_range(path)
+        if low is not None and not (0 <= low and high <= 1):
+            problems.append(Problem(str(path), "values outside 0-1: --evidence takes fuzzy memberships",
+                                    field="--evidence", value=(low, high),
+                                    fix="rescale the raster to 0-1 (e.g. gdal_calc.py), or set its nodata value"))
     if problems:
         raise SourceDataError(problems=problems)
     return ev
+
+
+def value_range(path: Path, band: int = 1, cells: int = 4_000_000) -> tuple[float | None, float | None]:
+    """(min, max) of the valid cells of a raster band (None, None: no valid cell), read in strips of
+    about ``cells`` cells (bounded memory; no statistics file is written beside it)."""
+    import rasterio
+    low = high = None
+    with rasterio.open(path) as ds:
+        rows = max(1, cells // max(ds.width, 1))
+        for r in range(0, ds.height, rows):
+            a = ds.read(band, window=Window(0, r, ds.width, min(rows, ds.height - r)), masked=True)
+            a = np.ma.masked_invalid(a).compressed()
+            if a.size:
+                lo, hi = float(a.min()), float(a.max())
+                low, high = (lo, hi) if low is None else (min(low, lo), max(high, hi))
+    return low, high
 
 
 def bind(model: TypeModel, ctx: RunContext, extra: tuple[Evidence, ...] = ()) -> list[Kind]:
@@ -375,6 +399,25 @@ def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
+def _layer_count(spec: ModelSpec, types, extra: tuple[Evidence, ...], explain: bool) -> int:
+    """The COGs a run writes: per type, its scores (the evidence score with its uncertainty) and, with
+    ``explain``, each evidence's membership (and value)."""
+    n = 0
+    for t in types:
+        evs = (*spec.types[t].evidence, *extra)
+        scores = {KINDS[e.kind].score for e in evs}
+        n += ("evidence" in scores) * 2 + ("proximity" in scores)
+        n += sum(1 + KINDS[e.kind].needs_function for e in evs) if explain else 0
+    return n
+
+
+def grid_need(inputs: Inputs, layers: int, threads: int):
+    """``res -> Need``: the memory and disk of a run of ``layers`` COGs on ``threads`` (geo/budget.py)."""
+    area = float(shapely.area(inputs.areas.geoms).sum())
+    bounds = tuple(shapely.total_bounds(inputs.areas.geoms))
+    return lambda res: need(area, res, tile_size(Grid.covering(bounds, res, METRIC_CRS), TILE), layers, threads)
+
+
 SCORE_TITLES = {
     "evidence": "evidence score: independent layers only, no known site used",
     "proximity": "proximity score: known sites and the prospect zones drawn from them",
@@ -401,12 +444,16 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
     extra = (user_evidence(evidence),) if evidence else ()
     inputs = prepare(frames)
     grid = national_grid(inputs, resolution or spec.resolution_m)
+    jobs = jobs or default_jobs()
+    threads = 0 if scheduler and not scheduler.startswith("local:") else \
+        int(scheduler.removeprefix("local:")) if scheduler and scheduler.removeprefix("local:").isdigit() else jobs
+    check_fits(grid_need(inputs, _layer_count(spec, types, extra, explain) if out_dir is not None else 0, threads),
+               grid.res, out_dir, threads)
     units = ([("province", c, n) for c, n in inputs.provinces]
              + [("prospect_zone", z, n) for z, n in zip(inputs.zones["id"], inputs.zones["name_en"])])
     layers: dict[tuple[str, str], CogLayer] = {}
     runs: dict[str, TypeRun] = {}
     size = tile_size(grid, TILE)
-    jobs = jobs or default_jobs()
     try:
         # a bad --scheduler fails at once, before binding; a cluster's workers import the model meanwhile
         with ThreadPoolExecutor(jobs) as pool, gdal_env(), warnings.catch_warnings(), \

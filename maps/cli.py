@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 
 from geo.catalog import load_catalog
-from geo.errors import GeoError
+from geo.errors import GeoError, one_line
 from geo.paths import safe_user_path
 from geo.text import snake_name
 from layers import CATALOG_DIR
@@ -20,9 +20,10 @@ from layers.grid_styles import write_grid_styles
 from layers.load import load_layers
 from layers.derived.summary import occurrence_statement
 from layers.derived.prospectivity import AUC, GRID_TABLES, VALIDATION, grid_tables
-from layers.overlay import GRIDS_DIR
+from layers.overlay import GRIDS_DIR, grid_layers
 from layers.package import GPKG_NAME, write_package
 from layers.prospectivity import run_grids
+from maps.arguments import EXPLAIN_RESOLUTION, LATITUDE, LONGITUDE, RESOLUTION, cap_jobs, cap_scheduler, output_dir
 from maps.composition import load_compositions
 from maps.export import FORMATS, check_choices, export_layer
 from maps.qgis_project import QGIS_PROJECT, composition_project
@@ -62,7 +63,9 @@ class Context:
             err.print(f"{text}: {time.perf_counter() - start:.2f} s")
 
 
-def _path(_ctx, param, value):
+def _path(ctx, param, value):
+    if value is not None and not str(value).strip():
+        raise click.BadParameter("an empty path", ctx, param)
     return None if value is None else safe_user_path(value, f"--{param.name.replace('_', '-')}")
 
 
@@ -93,11 +96,11 @@ def grid_options(fn):
                       help="Extra evidence raster (values = fuzzy membership 0-1, any CRS; reprojected).")(fn)
     fn = click.option("--types", "types", default=None, callback=_types,
                       help="Comma-separated deposit types (default: every modelled type).")(fn)
-    return click.option("--resolution", type=click.FloatRange(min=1, min_open=False), default=250,
+    return click.option("--resolution", type=RESOLUTION, default=250,
                         show_default=True, help="Grid cell size in metres (VN-2000 / UTM 48N).")(fn)
 
 
-out_option = click.option("--out", "out", default="build", show_default=True, callback=_path,
+out_option = click.option("--out", "out", default="build", show_default=True, callback=output_dir,
                           help="Output directory (local path).")
 
 
@@ -121,6 +124,7 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
     from layers.model_spec import load_spec
     from layers.reports import write_reports
     from layers.uncertainty import write_spread
+    jobs, scheduler = cap_jobs(jobs, obj.note), cap_scheduler(scheduler, obj.note)
     spec = load_spec(model) if model else load_spec()
     with obj.step(f"Prospectivity grids at {resolution:g} m"):
         run = run_grids(frames, resolution, types, out / GRIDS_DIR, evidence, spec=spec, jobs=jobs,
@@ -194,10 +198,10 @@ def grid(obj: Context, out: Path, resolution: float, types, evidence, jobs, mode
 
 @cli.command()
 @click.argument("deposit_type")
-@click.argument("lon", type=float)
-@click.argument("lat", type=float)
-@click.option("--resolution", type=click.FloatRange(min=1), default=250, show_default=True,
-              help="Grid cell size in metres (as the grids it explains).")
+@click.argument("lon", type=LONGITUDE)
+@click.argument("lat", type=LATITUDE)
+@click.option("--resolution", type=EXPLAIN_RESOLUTION, default=250, show_default=True,
+              help="Grid cell size in metres (as the grids it explains; at least 5).")
 @click.option("--model", "model", type=click.Path(dir_okay=False), default=None, callback=_path,
               help="Model file (TOML) instead of layers/models/prospectivity.toml.")
 @click.pass_obj
@@ -264,6 +268,9 @@ def map_(obj: Context, name: str, out: Path, cdn: bool, offline_alias: bool):
     if name not in comps:
         raise click.BadParameter(f"unknown map {name!r}; choose one of {', '.join(comps)}", param_hint="NAME")
     frames = load_layers(catalog)
+    if comps[name].grids and not any(gl.path.exists() for gl in grid_layers(out, comps[name].grid_scores)):
+        click.echo(f"warning: no prospectivity grids in {out / GRIDS_DIR}: the map draws no score overlays; "
+                   f"fix: run `geo grid --out {out}` first", err=True)
     with obj.step(f"Rendering map {name}"):
         path = save_map(render(comps[name], catalog, frames, offline, grids_dir=out), out / "maps" / f"{name}.html",
                         offline)
@@ -271,7 +278,7 @@ def map_(obj: Context, name: str, out: Path, cdn: bool, offline_alias: bool):
 
 
 @cli.command("print")
-@click.option("--out", "out", default="build/print", show_default=True, callback=_path,
+@click.option("--out", "out", default="build/print", show_default=True, callback=output_dir,
               help="Output directory (local path).")
 @click.option("--maps", "names", default="national,coastal", show_default=True, callback=_types,
               help="Comma-separated map sheets (compositions).")
@@ -290,6 +297,10 @@ def print_(obj: Context, out: Path, names, langs, figures: bool):
     if unknown:
         raise click.BadParameter(f"unknown {', '.join(unknown)}; maps: {', '.join(comps)}; languages: vi, en")
     frames = load_layers(catalog)
+    for n in names:
+        if comps[n].grids and comps[n].explain:  # a map made to read the scores; sheets draw vector layers only
+            click.echo(f"warning: the printed {n} sheet does not draw the prospectivity scores; they are in "
+                       "build/maps/prospectivity.html and the COGs in build/grids/ (QGIS)", err=True)
     with obj.step("Printing map sheets"):
         paths = print_sheets(catalog, frames, comps, out, names, langs)
     if figures:
@@ -304,7 +315,7 @@ def print_(obj: Context, out: Path, names, langs, figures: bool):
               help=f"One of: {', '.join(FORMATS)}.")
 @click.option("--layers", "names", default=None, help="Comma-separated layer names (default: all).")
 @click.option("--crs", default=WEB_CRS, show_default=True, help=f"One of: {', '.join(EXPORT_CRS)}.")
-@click.option("--out", "out", default="build/export", show_default=True, callback=_path,
+@click.option("--out", "out", default="build/export", show_default=True, callback=output_dir,
               help="Output directory (local path).")
 @click.option("--raw", is_flag=True, help="CSV: keep text cells that begin with = + - @ tab or CR as they are "
                                            "(by default a ' is put before them, so that a spreadsheet shows "
@@ -368,6 +379,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 130
+    except click.UsageError as exc:  # a bad argument: one line, like every other refusal
+        command = exc.ctx.command_path if exc.ctx is not None else "geo"
+        click.echo(one_line(f"error: {exc.format_message().rstrip('.')}; see {command} --help"), err=True)
+        return exc.exit_code
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code

@@ -2,7 +2,10 @@
 
 Seeded byte flips, line deletions and duplications, column swaps and cell replacements over the
 CSV sources, the TOML declarations and rules, the GeoJSON base files (through `geo validate` on a
-copy of the catalog and sources) and the model TOML (through its loader). Cases run in-process on
+copy of the catalog and sources), the model TOML (through its loader), a user's model folder (its TOML,
+with hostile paths, bands and distances, and the XML of a VRT it reads, with sources swapped for
+/etc/passwd, `..` escapes and /vsicurl/ URLs at 127.0.0.1 only) and `geo` command lines (seeded
+arguments: non-finite and out-of-range numbers, hostile paths, worker counts). Cases run in-process on
 two forked workers until a wall-time budget is spent (the seeded sequence is the same everywhere; a
 slower machine runs fewer of its cases; the workers compute `validate`'s grid tables at 20 km instead of
 the spec's 2 km, the same code on 100x fewer cells). A case that `geo validate` refuses is also run as
@@ -45,6 +48,40 @@ CSV_VALUES = ["", "nan", "NaN", "inf", "-inf", "-1", "0", "1e999", "999999999999
 TOML_VALUES = ["nan", "inf", "-1", "0", "1e400", "99999999999999999999999", '"x"', '""', "[]", "{}", "true",
                "[1, 2]", '["x", 3]', '{ vi = "a" }', '"Đông\\u0000Pao"', "2024-01-01", '"#GGGGGG"', "-0.5", "1.5"]
 JSON_VALUES = [None, "", "x", 0, -1, 1e308, -1e308, 99999999999999999999999, True, [], {}, "Đông\x00Pao", 3.5]
+MODEL_VALUES = ['"/etc/passwd"', '"../dem.tif"', '"/vsicurl/http://127.0.0.1:9/x.tif"', '"ok.vrt"', '"dem.tif"',
+                '"faults.gpkg"', "0", "2", "1e12", "99999999999999999999", "-5", '"relief"', '"slope"', '"table"',
+                "{ function = \"linear\", x0 = 0, x1 = 0 }", "{ function = \"sigmoid\", midpoint = 1, spread = 0 }"]
+VRT_SOURCES = ["/etc/passwd", "../dem.tif", "/vsicurl/http://127.0.0.1:9/x.tif", "/vsizip/x.zip/a.tif", "ok.vrt",
+               "dem.tif", "faults.gpkg", 'HDF5:"x.h5"://a', "", "\x00", "http://127.0.0.1:9/a.tif"]
+# `geo` command lines: a command and options drawn from these (every grid request stays coarse or is refused)
+CLI_COMMANDS = {
+    "grid": ["--resolution", "--types", "--jobs", "--scheduler", "--evidence", "--model", "--out"],
+    "build": ["--resolution", "--jobs", "--out", "--types"],
+    "explain": ["--resolution", "--model"],
+    "map": ["--out"],
+    "export": ["--format", "--layers", "--crs", "--out"],
+    "validate": [],
+    "layers": [],
+}
+CLI_VALUES = {
+    "--resolution": ["nan", "inf", "-inf", "1e309", "0", "-1", "0.5", "1", "5", "abc", "", "20000", "50000", "1e5",
+                     "100001", "9" * 400],
+    "--types": ["", ",", "coastal_placer", "nope", "coastal_placer,nope", "\x00"],
+    "--jobs": ["0", "-1", "1", "2", "100000", "99999999999999999999999", "x", "1.5"],
+    "--scheduler": ["local:0", "local:x", "local:", "local:-1", "nope", ""],
+    "--evidence": ["{d}/usermodel/dem.tif", "{d}/usermodel/ok.vrt", "/etc/passwd", "/vsicurl/http://127.0.0.1:9/x",
+                   "", "{d}/missing.tif", "{d}"],
+    "--model": ["{d}/usermodel/model.toml", "/etc/passwd", "", "/vsicurl/http://127.0.0.1:9/m.toml", "{d}",
+                "{d}/usermodel/dem.tif"],
+    "--out": ["{d}/out-cli", "", " ", ".", "/vsimem/x", "https://127.0.0.1:9/x", "{d}/usermodel/dem.tif/sub",
+              "{project}/maps", "{project}"],
+    "--format": ["gpkg", "csv", "nope", ""],
+    "--layers": ["deposits", "nope", "", ",", "deposits,deposits"],
+    "--crs": ["EPSG:4326", "EPSG:3405", "EPSG:999999", "nope", ""],
+}
+POSITIONAL = {"explain": [["coastal_placer", "weathering_crust", "nope", ""], ["999", "nan", "105.5", "-inf", "1e309", "x"],
+                          ["999", "nan", "21.0", "inf", "-91", "x"]],
+              "map": [["coastal", "nope", "", "../x"]]}
 
 
 def _sha(directory: Path) -> dict[str, str]:
@@ -58,7 +95,8 @@ def _targets(root: Path) -> list[tuple[str, str]]:
     out += [("csv", "base/province_crosswalk.csv"), ("toml", "sources/prospect_zones.toml")]
     out += [("toml", str(p.relative_to(root))) for p in sorted((root / "catalog").glob("*.toml"))]
     out += [("geojson", str(p.relative_to(root))) for p in sorted((root / "base").glob("*.geojson"))]
-    return out + [("model", "models/prospectivity.toml")]
+    out += [("model", "models/prospectivity.toml"), ("usermodel", "usermodel/model.toml"), ("vrt", "usermodel/ok.vrt")]
+    return out + [("cli", "")]
 
 
 def _lines(data: bytes) -> list[bytes]:
@@ -95,7 +133,7 @@ def _mutate(rng: random.Random, kind: str, data: bytes) -> tuple[str, bytes]:
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerows(rows)
         return f"{how}@row{r}:{a},{b}", buf.getvalue().encode("utf-8")
-    if kind in ("toml", "model"):
+    if kind in ("toml", "model", "usermodel"):
         assign = [i for i, line in enumerate(lines) if _ASSIGN.match(line)]
         if len(assign) < 2:
             return "noop", data
@@ -105,8 +143,18 @@ def _mutate(rng: random.Random, kind: str, data: bytes) -> tuple[str, bytes]:
             lines[i] = mi.group(1) + mj.group(2) + mi.group(3)
             lines[j] = mj.group(1) + mi.group(2) + mj.group(3)
         else:
-            lines[i] = mi.group(1) + rng.choice(TOML_VALUES).encode("utf-8") + mi.group(3)
+            values = TOML_VALUES + (MODEL_VALUES * 2 if kind == "usermodel" else [])
+            lines[i] = mi.group(1) + rng.choice(values).encode("utf-8") + mi.group(3)
         return f"{how}@line{i + 1}", b"".join(lines)
+    if kind == "vrt":  # XML: swap a source for a hostile one, or flip its relativeToVRT
+        text = data.decode("utf-8")
+        if how in ("cell_replace", "column_swap"):
+            src = rng.choice(VRT_SOURCES)
+            text = re.sub(r"(<SourceFilename[^>]*>)[^<]*(</SourceFilename>)", lambda m: m[1] + src + m[2], text, count=1)
+            if rng.random() < 0.5:
+                text = text.replace('relativeToVRT="1"', 'relativeToVRT="0"')
+            return f"source={src!r}", text.encode("utf-8")
+        return "noop", data
     doc = json.loads(data)  # GeoJSON
     feats = doc.get("features") or []
     if not feats:
@@ -135,15 +183,33 @@ def _mutate(rng: random.Random, kind: str, data: bytes) -> tuple[str, bytes]:
 def _cases(root: Path, targets):
     """The seeded sequence of cases: (index, kind, file, description, bytes)."""
     rng = random.Random(SEED)
-    originals = {rel: (root / rel).read_bytes() for _, rel in targets}
+    originals = {rel: (root / rel).read_bytes() for kind, rel in targets if kind != "cli"}
     by_kind: dict[str, list[str]] = {}
     for kind, rel in targets:
         by_kind.setdefault(kind, []).append(rel)
     for i in range(MAX_CASES):
         kind = rng.choice(sorted(by_kind))
         rel = rng.choice(by_kind[kind])
+        if kind == "cli":
+            args = _cli_args(rng)
+            yield i, kind, rel, " ".join(map(repr, args)), json.dumps(args).encode("utf-8")
+            continue
         what, data = _mutate(rng, kind, originals[rel])
         yield i, kind, rel, what, data
+
+
+def _cli_args(rng: random.Random) -> list[str]:
+    """A seeded `geo` command line ({d}: the worker's data folder, {project}: the project)."""
+    cmd = rng.choice(sorted(CLI_COMMANDS))
+    args = [cmd] + [rng.choice(values) for values in POSITIONAL.get(cmd, [])]
+    options = CLI_COMMANDS[cmd]
+    for opt in rng.sample(options, rng.randint(0, len(options))):
+        args += [opt, rng.choice(CLI_VALUES[opt])]
+    if cmd in ("grid", "build", "explain") and "--resolution" not in args:
+        args += ["--resolution", "20000"]  # the default 250 m would take the case's whole budget
+    if cmd in ("grid", "build", "map", "export") and "--out" not in args:
+        args += ["--out", "{d}/out-cli"]
+    return args
 
 
 # ---- worker side (forked: the project's modules are already imported) ----
@@ -155,6 +221,7 @@ def _init(base: str, out: str) -> None:
     root = Path(base) / f"w{os.getpid()}"
     shutil.copytree(Path(base) / "data", root)
     _W.update(root=root, out=Path(out))
+    os.chdir(root)  # a command line's relative --out lands in the worker's own folder
     import dataclasses
     import layers.model_spec as model_spec
     real = model_spec.load_spec
@@ -178,16 +245,23 @@ def _cli(args: list[str]) -> tuple[int | str, str]:
 def _run_case(case) -> tuple:
     i, kind, rel, what, data = case
     root: Path = _W["root"]
+    if kind == "cli":
+        args = [a.replace("{d}", str(root)).replace("{project}", str(ROOT)) for a in json.loads(data)]
+        rc, err = _cli(args)
+        shutil.rmtree(root / "out-cli", ignore_errors=True)
+        return i, kind, rel, what, rc, err, None
     path = root / rel
     original = path.read_bytes()
     path.write_bytes(data)
     try:
-        if kind == "model":
+        if kind in ("model", "usermodel", "vrt"):
             from geo.errors import GeoError
             from layers.model_spec import load_spec
             try:
-                load_spec(path)
+                load_spec(root / "usermodel" / "model.toml" if kind == "vrt" else path)
                 rc, err = 0, ""
+                if kind != "model" and _outside_files(root / "usermodel"):
+                    rc, err = "uncaught", f"accepted a model reading {_outside_files(root / 'usermodel')}"
             except GeoError as exc:
                 rc, err = 2, f"error: {exc}\n"
             except Exception as exc:  # noqa: BLE001
@@ -203,12 +277,101 @@ def _run_case(case) -> tuple:
         path.write_bytes(original)
 
 
+USER_MODEL = """
+resolution_m = 5000
+ensemble_resolution_m = 20000
+[style]
+score_ramp = ["#000000", "#ffffff"]
+uncertainty_ramp = ["#000000", "#ffffff"]
+[types.weathering_crust]
+operator = "and"
+rationale = "test"
+refs = ["r"]
+
+[[types.weathering_crust.evidence]]
+name = "elevation"
+kind = "raster"
+path = "dem.tif"
+band = 1
+resampling = "nearest"
+membership = { function = "linear", x0 = 0, x1 = 100 }
+basis = "judgement"
+rationale = "test"
+
+[[types.weathering_crust.evidence]]
+name = "elevation_vrt"
+kind = "raster"
+path = "ok.vrt"
+membership = { function = "sigmoid", midpoint = 50, spread = 10 }
+basis = "judgement"
+rationale = "test"
+
+[[types.weathering_crust.evidence]]
+name = "relief"
+kind = "raster_derivative"
+path = "dem.tif"
+derivative = "relief"
+window_m = 15000
+membership = { function = "linear", x0 = 0, x1 = 40 }
+basis = "judgement"
+rationale = "test"
+
+[[types.weathering_crust.evidence]]
+name = "near_fault"
+kind = "vector_distance"
+path = "faults.gpkg"
+max_distance_m = 40000
+membership = { function = "linear", x0 = 0, x1 = 40000, mu0 = 1.0, mu1 = 0.0 }
+basis = "judgement"
+rationale = "test"
+"""
+
+
+def user_model(d: Path) -> None:
+    """A user's model folder near Hà Nội: a DEM, a VRT of it, a fault line and the model reading them."""
+    import geopandas as gpd
+    import numpy as np
+    import rasterio
+    from affine import Affine
+    from shapely.geometry import LineString
+    d.mkdir(parents=True)
+    x0, y0, res, n = 560_000.0, 2_350_000.0, 5000.0, 10
+    with rasterio.open(d / "dem.tif", "w", driver="GTiff", width=n, height=n, count=1, dtype="float32",
+                       crs="EPSG:3405", transform=Affine(res, 0, x0, 0, -res, y0), nodata=-9999) as ds:
+        ds.write(np.arange(n * n, dtype=np.float32).reshape(n, n), 1)
+    (d / "ok.vrt").write_text(
+        f'<VRTDataset rasterXSize="{n}" rasterYSize="{n}"><SRS>EPSG:3405</SRS><GeoTransform>{x0}, {res}, 0, {y0}, 0, '
+        f'{-res}</GeoTransform><VRTRasterBand dataType="Float32" band="1"><SimpleSource><SourceFilename '
+        f'relativeToVRT="1">dem.tif</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand>'
+        f'</VRTDataset>\n', encoding="utf-8")
+    gpd.GeoDataFrame({"kind": ["fault"]}, geometry=[LineString([(x0, y0), (x0 + n * res, y0 - n * res)])],
+                     crs="EPSG:3405").to_file(d / "faults.gpkg")
+    (d / "model.toml").write_text(USER_MODEL, encoding="utf-8")
+
+
+def _outside_files(model_dir: Path) -> list[str]:
+    """Files GDAL lists for the model folder's rasters that lie outside it or the project (independently of
+    the loader's own check): an accepted model must have none."""
+    import rasterio
+    allowed = (str(model_dir.resolve()) + os.sep, str((ROOT / "layers").resolve()) + os.sep)
+    out = []
+    for f in model_dir.glob("*"):
+        if f.suffix in (".tif", ".vrt"):
+            try:
+                with rasterio.open(f) as ds:
+                    out += [x for x in ds.files if not str(Path(x).resolve()).startswith(allowed)]
+            except (rasterio.errors.RasterioError, UnicodeDecodeError):
+                pass
+    return out
+
+
 @pytest.fixture(scope="module")
 def fuzz_root(tmp_path_factory):
     """A copy of the sources and declarations, and a build of them at 20 km (the previous outputs)."""
     base = tmp_path_factory.mktemp("fuzz")
     for part in ("catalog", "sources", "base", "models"):
         shutil.copytree(ROOT / "layers" / part, base / "data" / part, ignore=shutil.ignore_patterns("research"))
+    user_model(base / "data" / "usermodel")
     out = base / "out"
     from maps.cli import main
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
