@@ -17,6 +17,7 @@ import pandas as pd
 
 from geo.catalog import Catalog, FieldSpec, LayerSpec
 from geo.errors import Problem, plain
+from geo.userfiles import bom_encoding
 
 LIST_SEP = ";"
 _TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
@@ -109,17 +110,13 @@ def _check_cell(catalog: Catalog, f: FieldSpec, raw: str, where: dict, out: list
     return raw
 
 
-_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
-         (b"\xfe\xff", "UTF-16"))
-
-
 def decode_text(data: bytes, name: str, problems: list[Problem], encoding: str = "utf-8") -> str | None:
     """``data`` decoded strictly as ``encoding`` (no guessing; a UTF-8 BOM dropped), or None with a problem
     naming the first undecodable byte and its line."""
-    bom = next((n for b, n in _BOMS if data.startswith(b)), None)
-    if bom and codecs.lookup(encoding).name == "utf-8":
-        problems.append(Problem(name, f"the file is {bom} (it starts with a {bom} byte-order mark), not UTF-8",
-                                fix=f"save it as UTF-8, or name its encoding with --encoding {bom.lower()}"))
+    wide = bom_encoding(data[:4])
+    if wide and codecs.lookup(encoding).name == "utf-8":
+        problems.append(Problem(name, f"the file is {wide} (by its byte-order mark or NUL bytes), not UTF-8",
+                                fix=f"save it as UTF-8, or name its encoding with --encoding {wide.lower()}"))
         return None
     try:
         text = data.decode(encoding)
