@@ -102,13 +102,14 @@ class Blocks:
 
     k: int
     top: np.ndarray  # uint16
-    n_land: np.ndarray  # uint16
-    n_null: np.ndarray  # uint16
+    n_land: np.ndarray  # uint8 (uint16 for blocks of more than 255 cells)
+    n_null: np.ndarray
 
     @classmethod
     def national(cls, grid, k: int) -> "Blocks":
         shape = (math.ceil(grid.height / k), math.ceil(grid.width / k))
-        return cls(k, *(np.zeros(shape, np.uint16) for _ in range(3)))
+        count = np.uint8 if k * k <= 255 else np.uint16  # the cell counts of a block
+        return cls(k, np.zeros(shape, np.uint16), np.zeros(shape, count), np.zeros(shape, count))
 
     @staticmethod
     def of_tile(score: np.ndarray, domain: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

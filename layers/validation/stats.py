@@ -80,10 +80,12 @@ def null_aucs(blocks, which: str, radii: list[float], res: float, hist: np.ndarr
     disc is read on a coarser level of block maxima (at most :data:`MAX_REACH_BLOCKS` blocks across its
     radius), which only widens it. Empty when there is nothing to draw from."""
     key = f"_cdf_{which}"
-    if key not in blocks.__dict__:  # cumulative cell counts, to draw blocks in proportion to their cells
-        blocks.__dict__[key] = np.cumsum((blocks.n_land if which == "land" else blocks.n_null).ravel(), dtype=np.int64)
-    cdf = blocks.__dict__[key]
-    if not radii or cdf[-1] == 0:
+    if key not in blocks.__dict__:  # the blocks with cells and their cumulative counts, to draw in proportion
+        counts = (blocks.n_land if which == "land" else blocks.n_null).ravel()
+        nonzero = np.flatnonzero(counts)
+        blocks.__dict__[key] = (nonzero, np.cumsum(counts[nonzero], dtype=np.int64))
+    nonzero, cdf = blocks.__dict__[key]
+    if not radii or not len(cdf):
         return np.empty(0)
     rng = np.random.default_rng(seed)
     a = area_above(hist)
@@ -100,7 +102,7 @@ def null_aucs(blocks, which: str, radii: list[float], res: float, hist: np.ndarr
         keep = np.hypot(dy, dx) * size <= r + size / 2
         keep[R, R] = True
         dy, dx = dy[keep], dx[keep]
-        br, bc = np.divmod(np.searchsorted(cdf, rng.integers(0, cdf[-1], size=draws), side="right"), W)
+        br, bc = np.divmod(nonzero[np.searchsorted(cdf, rng.integers(0, cdf[-1], size=draws), side="right")], W)
         rows, cols = (br >> lev)[:, None] + dy, (bc >> lev)[:, None] + dx
         inside = (rows >= 0) & (rows < top.shape[0]) & (cols >= 0) & (cols < top.shape[1])
         got = np.where(inside, top[np.clip(rows, 0, top.shape[0] - 1), np.clip(cols, 0, top.shape[1] - 1)], 0)
