@@ -6,7 +6,6 @@ edges and every expected distance below is worked out by hand. Sites are given i
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import geopandas as gpd
 import numpy as np
@@ -293,8 +292,16 @@ def test_the_summary_page_escapes_and_shows_the_tables(run, tables, tmp_path):
     assert page in paths and (tmp_path / "ablation_coastal_placer.png").exists()
     text = page.read_text()
     assert "Điểm off_far" in text and "Kết luận kiểm định" in text and "Validation verdict" in text
-    assert "<script" not in text
-    assert math.isfinite(len(text))
+    assert "<script" not in text and text.count("<img ") == len(list(tmp_path.glob("*.png")))
+
+
+def test_the_page_escapes_text_from_the_sources(run, tables, tmp_path):
+    """A site name with markup reaches the page as text."""
+    bad = {k: v.copy() for k, v in tables.items()}
+    bad["prospectivity_auc"]["sites_excluded"] = '<img src=x onerror="alert(1)">'
+    from layers.validation.page import write_page
+    text = write_page(run, bad, tmp_path).read_text()
+    assert '<img src=x' not in text and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in text
 
 
 @pytest.mark.parametrize("viewport", [(1400, 900), (390, 844)])
@@ -315,8 +322,8 @@ def test_the_summary_page_in_chromium(run, tables, tmp_path, viewport):
         assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
         assert page.evaluate("document.images.length") == len(list(tmp_path.glob("*.png")))
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-        verdict = auc_verdict = tables["prospectivity_auc"].verdict.iloc[0]
-        cell = page.locator(f"td.v-{auc_verdict}").first
+        verdict = tables["prospectivity_auc"].verdict.iloc[0]
+        cell = page.locator(f"td.v-{verdict}").first
         assert cell.is_visible() and "Validation verdict" in page.content()
         from geo.catalog import load_catalog
         from layers import CATALOG_DIR

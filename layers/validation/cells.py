@@ -102,30 +102,32 @@ class Blocks:
 
     k: int
     top: np.ndarray  # uint16
-    n_land: np.ndarray  # uint16
-    n_null: np.ndarray  # uint16
+    n_land: np.ndarray  # uint8 (uint16 for blocks of more than 255 cells)
+    n_null: np.ndarray
 
     @classmethod
     def national(cls, grid, k: int) -> "Blocks":
         shape = (math.ceil(grid.height / k), math.ceil(grid.width / k))
-        return cls(k, *(np.zeros(shape, np.uint16) for _ in range(3)))
+        count = np.uint8 if k * k <= 255 else np.uint16  # the cell counts of a block
+        return cls(k, np.zeros(shape, np.uint16), np.zeros(shape, count), np.zeros(shape, count))
 
     @staticmethod
     def of_tile(score: np.ndarray, domain: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(top, n_land, n_null) of a tile's 2-D ``score`` (NaN: not scored) and null ``domain`` mask."""
         h, w = score.shape
         H, W = -(-h // k) * k, -(-w // k) * k
-        top = np.zeros((H, W), np.uint16)
         ok = ~np.isnan(score)
+        top = np.zeros((H, W), np.uint16)
         top[:h, :w][ok] = to_bins(score[ok]).astype(np.uint16) + 1
-        land = np.zeros((H, W), np.uint16)
+        land = np.zeros((H, W), np.uint8)
         land[:h, :w] = ok
-        null = np.zeros((H, W), np.uint16)
+        null = np.zeros((H, W), np.uint8)
         null[:h, :w] = ok & domain
 
-        def blocks(a, f):
-            return f(a.reshape(H // k, k, W // k, k), axis=(1, 3)).astype(np.uint16)
-        return blocks(top, np.max), blocks(land, np.sum), blocks(null, np.sum)
+        def blocks(a, op, dtype):  # k strided slices combined element-wise, columns then rows (fast for small k)
+            cols = op.reduce([a[:, i::k].astype(dtype, copy=False) for i in range(k)])
+            return op.reduce([cols[i::k] for i in range(k)])
+        return blocks(top, np.maximum, np.uint16), blocks(land, np.add, np.uint16), blocks(null, np.add, np.uint16)
 
     def add(self, r0: int, c0: int, part) -> None:
         h, w = part[0].shape

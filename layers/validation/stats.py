@@ -57,30 +57,56 @@ def site_radius(xy: np.ndarray, u: np.ndarray, members) -> float:
     return float(max(np.hypot(*(xy[i] - c)) + u[i] for i in m))
 
 
+MAX_REACH_BLOCKS = 8  # a null's disc spans at most this many blocks of its level (coarser levels for wider discs)
+
+
+def _levels(blocks) -> list[np.ndarray]:
+    """The blocks' maxima, then maxima of 2 x 2 of those, and so on (cached on ``blocks``)."""
+    if "_levels" not in blocks.__dict__:
+        levels = [blocks.top]
+        while max(levels[-1].shape) > 1:
+            a = levels[-1]
+            a = np.pad(a, ((0, a.shape[0] % 2), (0, a.shape[1] % 2)))
+            levels.append(np.maximum.reduce([a[0::2, 0::2], a[0::2, 1::2], a[1::2, 0::2], a[1::2, 1::2]]))
+        blocks.__dict__["_levels"] = levels
+    return blocks.__dict__["_levels"]
+
+
 def null_aucs(blocks, which: str, radii: list[float], res: float, hist: np.ndarray,
               draws: int = NULL_DRAWS, seed: int = NULL_SEED) -> np.ndarray:
     """The AUC of ``draws`` seeded random sets of ``len(radii)`` points on the blocks' scored land
     (``which="land"``) or null domain (``"null"``), point j scored with the best block within
-    ``radii[j]`` (plus half a block) of its block. Empty when there is nothing to draw from."""
-    counts = (blocks.n_land if which == "land" else blocks.n_null).astype(np.float64).ravel()
-    if not radii or counts.sum() == 0:
+    ``radii[j]`` plus half a block of its block. Blocks are drawn in proportion to their cells; a wide
+    disc is read on a coarser level of block maxima (at most :data:`MAX_REACH_BLOCKS` blocks across its
+    radius), which only widens it. Empty when there is nothing to draw from."""
+    key = f"_cdf_{which}"
+    if key not in blocks.__dict__:  # the blocks with cells and their cumulative counts, to draw in proportion
+        counts = (blocks.n_land if which == "land" else blocks.n_null).ravel()
+        nonzero = np.flatnonzero(counts)
+        blocks.__dict__[key] = (nonzero, np.cumsum(counts[nonzero], dtype=np.int64))
+    nonzero, cdf = blocks.__dict__[key]
+    if not radii or not len(cdf):
         return np.empty(0)
     rng = np.random.default_rng(seed)
     a = area_above(hist)
-    block_m = blocks.k * res
-    H, W = blocks.top.shape
-    reach = [int(math.floor((r + block_m / 2) / block_m)) for r in radii]
-    pad = max(reach)
-    top = np.pad(blocks.top, pad)
+    levels = _levels(blocks)
+    W = blocks.top.shape[1]
     vals = np.empty((draws, len(radii)))
-    for j, R in enumerate(reach):
+    for j, r in enumerate(radii):
+        lev = 0
+        while lev + 1 < len(levels) and r > MAX_REACH_BLOCKS * blocks.k * res * 2 ** lev:
+            lev += 1
+        top, size = levels[lev], blocks.k * res * 2 ** lev
+        R = int(math.floor((r + size / 2) / size))
         dy, dx = np.mgrid[-R:R + 1, -R:R + 1]
-        keep = np.hypot(dy, dx) * block_m <= radii[j] + block_m / 2
+        keep = np.hypot(dy, dx) * size <= r + size / 2
         keep[R, R] = True
         dy, dx = dy[keep], dx[keep]
-        br, bc = np.divmod(rng.choice(len(counts), size=draws, p=counts / counts.sum()), W)
-        best = top[br[:, None] + pad + dy, bc[:, None] + pad + dx].max(axis=1).astype(int)  # >= 1: the own block
-        vals[:, j] = 1 - a[best - 1]
+        br, bc = np.divmod(nonzero[np.searchsorted(cdf, rng.integers(0, cdf[-1], size=draws), side="right")], W)
+        rows, cols = (br >> lev)[:, None] + dy, (bc >> lev)[:, None] + dx
+        inside = (rows >= 0) & (rows < top.shape[0]) & (cols >= 0) & (cols < top.shape[1])
+        got = np.where(inside, top[np.clip(rows, 0, top.shape[0] - 1), np.clip(cols, 0, top.shape[1] - 1)], 0)
+        vals[:, j] = 1 - a[got.max(axis=1).astype(int) - 1]  # >= 1: the point's own block has scored cells
     return vals.mean(axis=1)
 
 
