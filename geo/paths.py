@@ -50,15 +50,15 @@ def _xml_sources(path: Path) -> list[tuple[str, bool]]:
         return []
     if not head.startswith(b"<"):
         return []
-    try:
-        root = ET.parse(path).getroot()
-    except (ET.ParseError, RecursionError, OSError, ValueError):
-        return []  # GDAL cannot read it either: its own error is reported when it is opened
     out = []
-    for el in root.iter():
-        if isinstance(el.tag, str) and el.tag.rsplit("}", 1)[-1] in SOURCE_TAGS and (el.text or "").strip():
-            rel = {k.lower(): v for k, v in el.attrib.items()}.get("relativetovrt", "0").strip() == "1"
-            out.append((el.text.strip(), rel))
+    try:
+        for _, el in ET.iterparse(path):  # streamed: a large KML or GML is read in bounded memory
+            if el.tag.rsplit("}", 1)[-1] in SOURCE_TAGS and (el.text or "").strip():
+                rel = {k.lower(): v for k, v in el.attrib.items()}.get("relativetovrt", "0").strip() == "1"
+                out.append((el.text.strip(), rel))
+            el.clear()
+    except (ET.ParseError, RecursionError, OSError, ValueError):
+        pass  # cut short or not XML after all: what was named so far is checked; GDAL reports the rest
     return out
 
 

@@ -445,8 +445,10 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
     inputs = prepare(frames)
     grid = national_grid(inputs, resolution or spec.resolution_m)
     jobs = jobs or default_jobs()
-    threads = 0 if scheduler and not scheduler.startswith("local:") else \
-        int(scheduler.removeprefix("local:")) if scheduler and scheduler.removeprefix("local:").isdigit() else jobs
+    threads = jobs  # where the tiles run on this machine: the pool, or local:N's workers; a remote cluster's are not here
+    if scheduler:
+        n = scheduler.removeprefix("local:")
+        threads = int(n) if scheduler.startswith("local:") and n.isdigit() else 0
     check_fits(grid_need(inputs, _layer_count(spec, types, extra, explain) if out_dir is not None else 0, threads),
                grid.res, out_dir, threads)
     units = ([("province", c, n) for c, n in inputs.provinces]

@@ -6,12 +6,12 @@ Each refusal is a :class:`click.BadParameter` (one line, exit 2); a cap is a one
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import click
 
 from geo.paths import safe_user_path
+from layers.prospectivity import default_jobs  # the CPUs this process may use
 
 MAX_RESOLUTION_M = 100_000.0  # a coarser grid would have a handful of cells over the whole country
 
@@ -50,14 +50,9 @@ LONGITUDE = Number(-180, 180, "°")
 LATITUDE = Number(-90, 90, "°")
 
 
-def machine_cpus() -> int:
-    """The CPUs this process may use."""
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-
-
 def cap_jobs(jobs: int | None, note) -> int | None:
     """``--jobs`` capped at the CPUs this process may use (more threads only hold more tiles in memory)."""
-    cpus = machine_cpus()
+    cpus = default_jobs()
     if jobs is not None and jobs > cpus:
         note(f"note: --jobs {jobs} capped at {cpus}, the CPUs this machine gives this process")
         return cpus
@@ -72,7 +67,7 @@ def cap_scheduler(scheduler: str | None, note) -> str | None:
     if not n.isdigit() or int(n) < 1:
         raise click.BadParameter(f"bad worker count {scheduler!r}; use local:N with N >= 1, or a scheduler "
                                  "address such as tcp://host:8786", param_hint="'--scheduler'")
-    cpus = machine_cpus()
+    cpus = default_jobs()
     if int(n) > cpus:
         note(f"note: --scheduler {scheduler} capped at local:{cpus}, the CPUs this machine gives this process")
         return f"local:{cpus}"

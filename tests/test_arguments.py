@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from conftest import ROOT, geo_in_process
-from maps.arguments import machine_cpus
+from layers.prospectivity import default_jobs
 
 
 def one_line_error(rc: int, err: str) -> str:
@@ -93,15 +93,15 @@ def test_jobs_and_local_workers_are_capped_at_the_cpus(tmp_path):
     rc, err, peak = _peak(["grid", "--resolution", "20000", "--jobs", "100000", "--types", "coastal_placer",
                            "--out", str(tmp_path)])
     assert rc == 0, err
-    assert f"note: --jobs 100000 capped at {machine_cpus()}, the CPUs this machine gives this process" in err
+    assert f"note: --jobs 100000 capped at {default_jobs()}, the CPUs this machine gives this process" in err
     assert peak < 2e9, peak
 
 
 def test_scheduler_local_n_is_capped():
     from maps.arguments import cap_scheduler
     notes: list[str] = []
-    assert cap_scheduler("local:500", notes.append) == f"local:{machine_cpus()}"
-    assert notes == [f"note: --scheduler local:500 capped at local:{machine_cpus()}, the CPUs this machine gives "
+    assert cap_scheduler("local:500", notes.append) == f"local:{default_jobs()}"
+    assert notes == [f"note: --scheduler local:500 capped at local:{default_jobs()}, the CPUs this machine gives "
                      "this process"]
     assert cap_scheduler("tcp://127.0.0.1:9", notes.append) == "tcp://127.0.0.1:9" and len(notes) == 1
 
