@@ -14,6 +14,7 @@ from geo.preview import colourise, wgs84_preview
 from layers.overlay import grid_layers
 from maps.features import Group
 from maps.i18n import GridStyle, bi, load_labels
+from maps.tiles import add_tile_layer
 
 # Leaflet panes: the base geography draws below the grids, which draw below every other layer
 # (overlayPane, z-index 400); all vector layers otherwise share one canvas and could not interleave.
@@ -81,10 +82,11 @@ def grid_groups(m: folium.Map, out_dir: Path, scores: tuple[str, ...] = ("eviden
             continue  # no evidence anywhere (alkaline-carbonatite: its uncertainty is 1 everywhere)
         values = np.round(values * PREVIEW_LEVELS) / PREVIEW_LEVELS
         layer = folium.FeatureGroup(name=path.stem, show=False, control=False)
-        folium.raster_layers.ImageOverlay(overlay_rgba(values, ramp, style), bounds=[[s, w], [n, e]],
-                                          opacity=1.0, mercator_project=True, interactive=False,
-                                          pane=GRID_PANE[0]).add_to(layer)
+        image = folium.raster_layers.ImageOverlay(overlay_rgba(values, ramp, style), bounds=[[s, w], [n, e]],
+                                                  opacity=1.0, mercator_project=True, interactive=False,
+                                                  pane=GRID_PANE[0]).add_to(layer)
         layer.add_to(m)
+        add_tile_layer(m, layer, image, path, out_dir, GRID_PANE[0])  # full-resolution tiles (geo tiles), if current
         group = Group(label=title, symbol=Symbol(fill=ramp[-1], stroke=ramp[-1]), rows=None)
         group.layer, group.deposit_type = layer, gl.deposit_type
         label = (f'<b>{bi(title)}</b><br>{bi(legend)}<br><span class="ree-ramp-ends">'
