@@ -104,7 +104,9 @@ def test_map_shows_the_tiles_at_zoom_11_over_dong_pao(tiled, project):
         box.check()
         page.evaluate("() => document.querySelector('.ree-layers').classList.add('ree-folded')")
         # only the base geography and the grid: vector layers above would hide the pixels compared
-        page.add_style_tag(content=".leaflet-overlay-pane, .leaflet-marker-pane, .leaflet-shadow-pane,"
+        stops = page.evaluate("""(id) => [...document.querySelectorAll('#' + id + ' stop')].map(
+            s => s.getAttribute('stop-color'))""", "g-" + "".join(ch if ch.isalnum() else "-" for ch in gl.path.stem))
+        hide = page.add_style_tag(content=".leaflet-overlay-pane, .leaflet-marker-pane, .leaflet-shadow-pane,"
                                    ".leaflet-tooltip-pane, .leaflet-popup-pane, .leaflet-control-container"
                                    " { visibility: hidden !important; }")
         page.evaluate("""([lat, lon]) => { const m = """ + MAP_JS + """;
@@ -125,12 +127,17 @@ def test_map_shows_the_tiles_at_zoom_11_over_dong_pao(tiled, project):
             return pts.map(([x, y]) => [[0,0],[2,0],[-2,0],[0,2],[0,-2]].map(([dx, dy]) => {
                 const ll = m.containerPointToLatLng([x - o.left + dx, y - o.top + dy]); return [ll.lng, ll.lat]; })); }""",
                                pts)
-        page.add_style_tag(content=".ree-grid-tiles { visibility: hidden !important; }")  # the same view, grid off
+        off = page.add_style_tag(content=".ree-grid-tiles { visibility: hidden !important; }")  # same view, grid off
         page.wait_for_timeout(200)
         off_png = SHOTS / "tiles-dong-pao-z11-off-1400x900.png"
         page.screenshot(path=str(off_png))
+        for tag in (hide, off):  # the whole map as a person sees it, for a look
+            tag.evaluate("e => e.remove()")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(SHOTS / "tiles-dong-pao-z11-map-1400x900.png"))
         page.close()
     assert errors == []
+    assert stops and {c.lower() for c in stops} == {c.lower() for c in gl.ramp}  # the legend row draws this ramp
     assert [u for u in requests if u.startswith(("http:", "https:"))] == []  # no network
     loaded = [t for t in tiles if t["loaded"]]
     assert loaded and all(t["ok"] for t in loaded)
