@@ -120,7 +120,9 @@ def mercator_vrt(src: rasterio.io.DatasetReader, zoom: int) -> WarpedVRT:
     """``src`` warped (nearest) to Web Mercator on the pixel grid of the tiles at ``zoom``: a tile pixel
     is a VRT pixel, so no overview (means of cells) is ever read and each pixel takes the value of the
     cell under its centre; rio-tiler then does not re-derive the dataset's Mercator transform on every
-    tile (measured: 0.12 s a tile before, 0.017 s after, same pixels at the deepest zoom)."""
+    tile (bench/tiles.py, 250 m grid, zoom 12: 13.8 ms a tile against 52.1 ms for a plain ``Reader.tile``;
+    99.6 % of sampled pixels hold the value of the cell under their centre (plain: 99.9 %; GDAL's exact
+    transformation, ``tolerance`` 1e-6, reaches 100 % at 235 ms a tile): the rest lie on cell edges)."""
     res = EARTH_CIRCUMFERENCE_M / (TILE_SIZE * 2 ** zoom)
     half = EARTH_CIRCUMFERENCE_M / 2
     w, s, e, n = transform_bounds(src.crs, MERCATOR_CRS, *src.bounds, densify_pts=21)
@@ -128,7 +130,7 @@ def mercator_vrt(src: rasterio.io.DatasetReader, zoom: int) -> WarpedVRT:
     y0 = half - math.floor((half - n) / res) * res
     return WarpedVRT(src, crs=MERCATOR_CRS, transform=Affine(res, 0, x0, 0, -res, y0),
                      width=math.ceil((e - x0) / res), height=math.ceil((y0 - s) / res),
-                     resampling=Resampling.nearest)
+                     resampling=Resampling.nearest, tolerance=0.01)  # source pixels (GDAL's default 1/8)
 
 
 def encode_png(rgba: np.ndarray) -> bytes:

@@ -167,3 +167,13 @@ def test_map_shows_the_tiles_at_zoom_11_over_dong_pao(tiled, project):
             else:
                 bad += 1
     assert good >= 200 and bad <= 0.02 * (good + bad), (good, bad)
+
+
+def test_geo_tiles_refuses_an_unknown_grid_in_one_line(tiled, tmp_path):
+    from conftest import geo_in_process
+    out = tiled[0]
+    rc, _, err = geo_in_process("tiles", "--grids", "nope", "--build", str(out), "--out", str(tmp_path / "t"))
+    assert rc == 2 and "unknown grid nope" in err and "proximity_alkaline_carbonatite" in err
+    rc, _, err = geo_in_process("tiles", "--build", str(tmp_path / "empty"), "--out", str(tmp_path / "t"))
+    assert rc == 2 and "no grids" in err
+    assert not (tmp_path / "t").exists()
