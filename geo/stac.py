@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import math
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from pystac.extensions.scientific import ScientificExtension
 from rasterio.errors import RasterioError
 from rasterio.warp import transform_bounds
 
-from geo.atomic import output_errors, temp_dir
+from geo.atomic import output_errors, replace_dir, temp_dir
 from geo.crs import WEB_CRS
 
 CATALOG_DIR = "stac"
@@ -207,17 +206,5 @@ def write_catalog(root: str | os.PathLike, catalog_id: str, title: str, descript
         with output_errors(target):
             cat.normalize_hrefs(str(scratch))
             cat.save(pystac.CatalogType.SELF_CONTAINED)  # links relative; asset hrefs as given
-        _swap(scratch, target)
+        replace_dir(scratch, target)
     return target / "catalog.json"
-
-
-def _swap(new: Path, target: Path) -> None:
-    """Move ``new`` into place as ``target``, the old catalog removed only once the new one is there."""
-    old = None
-    with output_errors(target):
-        if target.exists():
-            old = new.parent / "previous"
-            os.replace(target, old)
-        os.replace(new, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

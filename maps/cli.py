@@ -197,6 +197,61 @@ def grid(obj: Context, out: Path, resolution: float, types, evidence, jobs, mode
 
 
 @cli.command()
+@click.option("--grids", "names", default=None, callback=_types,
+              help="Comma-separated grids (file names in BUILD/grids without .tif, e.g. evidence_coastal_placer; "
+                   "default: every evidence and proximity score with data).")
+@click.option("--min-zoom", type=click.IntRange(0, 22), default=10, show_default=True,
+              help="Shallowest zoom cut (the maps show the tiles from zoom 10).")
+@click.option("--max-zoom", type=click.IntRange(0, 22), default=12, show_default=True,
+              help="Deepest zoom cut; the maps scale its tiles up beyond it.")
+@click.option("--out", "out", default="build/tiles", show_default=True, callback=_path,
+              help="Tiles directory: OUT/<grid>/{z}/{x}/{y}.png and tilejson.json.")
+@click.option("--build", "build_dir", default="build", show_default=True, callback=_path,
+              help="The build whose grids/ are tiled; its maps/ are redrawn to use tiles in BUILD/tiles.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker threads (default: the CPUs).")
+@click.pass_obj
+def tiles(obj: Context, names, min_zoom: int, max_zoom: int, out: Path, build_dir: Path, jobs):
+    """Full-resolution XYZ PNG tiles of chosen grids, in the maps' colours, sparse; then redraw the maps."""
+    from layers.overlay import grid_layers
+    from maps.tiles import TILES_DIR, write_grid_tiles
+    if min_zoom > max_zoom:
+        raise click.BadParameter(f"--min-zoom {min_zoom} is deeper than --max-zoom {max_zoom}", param_hint="--min-zoom")
+    layers = {gl.path.stem: gl for gl in grid_layers(build_dir) if gl.kind != "spread"}
+    present = {k: gl for k, gl in layers.items() if gl.path.exists()}
+    if not present:
+        raise click.BadParameter(f"no grids in {build_dir / 'grids'}; run `geo build` (or `geo grid`) first",
+                                 param_hint="--build")
+    chosen = names or [k for k, gl in present.items() if gl.kind == "score"]
+    unknown = [n for n in chosen if n not in present]
+    if unknown:
+        raise click.BadParameter(f"unknown grid {', '.join(unknown)}; choose from {', '.join(present)}",
+                                 param_hint="--grids")
+    for name in chosen:
+        with obj.step(f"Tiles of {name}"):
+            ts = write_grid_tiles(present[name], out, min_zoom, max_zoom, jobs)
+        obj.say(str(ts.path))
+        obj.note(f"{name}: {ts.tiles} tiles, {ts.bytes / 1e6:.1f} MB, zooms {min_zoom}-{max_zoom}, {ts.seconds:.1f} s")
+    if Path(out).resolve() != (Path(build_dir) / TILES_DIR).resolve():
+        obj.note(f"the maps use tiles in {Path(build_dir) / TILES_DIR} only: maps not redrawn")
+        return
+    from maps.render import render, save_map
+    from maps.stac import write_build_catalog
+    catalog = obj.catalog()
+    comps = load_compositions(catalog)
+    drawn = [n for n, c in comps.items() if c.grids and (Path(build_dir) / "maps" / f"{n}.html").exists()]
+    if not drawn:
+        return
+    frames = load_layers(catalog)
+    for n in drawn:  # the maps of the build, redrawn with the tile layers
+        with obj.step(f"Rendering map {n}"):
+            obj.say(str(save_map(render(comps[n], catalog, frames, True, grids_dir=build_dir),
+                                 Path(build_dir) / "maps" / f"{n}.html", True)))
+    if (Path(build_dir) / "stac" / "catalog.json").exists():
+        with obj.step("Writing the STAC catalog"):
+            obj.say(str(write_build_catalog(build_dir, catalog, frames, comps)))
+
+
+@cli.command()
 @click.argument("deposit_type")
 @click.argument("lon", type=LONGITUDE)
 @click.argument("lat", type=LATITUDE)

@@ -14,6 +14,7 @@ from geo.preview import mercator_preview, png_data_uri
 from layers.overlay import grid_layers
 from maps.features import Group
 from maps.i18n import GridStyle, bi, load_labels
+from maps.tiles import add_tile_layer
 
 # Leaflet panes: the base geography draws below the grids, which draw below every other layer
 # (overlayPane, z-index 400); all vector layers otherwise share one canvas and could not interleave.
@@ -87,10 +88,11 @@ def grid_groups(m: folium.Map, out_dir: Path, scores: tuple[str, ...] = ("eviden
         layer = folium.FeatureGroup(name=path.stem, show=False, control=False)
         # the PNG is written here, byte for byte (folium's mercator_project hands floats to branca's
         # write_png, which stretches every channel to its own maximum: never use it)
-        folium.raster_layers.ImageOverlay(png_data_uri(overlay_rgba(values, ramp, style)), bounds=[[s, w], [n, e]],
-                                          opacity=1.0, mercator_project=False, interactive=False,
-                                          pane=GRID_PANE[0], className="ree-grid-img").add_to(layer)
+        image = folium.raster_layers.ImageOverlay(png_data_uri(overlay_rgba(values, ramp, style)), bounds=[[s, w], [n, e]],
+                                                  opacity=1.0, mercator_project=False, interactive=False,
+                                                  pane=GRID_PANE[0], className="ree-grid-img").add_to(layer)
         layer.add_to(m)
+        add_tile_layer(m, layer, image, path, out_dir, GRID_PANE[0])  # full-resolution tiles (geo tiles), if current
         group = Group(label=title, symbol=Symbol(fill=ramp[-1], stroke=ramp[-1]), rows=None)
         group.layer, group.deposit_type, group.score, group.key = layer, gl.deposit_type, gl.score, path.stem
         # the ramp with its end labels right under its two ends; then the title and the model's legend
