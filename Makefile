@@ -21,7 +21,7 @@ map: $(STAMP)  ## build build/vietnam_ree.gpkg and build/maps/*.html, print thei
 
 test: $(STAMP)  ## run the whole test suite (installs the Debian packages it drives when it can, else they skip)
 	bash .ci/debian-packages
-	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadgroup --no-loadscope-reorder
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 
 validate: $(STAMP)
 	$(BIN)/geo validate
