@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from rasterio.errors import NotGeoreferencedWarning
+from rasterio.windows import Window
 
 from geo.budget import check_fits, need
 from geo.cog import CogLayer, CogSet, TileRecord, gdal_env, tile_size, write_tile
