@@ -24,6 +24,7 @@ from maps.density import density_layer, is_dense
 from maps.escape import safe
 from maps.features import GeoLayer, Group, PopupPieces, collection, geometry_json, groups, options
 from maps.grids import BASE_PANE, MARK_PANE_Z, Panes, grid_groups
+from maps.tiles import MAP_MAX_ZOOM, MAP_MIN_ZOOM
 from maps.i18n import bi, load_labels
 from maps.offline import LEAFLET_CSS, LEAFLET_JS, inline
 from maps.place_labels import PlaceLabels, add_label_assets, has_names, names_only
@@ -68,7 +69,8 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
     # the project's layers draw on canvas renderers of their own (REE.layer); not preferCanvas, under which
     # leaflet-measure's vertices have no SVG path and every measuring click threw a TypeError
     m = folium.Map(location=list(comp.center), zoom_start=comp.zoom, tiles=None, prefer_canvas=False,
-                   control_scale=False, maxZoom=18)
+                   control_scale=False, minZoom=MAP_MIN_ZOOM, maxZoom=MAP_MAX_ZOOM)  # not min_zoom: folium gives
+    # that to its default tiles only
     m.default_js, m.default_css = [("leaflet", LEAFLET_JS)], [("leaflet_css", LEAFLET_CSS)]
     m.get_root().header.add_child(Element(f"<title>{safe(comp.title.vi)} | {safe(comp.title.en)}</title>"),
                                   name="title")

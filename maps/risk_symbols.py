@@ -88,9 +88,10 @@ def add_risk_layers(m, catalog: Catalog, frames, refs, next_key, pieces, show: b
     spec = dataclasses.replace(catalog[RISKS], geometry="Point")  # the table, drawn where its findings apply
     what = catalog.domain_of(spec.field(spec.style.category_field)).description
     out = []
-    for g in groups(spec, risk_frame(catalog, frames), catalog):
+    for i, g in enumerate(groups(spec, risk_frame(catalog, frames), catalog)):
         if g.rows.empty:
             continue
+        g.key = f"{RISKS}.{i}"  # stable id in the URL hash, as the other layers' (maps/render.py)
         g.label = Text(f"{what.vi}: {g.label.vi}", f"{what.en}: {g.label.en}")
         g.layer = folium.FeatureGroup(name=spec.name, show=show, control=False)
         GeoLayer(collection(spec, g, catalog, refs, True, next_key, None, pieces),

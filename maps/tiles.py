@@ -22,6 +22,8 @@ TILES_DIR = "tiles"  # OUT/tiles/<grid stem>/{z}/{x}/{y}.png
 TILE_MIN_ZOOM = 10  # the full-resolution layer from this zoom on; the preview image below it
 TILE_MAX_ZOOM = 12  # deepest zoom cut by default (~38 m pixels at the equator; a 250 m cell is ~7 px)
 MAP_MAX_ZOOM = 18  # Leaflet scales the deepest tiles up beyond their zoom
+MAP_MIN_ZOOM = 2  # the map's own floor: without it Leaflet takes its layers' lowest minZoom, and a grid's
+# tiles (from zoom 10) would then hold the whole map at zoom 10 and above
 
 
 def grid_colour(gl: GridLayer):

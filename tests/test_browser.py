@@ -69,9 +69,9 @@ def test_offline_map_loads_with_no_network_and_no_errors(browser, offline_maps, 
 
 def test_every_layer_is_in_the_control_toggles_and_the_legend_follows(national, project):
     catalog, _, comps = project
-    # the evidence score and its uncertainty of every modelled type, except alkaline-carbonatite: no open
-    # evidence layer bears on it, so its score has no data and its uncertainty is 1 everywhere (not drawn)
-    grids = 2 * (len(load_spec().types) - 1)
+    # the evidence score and its uncertainty of every modelled type (alkaline-carbonatite too, since the
+    # fault traces give it data north of 17 N: issue 19)
+    grids = 2 * len(load_spec().types)
     expected = sum(len(catalog[ml.layer].style.categories) or 1 for ml in comps["national"].layers) + grids
     if "coastal_placer_zones" in {ml.layer for ml in comps["national"].layers}:  # its risk symbols, one per topic
         from maps.risk_symbols import risk_points
@@ -83,7 +83,7 @@ def test_every_layer_is_in_the_control_toggles_and_the_legend_follows(national, 
       const input = document.querySelectorAll('.leaflet-control-layers-overlays input')[i];
       const rows = [...document.querySelectorAll('.ree-legend-row[data-layer]')].filter(r =>
         r.dataset.layer.split(' ').length === 1 && window[r.dataset.layer]._leaflet_id === input.layerId);
-      const map = Object.values(window).find(v => v instanceof L.Map);
+      const map = REE.map;
       const layer = rows.length ? window[rows[0].dataset.layer] : null;
       const own = REE.controlled[input.dataset.key].layer;  // features drawn (once it has been shown)
       const n = own.getLayers().reduce((a, g) => a + (g.getLayers ? g.getLayers().length : 1), 0);
@@ -136,7 +136,7 @@ def test_clicking_a_deposit_shows_its_citation_and_uncertainty(national, project
     dep = frames["deposits"].set_index("id").loc["dong_pao"]
     refs = frames["references"].set_index("id")
     title = refs.loc[dep["refs"].split(";")[0], "title"]
-    national.js("() => { Object.values(window).find(v => v instanceof L.Map).closePopup(); }")
+    national.js("() => { REE.map.closePopup(); }")
     key = national.js("""() => { for (const [k, v] of Object.entries(REE.features))
         if (v.layer.getTooltip && v.layer.getTooltip().getContent() === 'Đông Pao' && v.layer._icon) return k; }""")
     icon = national.page.evaluate_handle("(k) => REE.features[k].layer._icon", key)
@@ -146,7 +146,7 @@ def test_clicking_a_deposit_shows_its_citation_and_uncertainty(national, project
     popup.locator("details.ree-sources summary").click()
     assert title.split(":")[0][:40] in popup.inner_text()
     assert popup.locator("a[href^='http']").count() >= 1
-    circles = national.js("() => { const m = Object.values(window).find(v => v instanceof L.Map); let n = 0;"
+    circles = national.js("() => { const m = REE.map; let n = 0;"
                           " m.eachLayer(l => { if (l instanceof L.Circle) n++; }); return n; }")
     assert circles == 1  # the location-uncertainty radius while selected
 
@@ -275,7 +275,7 @@ def test_popup_after_a_search_is_a_card_inside_the_window(browser, offline_maps,
     page.page.locator(".ree-lang button[data-lang=en]").click()
     assert "All other attributes" in card.inner_text()
     # a marker 120 px from the top: its card would open above the window; autopan brings it in
-    page.js(f"""() => {{ const m = Object.values(window).find(v => v instanceof L.Map); m.closePopup();
+    page.js(f"""() => {{ const m = REE.map; m.closePopup();
         const hit = Object.values(REE.features).find(f => f.layer._icon && f.layer.getTooltip().getContent() === 'Đông Pao');
         m.setView(hit.layer.getLatLng(), 9, {{animate: false}}); m.panBy([0, {h // 2 - 120}], {{animate: false}}); }}""")
     page.page.wait_for_timeout(200)
@@ -349,7 +349,7 @@ def test_lowest_grid_score_looks_the_same_with_the_grid_on_and_off(browser, offl
     fold = "() => document.querySelector('.ree-layers').classList.add('ree-folded')"  # off the map centre
 
     def pixel(lat, lon):
-        x, y = page.js("""([lat, lon]) => { const m = Object.values(window).find(v => v instanceof L.Map);
+        x, y = page.js("""([lat, lon]) => { const m = REE.map;
             m.setView([lat, lon], 9, {animate: false}); const p = m.latLngToContainerPoint([lat, lon]);
             return [p.x, p.y]; }""", [lat, lon])
         page.js(SETTLED)
@@ -398,7 +398,7 @@ def test_place_names_show_by_zoom_offline(browser, offline_maps, project, viewpo
     _, frames, _ = project
     places = frames["places"]
     page = Page(browser, offline_maps["national"], viewport)
-    set_zoom = "(z) => { const m = Object.values(window).find(v => v instanceof L.Map); m.setZoom(z, {animate: false}); }"
+    set_zoom = "(z) => { const m = REE.map; m.setZoom(z, {animate: false}); }"
     seen = {}
     for zoom in (6, 7, 8):
         page.js(set_zoom, zoom)

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, copy_sources
 
 SEED = int(os.environ.get("FUZZ_SEED", "20261201"))
 BUDGET_S = float(os.environ.get("FUZZ_BUDGET_S", "60"))
@@ -371,8 +371,7 @@ def _outside_files(model_dir: Path) -> list[str]:
 def fuzz_root(tmp_path_factory):
     """A copy of the sources and declarations, and a build of them at 20 km (the previous outputs)."""
     base = tmp_path_factory.mktemp("fuzz")
-    for part in ("catalog", "sources", "base", "models"):
-        shutil.copytree(ROOT / "layers" / part, base / "data" / part, ignore=shutil.ignore_patterns("research"))
+    copy_sources(base / "data")
     user_model(base / "data" / "usermodel")
     out = base / "out"
     from maps.cli import main

@@ -244,3 +244,21 @@ def test_a_model_vector_vrt_beyond_its_folder_is_refused(tmp_path):
         rationale = "test"
         """)
     assert "/etc/passwd" in refused(model(tmp_path, extra=extra))
+
+
+def test_evidence_text_naming_no_evidence_is_refused(tmp_path):
+    """A reader's title for an evidence the model does not have (a renamed or dropped one) is a mistake."""
+    write_dem(tmp_path / "dem.tif")
+    f = tmp_path / "model.toml"
+    f.write_text(HEAD + RASTER.format(path="dem.tif", band=1) + """
+[evidence_text.moderate_elevation]
+title = { vi = "Độ cao", en = "Elevation" }
+""", encoding="utf-8")
+    text = refused(f)
+    assert "evidence_text.moderate_elevation" in text and "names no evidence of any type" in text, text
+
+
+def test_every_evidence_text_of_the_project_model_names_an_evidence():
+    spec = load_spec()
+    named = {e.name for t in spec.types.values() for e in t.evidence}
+    assert set(spec.raw.get("evidence_text", {})) <= named

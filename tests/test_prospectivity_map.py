@@ -70,7 +70,7 @@ def test_click_on_a_high_cell_shows_the_cog_values(offline_maps, project, viewpo
         label = page.locator(".leaflet-control-layers-overlays label").filter(has_text=ov.title.vi).first
         label.locator("input").check()
         page.evaluate("() => document.querySelector('.ree-layers').classList.add('ree-folded')")
-        x, y = page.evaluate("""([lat, lon]) => { const m = Object.values(window).find(v => v instanceof L.Map);
+        x, y = page.evaluate("""([lat, lon]) => { const m = REE.map;
             m.setView([lat, lon], 9, {animate: false}); const p = m.latLngToContainerPoint([lat, lon]);
             return [p.x, p.y]; }""", [lat, lon])
         page.mouse.click(x, y)
