@@ -292,9 +292,11 @@ def structure_problems(path: Path, raw: dict) -> list[Problem]:
         simplest = r.get(val, "simplest", list, f"{where}.validation", required=False)
         if simplest is not None and not all(isinstance(x, str) for x in simplest):
             r.problem(f"{where}.validation.simplest", "must be a list of evidence names", simplest)
-    named = {e.get("name") for t in (raw.get("types") or {}).values() if isinstance(t, dict)
-             for e in (t.get("evidence") or []) if isinstance(e, dict)}
-    for name in (raw.get("evidence_text") or {}) if isinstance(raw.get("evidence_text"), dict) else ():
+    types, texts = raw.get("types"), raw.get("evidence_text")
+    named = {e.get("name") for t in (types.values() if isinstance(types, dict) else ()) if isinstance(t, dict)
+             for e in (t.get("evidence") if isinstance(t.get("evidence"), list) else [])
+             if isinstance(e, dict) and isinstance(e.get("name"), str)}
+    for name in texts if isinstance(texts, dict) else ():
         if name not in named:
             r.problem(f"evidence_text.{name}", "names no evidence of any type", name,
                       fix="use the name of an evidence in [[types.*.evidence]] or remove the table")
