@@ -1,5 +1,6 @@
-"""`python -m bench`: every benchmark in turn (maps, then grids)."""
-from bench import grid, maps
+"""`python -m bench`: every benchmark in turn (maps, then grids, then large and hostile imports)."""
+from bench import grid, imports, maps
 
 maps.main()
 grid.main()
+imports.main()

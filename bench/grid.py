@@ -34,8 +34,8 @@ t0 = time.perf_counter()
 grid = national_grid(inputs, res)
 full = Window(0, 0, grid.width, grid.height)
 national = burn(grid, full, inputs.areas, dtype="int16") > 0
-land = burn(grid, full, inputs.land)
-shore = (ndimage.distance_transform_edt(land) * res).astype(np.float32)
+dry = burn(grid, full, inputs.sea) == 0  # not the open sea (layers/derived/coast.py)
+shore = (ndimage.distance_transform_edt(dry) * res).astype(np.float32)
 xs, ys = grid.centres(full)
 for t, model in spec.types.items():
     mems = []

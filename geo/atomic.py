@@ -154,3 +154,19 @@ def write_text(target: str | os.PathLike, text: str) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(target)
+
+
+def replace_dir(new: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """Move the finished folder ``new`` (a scratch folder beside ``target``'s parent entries, on the same
+    file system) into place as ``target``; the previous ``target`` is removed only once the new one is
+    there, so a reader sees the old folder or the new one, never a half-written one."""
+    new, target = Path(new), Path(target)
+    old = None
+    with output_errors(target):
+        if target.exists():
+            old = new.parent / f"{new.name}.previous"
+            os.replace(target, old)
+        os.replace(new, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return target

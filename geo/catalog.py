@@ -1,7 +1,7 @@
 """The layer catalog: one declaration per layer, loaded from TOML and validated as a whole.
 
 A catalog directory holds ``domains.toml`` (coded-value domains shared by layers) and one
-``<layer>.toml`` per layer. :func:`load_catalog` reads them all and raises a single
+``<layer>.toml`` per layer (dot-files are skipped: they are temporaries or backups). :func:`load_catalog` reads them all and raises a single
 :class:`~geo.errors.CatalogError` naming every problem (file and key) it found.
 Everything else (GeoPackage writer, QGIS and web styles, legends, exports, tests) reads the
 resulting :class:`Catalog` and nothing else.
@@ -82,6 +82,10 @@ class Style:
     highlight: Highlight | None = None
     uncertainty_field: str | None = None  # point layers: a field of position uncertainty in metres
     labels_always: bool = False  # show the label field on the map at all times, not only on hover
+    # place names: the label field is drawn as a name (a polygon's at a representative point) from this web
+    # zoom on, or from each feature's own zoom in ``label_zoom_field`` (maps/place_labels.py, the print sheets)
+    label_min_zoom: int | None = None
+    label_zoom_field: str | None = None
 
     def symbol_for(self, value: Any) -> Symbol:
         return self.categories.get(value, self.symbol) if self.category_field else self.symbol
@@ -254,7 +258,8 @@ def _highlight(r: _Reader, t: dict | None) -> Highlight | None:
 def _style(r: _Reader, t: dict) -> Style:
     where = "style"
     r.unknown_keys(t, {"symbol", "category_field", "categories", "size_field", "label_field",
-                       "highlight", "uncertainty_field", "labels_always"}, where)
+                       "highlight", "uncertainty_field", "labels_always", "label_min_zoom",
+                       "label_zoom_field"}, where)
     base = _symbol(r, r.get(t, "symbol", dict, where, default={}) or {}, "style.symbol")
     cats = {}
     for code, sub in (r.get(t, "categories", dict, where, required=False, default={}) or {}).items():
@@ -269,7 +274,9 @@ def _style(r: _Reader, t: dict) -> Style:
                  label_field=r.get(t, "label_field", str, where, required=False),
                  highlight=_highlight(r, r.get(t, "highlight", dict, where, required=False)),
                  uncertainty_field=r.get(t, "uncertainty_field", str, where, required=False),
-                 labels_always=r.get(t, "labels_always", bool, where, False, False))
+                 labels_always=r.get(t, "labels_always", bool, where, False, False),
+                 label_min_zoom=r.get(t, "label_min_zoom", int, where, False),
+                 label_zoom_field=r.get(t, "label_zoom_field", str, where, False))
 
 
 def _fields(r: _Reader, items: Any) -> list[FieldSpec]:
@@ -391,11 +398,14 @@ def _cross_check(cat: Catalog, problems: list[Problem]) -> None:
         st = layer.style
         if st is None:
             continue
-        for key in ("category_field", "size_field", "label_field", "highlight", "uncertainty_field"):
+        for key in ("category_field", "size_field", "label_field", "highlight", "uncertainty_field",
+                    "label_zoom_field"):
             col = getattr(st, key)
             col = col.field if key == "highlight" and col else col
             if col and col not in names:
                 r.problem(f"style.{key}", "not a field of this layer", col)
+        if (st.label_min_zoom is not None or st.label_zoom_field) and not st.label_field:
+            r.problem("style.label_field", "place names need a label field", fix="add 'label_field = …'")
         if st.category_field and st.category_field in names:
             dom = cat.domain_of(layer.field(st.category_field))
             if dom:
@@ -403,6 +413,12 @@ def _cross_check(cat: Catalog, problems: list[Problem]) -> None:
                     r.problem("style.categories", "domain value has no symbol", code)
                 for code in sorted(set(st.categories) - set(dom.values)):
                     r.problem(f"style.categories.{code}", "not a value of the field's domain", code)
+
+
+def declaration_files(directory: Path) -> list[Path]:
+    """The ``*.toml`` declarations of ``directory``, sorted; dot-files (an interrupted write's
+    ``.NAME.geo-tmp-….toml``, editors' backups) are not declarations."""
+    return sorted(p for p in Path(directory).glob("*.toml") if not p.name.startswith("."))
 
 
 def load_catalog(directory: str | Path, data_root: str | Path | None = None) -> Catalog:
@@ -415,7 +431,7 @@ def load_catalog(directory: str | Path, data_root: str | Path | None = None) -> 
     problems: list[Problem] = []
     domains: dict[str, Domain] = {}
     layers: dict[str, LayerSpec] = {}
-    files = sorted(directory.glob("*.toml"))
+    files = declaration_files(directory)
     if not files:
         raise CatalogError(problems=[Problem(str(directory), "no *.toml declarations found")])
     for path in files:

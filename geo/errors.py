@@ -11,6 +11,9 @@ from typing import Iterable
 
 import numpy as np
 
+MAX_SHOWN = 20  # problems written out in one error line; the rest are counted
+MAX_VALUE_CHARS = 200  # a value longer than this is cut in messages (its length is said)
+
 
 def plain(value: object) -> str:
     """A value as a person reads it: numbers plainly (``103.55526``, ``inf``, never
@@ -23,7 +26,11 @@ def plain(value: object) -> str:
         return str(value)
     if isinstance(value, float):
         return repr(value)
-    return repr(value)
+    text = repr(value)
+    if len(text) > MAX_VALUE_CHARS:
+        size = len(value) if isinstance(value, (str, bytes)) else len(text)
+        return f"{text[:MAX_VALUE_CHARS]}… ({size:,} {'bytes' if isinstance(value, bytes) else 'characters'})"
+    return text
 
 
 def one_line(text: str) -> str:
@@ -74,8 +81,10 @@ class GeoError(Exception):
     def summary(problems: list[Problem]) -> str:
         if len(problems) == 1:
             return str(problems[0])
-        parts = "; ".join(f"({i}) {p}" for i, p in enumerate(problems, 1))
-        return f"{len(problems)} problems: {parts}"
+        parts = "; ".join(f"({i}) {p}" for i, p in enumerate(problems[:MAX_SHOWN], 1))
+        rest = len(problems) - MAX_SHOWN
+        more = f"; … and {rest:,} more problem{'s' if rest > 1 else ''} (the first {MAX_SHOWN} are shown)" if rest > 0 else ""
+        return f"{len(problems):,} problems: {parts}{more}"
 
 
 class CatalogError(GeoError, ValueError):

@@ -32,6 +32,8 @@ def toml_problems(path: str | Path) -> tuple[dict | None, list[Problem]]:
         return None, [Problem(name, f"not UTF-8 (byte {exc.start})", line=line, fix="save the file as UTF-8")]
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        return None, [Problem(name, "not valid TOML: arrays or tables nested too deeply", fix="flatten the file")]
     except tomllib.TOMLDecodeError as exc:
         m = _AT.match(str(exc))
         if not m:
@@ -41,21 +43,30 @@ def toml_problems(path: str | Path) -> tuple[dict | None, list[Problem]]:
         shown = lines[line - 1].strip()[:80] if 0 < line <= len(lines) else None
         return None, [Problem(name, f"not valid TOML at column {m['col']}: {m['msg'].lower()}", line=line,
                               value=shown, fix="correct the syntax of that line")]
-    problems = [Problem(name, "not a finite number", field=key, value=value, fix="write a plain number")
-                for key, value in _floats(data, "") if not math.isfinite(value)]
+    except ValueError:  # an integer literal longer than Python converts (4,300 digits)
+        return None, [Problem(name, "not valid TOML: an integer far beyond 64 bits", fix="write a plain number")]
+    problems = []
+    for key, value in _numbers(data):
+        if isinstance(value, float) and not math.isfinite(value):
+            problems.append(Problem(name, "not a finite number", field=key, value=value, fix="write a plain number"))
+        elif isinstance(value, int) and not -2**63 <= value < 2**63:
+            problems.append(Problem(name, "an integer beyond 64 bits", field=key, value=value,
+                                    fix="write a number of the size the key means"))
     return (None if problems else data), problems
 
 
-def _floats(node: Any, where: str):
-    """Every float in a parsed TOML document, with its dotted key."""
-    if isinstance(node, float):
-        yield where, node
-    elif isinstance(node, dict):
-        for k, v in node.items():
-            yield from _floats(v, f"{where}.{k}" if where else str(k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _floats(v, f"{where}[{i}]")
+def _numbers(data: dict):
+    """Every number in a parsed TOML document, with its dotted key (walked without recursion: a file may
+    nest as deeply as the parser allows)."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, (int, float)) and not isinstance(node, bool):
+            yield where, node
+        elif isinstance(node, dict):
+            stack += [(f"{where}.{k}" if where else str(k), v) for k, v in reversed(node.items())]
+        elif isinstance(node, list):
+            stack += [(f"{where}[{i}]", v) for i, v in reversed(list(enumerate(node)))]
 
 
 def read_toml(path: str | Path, error: type[GeoError] = CatalogError) -> dict:

@@ -23,14 +23,14 @@ import pyogrio
 import rasterio
 import shapely
 from rasterio.enums import Resampling
-from rasterio.warp import reproject
+from rasterio.warp import reproject, transform_bounds
 from rasterio.windows import Window
 
 from geo.crs import METRIC_CRS
 from geo.errors import Problem
 from geo.fuzzy import class_table, gaussian, identity, linear_decay, linear_ramp, sigmoid
-from geo.grid import Grid, Shapes, point_influence
-from geo.paths import safe_user_path
+from geo.grid import Grid, Shapes, burn, point_influence
+from geo.paths import reads_beyond, safe_user_path
 from geo.raster.classes import class_values
 from geo.raster.derivative import relief, slope
 from geo.raster.distance import feature_distance
@@ -129,6 +129,7 @@ class RunContext:
     deposit_type: str
     frames: dict | None = None
     pool: object = None
+    clusters: list = field(default_factory=list)  # the type's validation sites (layers/validation/clusters.py)
 
 
 class Kind:
@@ -144,10 +145,23 @@ class Kind:
     def __init__(self, ev: Evidence, ctx: RunContext):
         self.ev, self.ctx, self.p = ev, ctx, ev.params
         self.mu = membership_function(ev.params["membership"]) if self.needs_function else None
+        self.coverage = coverage_shapes(ev) if "coverage" in ev.params else None
 
     @classmethod
     def check(cls, ev: Evidence, where: str, file: str, problems: list[Problem]) -> None:
         """Report what is wrong with the declaration and its files (added to ``problems``)."""
+
+    def covered(self, tile, a: np.ndarray | None) -> np.ndarray | None:
+        """``a`` (a membership or value of every cell of ``tile``) with the cells outside the evidence's
+        declared ``coverage`` set missing (NaN): where the layer has no data it says nothing, never "far"."""
+        if a is None or self.coverage is None:
+            return a
+        outside = burn(tile.grid, tile.win, self.coverage) == 0
+        return np.where(outside, np.float32(np.nan), a).astype(np.float32) if outside.any() else a
+
+    def evaluate(self, tile) -> np.ndarray | None:
+        """:meth:`membership`, missing outside the coverage: what the scores combine."""
+        return self.covered(tile, self.membership(tile))
 
     def membership(self, tile) -> np.ndarray | None:
         """Membership of every cell of ``tile`` (float32, NaN = missing), or None: missing everywhere."""
@@ -156,9 +170,9 @@ class Kind:
     def values(self, tile) -> np.ndarray:
         raise NotImplementedError
 
-    def loo(self, tile, site: int, cx: float, cy: float) -> float | None:
-        """Membership at the cell of site ``site`` (centre ``cx``, ``cy``) with that site left out;
-        None when the site did not shape this evidence."""
+    def loo(self, tile, cluster, xs: np.ndarray, ys: np.ndarray) -> np.ndarray | None:
+        """Membership at the points (``xs``, ``ys``: cell centres) with the validation site ``cluster``
+        held out (the sites of ``cluster.removed`` left out); None when no site shaped this evidence."""
         return None
 
     def close(self) -> None:
@@ -170,6 +184,55 @@ class Kind:
 
 
 KINDS: dict[str, type[Kind]] = {}
+
+
+def coverage_shapes(ev: Evidence) -> Shapes:
+    """The declared ``coverage`` of an evidence (where its layer has data) in the metric CRS:
+    ``{ bbox = [west, south, east, north] }`` in degrees (WGS 84) or ``{ path = "FILE" }`` (polygons)."""
+    cov = ev.params["coverage"]
+    if "bbox" in cov:
+        box = shapely.box(*cov["bbox"])
+        import geopandas as gpd
+        return Shapes(gpd.GeoSeries([box], crs="EPSG:4326").to_crs(METRIC_CRS).values)
+    path = safe_user_path(ev.base / cov["path"], "coverage.path")
+    return Shapes(pyogrio.read_dataframe(path).to_crs(METRIC_CRS).geometry.values)
+
+
+def check_coverage(ev: Evidence, where: str, file: str, problems: list[Problem]) -> None:
+    """Problems of a declared ``coverage`` (a lon/lat box, or a polygon file with a CRS)."""
+    cov = ev.params.get("coverage")
+    fix = 'coverage = { bbox = [WEST, SOUTH, EAST, NORTH] } (degrees) or coverage = { path = "FILE" } (polygons)'
+    if not isinstance(cov, dict) or ("bbox" in cov) == ("path" in cov):
+        problems.append(Problem(file, "a coverage is a lon/lat box or a polygon file", field=f"{where}.coverage",
+                                value=cov, fix=fix))
+        return
+    if "bbox" in cov:
+        b = cov["bbox"]
+        ok = (isinstance(b, list) and len(b) == 4 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in b)
+              and -180 <= b[0] < b[2] <= 180 and -90 <= b[1] < b[3] <= 90)
+        if not ok:
+            problems.append(Problem(file, "the coverage box must be [west, south, east, north] in degrees, west < east, "
+                                    "south < north", field=f"{where}.coverage.bbox", value=b, fix=fix))
+        return
+    try:
+        path = safe_user_path(ev.base / str(cov["path"]), "coverage.path")
+    except Exception as exc:  # UnsafePathError
+        problems.append(Problem(file, str(exc), field=f"{where}.coverage.path", value=cov["path"]))
+        return
+    if not path.is_file():
+        problems.append(Problem(file, "file not found", field=f"{where}.coverage.path", value=str(path),
+                                fix="give a path relative to the model file"))
+        return
+    try:
+        info = pyogrio.read_info(path)
+    except Exception as exc:
+        problems.append(Problem(file, f"cannot open the coverage file: {exc}", field=f"{where}.coverage.path", value=str(path)))
+        return
+    if info.get("crs") is None:
+        problems.append(Problem(file, "the coverage file has no CRS", field=f"{where}.coverage.path", value=str(path)))
+    elif "Polygon" not in str(info.get("geometry_type")):
+        problems.append(Problem(file, "the coverage must be polygons", field=f"{where}.coverage.path",
+                                value=info.get("geometry_type")))
 
 
 def kind(cls: type[Kind]) -> type[Kind]:
@@ -191,32 +254,84 @@ def _file_problem(ev: Evidence, where: str, file: str, problems: list[Problem]) 
         problems.append(Problem(file, "file not found", field=f"{where}.path", value=str(path),
                                 fix="give a path relative to the model file"))
         return None
+    beyond = reads_beyond(path, allowed_roots(ev))
+    if beyond:  # checked before GDAL opens it: a VRT may name /etc/passwd or a /vsicurl/ URL
+        problems.append(Problem(file, "reads files outside the model's folder or from the network", field=f"{where}.path",
+                                value=", ".join(beyond[:3]), fix="copy the data into the model file's folder"))
+        return None
     return path
+
+
+def allowed_roots(ev: Evidence) -> tuple[Path, ...]:
+    """Where an evidence's files may lie: the model file's folder tree, or the project's layers/."""
+    from layers import ROOT
+    return (ev.base, ROOT)
+
 
 
 def _check_raster(ev, where, file, problems) -> None:
     path = _file_problem(ev, where, file, problems)
-    if ev.params.get("resampling", "bilinear") not in RESAMPLING:
+    if not isinstance(ev.params.get("resampling", "bilinear"), str) or ev.params.get("resampling", "bilinear") not in RESAMPLING:
         problems.append(Problem(file, "unknown resampling method", field=f"{where}.resampling",
                                 value=ev.params.get("resampling"), fix=f"use one of {', '.join(RESAMPLING)}"))
     if path is None:
         return
+    band = ev.params.get("band", 1)
+    if not isinstance(band, int) or isinstance(band, bool):
+        problems.append(Problem(file, "a band number is an integer", field=f"{where}.band", value=band, fix="band = 1"))
+        return
     try:
         with rasterio.open(path) as ds:
+            beyond = reads_beyond(path, allowed_roots(ev), ds.files)
+            if beyond:
+                problems.append(Problem(file, "reads files outside the model's folder", field=f"{where}.path",
+                                        value=", ".join(beyond[:3]), fix="copy the data into the model file's folder"))
+                return
+            if not 1 <= band <= ds.count:
+                problems.append(Problem(file, f"no such band (the raster has {ds.count})", field=f"{where}.band",
+                                        value=band, fix=f"use a band from 1 to {ds.count}"))
+                return
             if ds.crs is None:
                 problems.append(Problem(file, "the raster has no CRS", field=f"{where}.path", value=str(path),
                                         fix="assign its CRS (e.g. gdal_edit.py -a_srs EPSG:4326)"))
-            decl = ev.params.get("membership") or {}
+            elif not (ds.crs.is_geographic or ds.crs.is_projected):
+                problems.append(Problem(file, "the raster is in a local (engineering) CRS, which cannot be placed on "
+                                        "the earth", field=f"{where}.path", value=str(path),
+                                        fix="assign its geographic or projected CRS (e.g. gdal_edit.py -a_srs EPSG:4326)"))
+            else:
+                far = _far_from_vietnam(ds)
+                if far:
+                    problems.append(Problem(file, far, field=f"{where}.path", value=str(path),
+                                            fix="check the raster's CRS (a wrong one puts it elsewhere on the earth)"))
+            decl = ev.params.get("membership")
+            decl = decl if isinstance(decl, dict) else {}
             if decl.get("function") == "table" and isinstance(decl.get("classes"), dict) and ds.width * ds.height <= 16e6:
-                codes = np.unique(ds.read(int(ev.params.get("band", 1)), masked=True).compressed())
+                codes = np.unique(ds.read(band, masked=True).compressed())
                 known = {float(k) for k in decl["classes"]}
                 missing = [f"{c:g}" for c in codes if float(c) not in known]
                 if missing:
                     problems.append(Problem(file, f"{len(missing)} class(es) of the raster have no membership",
                                             field=f"{where}.membership.classes", value=", ".join(missing),
                                             fix="add each to the classes table (a membership in [0, 1])"))
-    except rasterio.errors.RasterioIOError as exc:
+    except rasterio.errors.RasterioError as exc:
         problems.append(Problem(file, f"cannot open the evidence raster: {exc}", field=f"{where}.path", value=str(path)))
+    except UnicodeDecodeError:  # GDAL's message quoted bytes of the broken file
+        problems.append(Problem(file, "cannot open the evidence raster: GDAL cannot read it", field=f"{where}.path",
+                                value=str(path)))
+
+
+def _far_from_vietnam(ds) -> str | None:
+    """Why the raster cannot be evidence anywhere in Vietnam (its extent misses it), or None."""
+    from layers.rules import VIETNAM_BOUNDS
+    try:
+        w, s, e, n = transform_bounds(ds.crs, "EPSG:4326", *ds.bounds, densify_pts=21)
+    except Exception as exc:  # noqa: BLE001 — PROJ refuses the transformation
+        return f"its CRS cannot be transformed to WGS 84 ({exc})"
+    vw, vs, ve, vn = VIETNAM_BOUNDS
+    if not all(map(math.isfinite, (w, s, e, n))) or w > ve or e < vw or s > vn or n < vs:
+        return (f"the raster does not reach Vietnam: its extent in WGS 84 is longitude {w:.4g} to {e:.4g}, "
+                f"latitude {s:.4g} to {n:.4g}")
+    return None
 
 
 def _read_vector(ev: Evidence, columns=()) -> pd.DataFrame:
@@ -347,7 +462,9 @@ class VectorDistance(Kind):
         self.shapes = Shapes(_read_vector(ev).geometry.values)
 
     def values(self, tile):
-        return feature_distance(tile.grid, tile.win, self.shapes, float(self.p["max_distance_m"]), tile.national)
+        res = self.p.get("source_resolution_m")  # transformed on cells of a quarter of the source's resolution
+        return feature_distance(tile.grid, tile.win, self.shapes, float(self.p["max_distance_m"]), tile.national,
+                                res / 4 if res else None)
 
 
 @kind
@@ -398,7 +515,7 @@ class PointValues(Kind):
 
     @classmethod
     def check(cls, ev, where, file, problems):
-        if ev.params.get("method", "nearest") not in POINT_METHODS:
+        if not isinstance(ev.params.get("method", "nearest"), str) or ev.params.get("method", "nearest") not in POINT_METHODS:
             problems.append(Problem(file, "unknown gridding method", field=f"{where}.method",
                                     value=ev.params.get("method"), fix=f"use one of {', '.join(POINT_METHODS)}"))
         if not ev.params.get("field"):
@@ -422,7 +539,7 @@ class PointValues(Kind):
 
 @kind
 class ShorelineDistance(Kind):
-    """1 within ``near_m`` of the sea (GSHHG land), falling linearly to ``low`` at ``far_m``."""
+    """1 within ``near_m`` of the open sea (layers.derived.coast), falling linearly to ``low`` at ``far_m``."""
 
     name = "shoreline_distance"
     numbers = ("near_m", "far_m", "high", "low")
@@ -430,7 +547,13 @@ class ShorelineDistance(Kind):
 
     def membership(self, tile):
         p = self.p
-        return linear_decay(tile.shore_distance(p["far_m"]), p["near_m"], p["far_m"], p["high"], p["low"])
+        return linear_decay(self.distance(tile, p["far_m"]), p["near_m"], p["far_m"], p["high"], p["low"])
+
+    @staticmethod
+    def distance(tile, reach_m: float) -> np.ndarray:
+        """Distance (m) from each cell to the sea, exact up to ``reach_m`` (inf beyond): the one code path
+        of every "near the sea" rule (this evidence and the coastal placers' validation null)."""
+        return tile.shore_distance(reach_m)
 
 
 @kind
@@ -464,11 +587,14 @@ class SiteDistance(Kind):
     def membership(self, tile):
         return point_influence(tile.grid, tile.win, self.sites[["x", "y"]].to_numpy(), self.far, self._mu, self.p["low"])
 
-    def loo(self, tile, site, cx, cy):
+    def loo(self, tile, cluster, xs, ys):
         s = self.sites
-        others = [self._mu(np.float32(math.hypot(cx - s["x"].iloc[j], cy - s["y"].iloc[j])), j)
-                  for j in range(len(s)) if j != site]
-        return float(max([self.p["low"], *others]))
+        out = np.full(np.shape(xs), self.p["low"], dtype=np.float32)
+        for j in range(len(s)):
+            if j not in cluster.removed:
+                d = np.hypot(xs - s["x"].iloc[j], ys - s["y"].iloc[j]).astype(np.float32)
+                np.maximum(out, self._mu(d, j), out=out)
+        return out
 
 
 def type_zones(inputs, deposit_type: str) -> list[int]:
@@ -502,7 +628,8 @@ class ZoneMembership(Kind):
     def __init__(self, ev, ctx):
         super().__init__(ev, ctx)
         self.zones = type_zones(ctx.inputs, ctx.deposit_type)
-        self.hits = loo_zone_hits(ctx.frames, ctx.inputs, ctx.grid, ctx.deposit_type, ctx.pool) if ctx.frames else {}
+        self.held_out = (loo_zones(ctx.frames, ctx.inputs, ctx.deposit_type, ctx.pool, ctx.clusters)
+                         if ctx.frames and ctx.clusters else {})
 
     def _value(self, i: int) -> np.float32:
         return np.float32(self.p["confidence"][self.ctx.inputs.zones["confidence"].iloc[i]])
@@ -513,42 +640,51 @@ class ZoneMembership(Kind):
             a[tile.zone(i)] = self._value(i)
         return a
 
-    def loo(self, tile, site, cx, cy):
-        sid = self.ctx.inputs.sites[self.ctx.deposit_type]["id"].iloc[site]
-        if sid not in self.hits:
+    def loo(self, tile, cluster, xs, ys):
+        if cluster.key not in self.held_out:
             return None
-        v = self.p["outside"]
-        for i in self.zones:
-            if i in self.hits[sid]:
-                v = float(self._value(i))
-        return float(v)
+        out = np.full(np.shape(xs), self.p["outside"], dtype=np.float32)
+        for i in self.zones:  # lowest confidence first: the highest wins
+            geom = self.held_out[cluster.key][i]
+            if geom is not None and not geom.is_empty:
+                out[shapely.contains_xy(geom, xs, ys)] = self._value(i)
+        return out
 
 
-def loo_zone_hits(frames, inputs, grid, deposit_type: str, pool) -> dict[str, set[int]]:
-    """Per site of the type: the zones of its type that contain its cell centre once every zone derived
-    from the sites (``method`` and ``parameters`` columns, layers/derived/zones.py) is derived again
-    without that site. Zones with no such rule are used as they are."""
+def loo_zones(frames, inputs, deposit_type: str, pool, clusters) -> dict[str, dict[int, object]]:
+    """Per validation site of the type (``clusters``): every zone of its type around the site's discs,
+    where each zone derived from the sites (``method`` and ``parameters`` columns,
+    layers/derived/zones.py) is derived again without the sites the validation site leaves out
+    (``cluster.removed``, and every site of another type the zone is drawn from whose influence reaches
+    the discs). Zones with no such rule are used as they are."""
     from layers.derived.zones import zone_geometry, zone_inputs
     if deposit_type not in inputs.sites:
         return {}
     derived = {"method", "parameters"} <= set(inputs.zones.columns)
     deposits, coast, land = zone_inputs(frames) if derived else (None, None, None)
+    s = inputs.sites[deposit_type]
 
-    def hits(sid: str, x: float, y: float) -> set[int]:
-        cx, cy = grid.cell_centre(x, y)
-        centre = shapely.Point(cx, cy)
-        out = set()
+    def geoms(cluster) -> dict[int, object]:
+        m = list(cluster.members)
+        x, y, u = s["x"].to_numpy()[m], s["y"].to_numpy()[m], s["uncertainty_m"].to_numpy()[m]
+        left_out = set(s["id"].iloc[list(cluster.removed)])
+        if deposits is not None:  # and every site of any type feeding the zones whose influence reaches the discs
+            dx = deposits.geometry.x.to_numpy()[:, None] - x[None, :]
+            dy = deposits.geometry.y.to_numpy()[:, None] - y[None, :]
+            du = deposits["location_uncertainty_m"].astype(float).fillna(0).to_numpy()[:, None] + u[None, :]
+            left_out |= set(deposits["id"][(np.hypot(dx, dy) - du < cluster.reach_m).any(axis=1)])
+        out = {}
         for i in type_zones(inputs, deposit_type):
             z = inputs.zones.iloc[i]
             geom = z.geometry
             if derived and isinstance(z["method"], str):
                 rule = {**json.loads(z["parameters"]), "method": z["method"]}
                 if deposit_type in rule["deposit_types"]:
-                    r = max(LOO_CLIP_M, 2 * rule.get("width_m", 0))  # exact at the centre: > the strip width
-                    geom = zone_geometry(rule, deposits[deposits["id"] != sid], coast, land, (cx - r, cy - r, cx + r, cy + r))
-            if geom.intersects(centre):
-                out.add(int(i))
+                    # exact over the discs: the clip reaches past the strip width beyond every disc
+                    r = max(LOO_CLIP_M, 2 * rule.get("width_m", 0)) + float(u.max())
+                    geom = zone_geometry(rule, deposits[~deposits["id"].isin(left_out)], coast, land,
+                                         (x.min() - r, y.min() - r, x.max() + r, y.max() + r))
+            shapely.prepare(geom)  # many cell centres are tested against it
+            out[int(i)] = geom
         return out
-    s = inputs.sites[deposit_type]
-    jobs = list(zip(s["id"], s["x"], s["y"]))
-    return dict(zip((j[0] for j in jobs), (pool.map if pool else map)(lambda j: hits(*j), jobs)))
+    return dict(zip((c.key for c in clusters), (pool.map if pool else map)(geoms, clusters)))

@@ -5,13 +5,16 @@ the memberships and scores equal the COG values at that cell for the same model 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from pyproj import Transformer
+from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
 from geo.crs import METRIC_CRS
+from geo.errors import Problem, SourceDataError
 from layers.evidence import RunContext
 from layers.model_spec import ModelSpec, load_spec
 from layers.prospectivity import bind, national_grid, prepare, score_groups, score_tile
@@ -36,7 +39,13 @@ def explain(frames, deposit_type: str, lon: float, lat: float, resolution: float
     inputs = prepare(frames)
     grid = national_grid(inputs, resolution)
     x, y = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True).transform(lon, lat)
-    r, c = grid.cell_of(x, y)
+    if not (math.isfinite(x) and math.isfinite(y)) or not 0 <= (rc := grid.cell_of(x, y))[0] < grid.height \
+            or not 0 <= rc[1] < grid.width:
+        w, s, e, n = transform_bounds(METRIC_CRS, "EPSG:4326", *grid.bounds(Window(0, 0, grid.width, grid.height)))
+        raise SourceDataError(problems=[Problem("LON LAT", "outside the grid's extent", value=(lon, lat),
+                                                fix=f"give a point within longitude {w:.2f} to {e:.2f} and latitude "
+                                                    f"{s:.2f} to {n:.2f} (WGS 84, longitude first)")])
+    r, c = rc
     win = Window(c, r, 1, 1)
     kinds = bind(model, RunContext(inputs, grid, deposit_type))
     try:
@@ -47,7 +56,7 @@ def explain(frames, deposit_type: str, lon: float, lat: float, resolution: float
         for k, mem in zip(kinds, ts.mems[deposit_type]):
             value = None
             if k.needs_function:
-                value = float(k.values(ts.tile)[0, 0])
+                value = float(k.covered(ts.tile, k.values(ts.tile))[0, 0])
             mu = None if mem is None or np.isnan(mem[0, 0]) else float(mem[0, 0])
             rows.append(Row(k.ev.name, k.ev.kind, k.score, k.ev.component, None if value is None or np.isnan(value) else value,
                             mu, ";".join(k.ev.refs) or k.ev.basis))

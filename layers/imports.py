@@ -15,28 +15,32 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
+import os
+import shutil
 import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import tomli_w
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
-from geo.atomic import atomic_path, write_text
-from geo.catalog import Catalog, FieldSpec, LayerSpec, Source, Symbol, Text, load_catalog
+from geo.atomic import output_errors, sweep_stale, temp_dir
+from geo.catalog import Catalog, FieldSpec, declaration_files, LayerSpec, Source, Symbol, Text, load_catalog
 from geo.crs import WEB_CRS
-from geo.errors import Problem, SourceDataError, raise_if
+from geo.errors import GeoError, Problem, SourceDataError, raise_if
 from geo.paths import safe_user_path
 from geo.points import coordinate_problems
-from geo.table import decode_text, read_table
+from geo.table import csv_rows, decode_text, read_table
 from geo.text import snake_name
+from geo.userfiles import empty_file, geojson_text_problems, shapefile_encoding, zip_problems
 from layers.rules import VIETNAM_BOUNDS, in_vietnam
 
 IMPORTS_DIR = "imports"  # default directory of imported layers (relative to the working directory)
@@ -136,7 +140,9 @@ def _read_csv(path: Path, encoding: str, cols: dict, problems: list[Problem]) ->
     text = decode_text(path.read_bytes(), str(path), problems, encoding)
     if text is None:
         return None
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    rows = csv_rows(text, str(path), problems)
+    if rows is None:
+        return None
     if not rows:
         problems.append(Problem(str(path), "empty file", fix="add a header row and data rows"))
         return None
@@ -161,12 +167,30 @@ def _read_csv(path: Path, encoding: str, cols: dict, problems: list[Problem]) ->
 
 def _read_vector(path: Path, encoding: str | None, problems: list[Problem]) -> Table | None:
     file = str(path)
-    if path.suffix.lower() == ".zip":
+    suffix = path.suffix.lower()
+    if suffix in (".zip", ".kmz"):
+        if found := zip_problems(path, FORMATS[suffix]):
+            problems += found
+            return None
+    if suffix == ".zip":
         with zipfile.ZipFile(path) as zf:
             shps = [n for n in zf.namelist() if n.lower().endswith(".shp")]
         if len(shps) != 1:
             problems.append(Problem(file, f"a zipped Shapefile must hold exactly one .shp (found {len(shps)})",
                                     value=shps or None, fix="zip one layer's .shp/.shx/.dbf/.prj/.cpg"))
+            return None
+        encoding, found = shapefile_encoding(path, encoding)
+        if found:
+            problems += found
+            return None
+    elif encoding and codecs.lookup(encoding).name != "utf-8":
+        problems.append(Problem("--encoding", f"applies to CSV and Shapefiles, not to {FORMATS[suffix]}",
+                                value=encoding, fix="leave it out: GeoJSON and GeoPackage are UTF-8 by their "
+                                                    "standards, and KML names its own encoding"))
+        return None
+    if suffix in (".geojson", ".json"):
+        if found := geojson_text_problems(path):
+            problems += found
             return None
     try:
         layers = pyogrio.list_layers(path)
@@ -176,9 +200,20 @@ def _read_vector(path: Path, encoding: str | None, problems: list[Problem]) -> T
             return None
         with warnings.catch_warnings():  # a field of mixed numbers and text is read as text: checked below
             warnings.filterwarnings("ignore", "Could not parse column", UserWarning)
-            frame = pyogrio.read_dataframe(path, encoding=encoding)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, zipfile.BadZipFile) as exc:
-        problems.append(Problem(file, f"GDAL cannot read it: {exc}", fix="check the file is complete"))
+            # GDAL recodes through iconv, whose CP1258 drops the last letter of every text (it waits for a
+            # combining accent): text other than UTF-8 is read byte for byte (Latin-1) and decoded by Python
+            byte_for_byte = suffix == ".zip" and encoding not in (None, "utf-8")
+            frame = pyogrio.read_dataframe(path, encoding="latin1" if byte_for_byte else encoding)
+        if byte_for_byte:
+            frame = _decoded(frame, encoding, file, problems)
+            if frame is None:
+                return None
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
+            pyogrio.errors.GeometryError, pyogrio.errors.CRSError, zipfile.BadZipFile, UnicodeDecodeError,
+            LookupError, ValueError) as exc:
+        problems.append(Problem(file, f"GDAL cannot read it: {' '.join(str(exc).split())[:300]}",
+                                fix="check the file is complete (export it again)"
+                                + (", and its --encoding" if encoding else "")))
         return None
     if path.suffix.lower() in (".kml", ".kmz"):
         frame = frame[[c for c in frame.columns if c.lower() not in KML_FIELDS or frame[c].notna().any()
@@ -200,6 +235,32 @@ def _read_vector(path: Path, encoding: str | None, problems: list[Problem]) -> T
         rows.append([*map(_cell, values), x, y])
     return Table(file, [*header, LON, LAT], [*attrs, "longitude", "latitude"], rows, (LON, LAT), frame.crs,
                  frame.crs is None or CRS.from_user_input(frame.crs).is_geographic)
+
+
+def _decoded(frame: gpd.GeoDataFrame, encoding: str, file: str, problems: list[Problem]) -> gpd.GeoDataFrame | None:
+    """``frame`` read as Latin-1 (each byte one character) with its column names and text decoded as
+    ``encoding``; None with a problem naming the first row and field that is not."""
+    def decode(text: str, row: int | None, field: str | None) -> str | None:
+        try:
+            return text.encode("latin-1").decode(encoding)
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            problems.append(Problem(file, f"not {encoding}", row=row, field=field, value=text,
+                                    fix="name the encoding the file was saved in with --encoding"))
+            return None
+    before = len(problems)
+    names = {c: decode(c, None, c) if c != "geometry" else c for c in frame.columns}
+    if None in names.values():
+        return None
+    frame = frame.rename(columns=names)
+    for col in frame.columns:
+        if col != "geometry" and (frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col])):
+            out = []
+            for row, v in enumerate(frame[col], 1):
+                out.append(decode(v, row, col) if isinstance(v, str) else v)
+                if len(problems) > before:
+                    return None
+            frame[col] = out
+    return frame
 
 
 def _infer(table: Table, idx: int) -> str:
@@ -244,13 +305,15 @@ def _as_user_file(problems: list[Problem], staged: Path, file: str) -> list[Prob
     return [replace(p, file=file) if p.file == str(staged) else p for p in problems]
 
 
-def check_file(path: str | Path, kind: str, frames: dict[str, pd.DataFrame], crs: str | None = None,
+def check_file(path: str | Path, kind: str, frames: dict[str, pd.DataFrame] | Callable[[], dict[str, pd.DataFrame]],
+               crs: str | None = None,
                encoding: str | None = None, lon: str | None = None, lat: str | None = None,
                x: str | None = None, y: str | None = None) -> tuple[gpd.GeoDataFrame, list[FieldSpec], str, str]:
     """Read and check a user file; return its rows as WGS 84 points, their fields, the format and the
     CRS the coordinates were read in.
 
-    ``frames`` are the project's loaded layers (for Vietnam's land and territorial sea). Raises one
+    ``frames`` are the project's loaded layers (for Vietnam's land and territorial sea), or a function
+    that loads them, called only once the file has been read (a broken file is refused at once). Raises one
     :class:`SourceDataError` naming every problem (file, row, field, value, fix)."""
     path = safe_user_path(path, "FILE")
     problems: list[Problem] = []
@@ -261,6 +324,7 @@ def check_file(path: str | Path, kind: str, frames: dict[str, pd.DataFrame], crs
                                                 fix=f"give one of {', '.join(FORMATS)}")])
     if not path.is_file():
         raise SourceDataError(problems=[Problem(str(path), "file not found", fix="check the path")])
+    raise_if(empty_file(path), SourceDataError)
     user_crs = _crs(crs, problems)
     if fmt == "CSV":
         table = _read_csv(path, encoding or "utf-8", {"lon": lon, "lat": lat, "x": x, "y": y, "crs": crs}, problems)
@@ -269,6 +333,11 @@ def check_file(path: str | Path, kind: str, frames: dict[str, pd.DataFrame], crs
     if table is None:
         raise_if(problems, SourceDataError)
     file = table.file
+    if not any("".join(row).strip() for row in table.rows):
+        problems.append(Problem(file, "no data rows: nothing to import" + (" (only a header)" if fmt == "CSV" else ""),
+                                fix="add one row per point under the header" if fmt == "CSV"
+                                else "give a file with at least one point feature"))
+        raise_if(problems, SourceDataError)
     if fmt != "CSV":
         if table.crs is None and user_crs is None:
             problems.append(Problem(file, "the file states no coordinate reference system", field="geometry",
@@ -295,6 +364,7 @@ def check_file(path: str | Path, kind: str, frames: dict[str, pd.DataFrame], crs
                                 fix="add a column of numbers (e.g. an assay in ppm)"))
     with tempfile.TemporaryDirectory() as tmp:
         staged, spec = _staged(table, fields, Path(tmp))
+        table.rows = []  # read back from the staged file: a million rows are not held twice
         frame, found = read_table(staged, spec, Catalog(Path(tmp), {}, {}))
         problems += _as_user_file(found, staged, file)
     xcol, ycol = table.xy
@@ -313,6 +383,7 @@ def check_file(path: str | Path, kind: str, frames: dict[str, pd.DataFrame], crs
         placed = {p.row for p in problems if p.field == f"{xcol}/{ycol}"}  # rows already reported
         finite = (np.abs(lon_v) <= 180) & (np.abs(lat_v) <= 90)  # else the metric transform gives inf
         inside = np.zeros(len(lon_v), bool)
+        frames = frames() if callable(frames) else frames
         inside[finite] = in_vietnam(frames, gpd.points_from_xy(lon_v[finite], lat_v[finite]))
         for row, ok, a, b in zip(frame.attrs["rows"], inside, frame[xcol], frame[ycol]):
             if not ok and row not in placed:
@@ -330,55 +401,95 @@ def check_file(path: str | Path, kind: str, frames: dict[str, pd.DataFrame], crs
     return points, fields, fmt, src_crs.to_string()
 
 
-def _toml_text(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
-
-
 def declaration(name: str, kind: str, fields: list[FieldSpec], source: str, fmt: str, crs: str, rows: int) -> str:
-    """The generated catalog declaration of an imported layer (TOML, the form of layers/catalog/*.toml)."""
+    """The generated catalog declaration of an imported layer (TOML, the form of layers/catalog/*.toml),
+    written by a TOML writer: any text of the user's (file name, column names) is escaped by it and
+    reads back as given."""
     k = KINDS[kind]
     s = k.symbol
     label = "name" if any(f.name == "name" for f in fields) else "id"
-    lines = [
-        f"# Generated by `geo import` from {source}: edit titles, aliases, licence and style here, not elsewhere.",
-        f"name = {_toml_text(name)}",
-        'geometry = "Point"',
-        f"title = {{ vi = {_toml_text(f'{k.title.vi}: {name}')}, en = {_toml_text(f'{k.title.en}: {name}')} }}",
-        f"description = {{ vi = {_toml_text(f'Nhập từ {source} ({fmt}, {crs}), {rows} dòng.')}, "
-        f"en = {_toml_text(f'Imported from {source} ({fmt}, {crs}), {rows} rows.')} }}",
-        f"attribution = {_toml_text(f'{source} (user data)')}",
-        'licence = "not stated (user data)"',
-        f"order = {IMPORT_ORDER}",
-        f'source = {{ files = ["{name}.geojson"], lon = "{LON}", lat = "{LAT}" }}',
-        f'style = {{ label_field = "{label}", symbol = {{ fill = "{s.fill}", stroke = "{s.stroke}", '
-        f'marker = "{s.marker}", size = {s.size:g}, fill_opacity = {s.fill_opacity:g} }} }}',
-    ]
-    for f in fields:
-        lines += ["", "[[fields]]", f"name = {_toml_text(f.name)}", f'type = "{f.type}"',
-                  f"alias = {{ vi = {_toml_text(f.alias.vi)}, en = {_toml_text(f.alias.en)} }}"]
-        lines += [f"{key} = true" for key in ("required", "unique") if getattr(f, key)]
-        if f.unit:
-            lines.append(f"unit = {_toml_text(f.unit)}")
-    return "\n".join(lines) + "\n"
+    doc = {
+        "name": name,
+        "geometry": "Point",
+        "title": {"vi": f"{k.title.vi}: {name}", "en": f"{k.title.en}: {name}"},
+        "description": {"vi": f"Nhập từ {source} ({fmt}, {crs}), {rows} dòng.",
+                        "en": f"Imported from {source} ({fmt}, {crs}), {rows} rows."},
+        "attribution": f"{source} (user data)",
+        "licence": "not stated (user data)",
+        "order": IMPORT_ORDER,
+        "source": {"files": [f"{name}.geojson"], "lon": LON, "lat": LAT},
+        "style": {"label_field": label, "symbol": {"fill": s.fill, "stroke": s.stroke, "marker": s.marker,
+                                                   "size": s.size, "fill_opacity": s.fill_opacity}},
+        "fields": [{"name": f.name, "type": f.type, "alias": {"vi": f.alias.vi, "en": f.alias.en},
+                    **{key: True for key in ("required", "unique") if getattr(f, key)},
+                    **({"unit": f.unit} if f.unit else {})} for f in fields],
+    }
+    return GENERATED_NOTE + tomli_w.dumps(doc)
+
+
+GENERATED_NOTE = "# Generated by `geo import`: edit titles, aliases, licence and style here, not elsewhere.\n"
+
+
+def _check_staged(stage: Path, name: str, fields: list[FieldSpec], file: str) -> None:
+    """Load the staged declaration with the catalog's own loader and compare the staged data file's
+    fields with it; a problem names the user's file (the staged files are ours, not the user's)."""
+    try:
+        spec = load_catalog(stage / "catalog", stage).layers[name]
+        written = list(pyogrio.read_info(stage / f"{name}.geojson")["fields"])
+    except (GeoError, pyogrio.errors.DataSourceError) as exc:
+        problems = getattr(exc, "problems", None) or [Problem(file, str(exc))]
+        raise SourceDataError(problems=[Problem(file, "cannot be kept as a layer: its declaration "
+                                                      + (f"key '{p.field}' " if p.field else "") + p.message,
+                                                value=p.value, fix="rename the column or the file and import again")
+                                        for p in problems]) from None
+    if written != spec.field_names or spec.field_names != [f.name for f in fields]:
+        raise SourceDataError(problems=[Problem(file, "cannot be kept as a layer: its fields changed when written",
+                                                value=(written, spec.field_names), fix="report this as a bug")])
 
 
 def write_import(points: gpd.GeoDataFrame, fields: list[FieldSpec], name: str, kind: str, source: Path, fmt: str,
                  crs: str, out_dir: Path) -> tuple[Path, Path]:
-    """Write ``DIR/NAME.geojson`` and ``DIR/catalog/NAME.toml`` (each atomically); return both paths."""
+    """Write ``DIR/NAME.geojson`` and ``DIR/catalog/NAME.toml``; return both paths.
+
+    All or nothing: both are written into a scratch folder beside them and checked together (the
+    declaration loads with the catalog's loader and names the data file's fields) before either is
+    published. Publishing removes the old declaration first, then moves the data file, then the new
+    declaration: a run killed at any moment leaves the old layer, no layer, or the new one, never a
+    declaration that does not match its data (a data file without a declaration is not a layer)."""
     out_dir = safe_user_path(out_dir, "--dir")
     data = points[[f.name for f in fields] + ["geometry"]].copy()
     for f in fields:
         data[f.name] = data[f.name].astype("float64" if f.type == "real" else object)
         if f.type != "real":
             data[f.name] = data[f.name].where(data[f.name].notna(), None)
-    target = out_dir / f"{name}.geojson"
-    with atomic_path(target) as tmp:
-        pyogrio.write_dataframe(data, tmp, driver="GeoJSON", layer=name,
+    target, decl = out_dir / f"{name}.geojson", out_dir / "catalog" / f"{name}.toml"
+    created = not out_dir.exists()
+    try:
+        _publish(data, name, kind, fields, source, fmt, crs, len(points), target, decl)
+    except BaseException:
+        if created:  # a refused first import leaves no empty directory behind
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    return target, decl
+
+
+def _publish(data: gpd.GeoDataFrame, name: str, kind: str, fields: list[FieldSpec], source: Path, fmt: str, crs: str,
+             rows: int, target: Path, decl: Path) -> None:
+    """Stage, check, then publish (see :func:`write_import`)."""
+    with temp_dir(target) as scratch, output_errors(target):
+        stage = Path(scratch)
+        (stage / "catalog").mkdir()
+        pyogrio.write_dataframe(data, stage / target.name, driver="GeoJSON", layer=name,
                                 layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "7", "WRITE_NAME": "NO",
                                                "AUTODETECT_JSON_STRINGS": "NO"})
-    decl = write_text(out_dir / "catalog" / f"{name}.toml",
-                      declaration(name, kind, fields, source.name, fmt, crs, len(points)))
-    return target, decl
+        (stage / "catalog" / decl.name).write_text(declaration(name, kind, fields, source.name, fmt, crs, rows),
+                                                   encoding="utf-8")
+        _check_staged(stage, name, fields, str(source))
+        decl.parent.mkdir(parents=True, exist_ok=True)
+        sweep_stale(decl.parent)
+        decl.unlink(missing_ok=True)
+        os.replace(stage / target.name, target)
+        os.replace(stage / "catalog" / decl.name, decl)
 
 
 def check_encoding(encoding: str | None) -> None:
@@ -408,7 +519,7 @@ def with_imports(catalog: Catalog, directory: str | Path | None) -> Catalog:
     if directory is None:
         return catalog
     decl_dir = safe_user_path(directory, "--imports") / "catalog"
-    if not any(decl_dir.glob("*.toml")):
+    if not declaration_files(decl_dir):
         return catalog
     extra = load_catalog(decl_dir, decl_dir.parent)
     clash = [Problem(str(spec.path), "an imported layer has the name of a project layer", field="name",

@@ -9,11 +9,15 @@ from geo.catalog import HEX_COLOUR, TableReader, Text
 from geo.errors import CatalogError, Problem, raise_if
 from geo.fuzzy import OPERATORS
 from geo.tomlfile import read_toml
-from layers.evidence import COMPONENTS, KINDS, MEMBERSHIP_VALUES, Evidence, check_membership, numeric_leaves
+from layers.evidence import (COMPONENTS, KINDS, MEMBERSHIP_VALUES, Evidence, check_coverage, check_membership,
+                             numeric_leaves)
 from layers import ROOT
 
 SPEC_PATH = ROOT / "models" / "prospectivity.toml"
 RESERVED = ("name", "kind", "rationale", "refs", "component", "basis", "ranges")
+# the null of a type's validation (`validation = { null = ... }`): random points on scored land ("land"), or
+# on scored land within `null_within_m` of the sea ("near_sea", measured as the shoreline_distance evidence does)
+NULLS = ("land", "near_sea")
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class TypeModel:
     evidence: tuple[Evidence, ...]
     rationale: str
     refs: tuple[str, ...]
+    validation: dict = field(default_factory=dict)  # null, null_within_m, null_rationale, simplest
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,21 @@ class ModelSpec:
     ensemble_runs: int = 20  # members of the parameter ensemble (layers/uncertainty.py)
     ensemble_seed: int = 1
     ensemble_resolution_m: float = 5000.0
+
+    def evidence_title(self, name: str) -> Text:
+        """How readers see evidence ``name`` (``[evidence_text.NAME].title``; the id if undeclared)."""
+        t = (self.raw.get("evidence_text") or {}).get(name, {}).get("title") or {}
+        return Text(t.get("vi", name), t.get("en", name))
+
+    def evidence_unit(self, name: str) -> Text | None:
+        """The unit of evidence ``name``'s measured value, if it has one."""
+        u = (self.raw.get("evidence_text") or {}).get(name, {}).get("unit")
+        return Text(u["vi"], u["en"]) if u else None
+
+    def evidence_classes(self, name: str) -> dict[str, Text]:
+        """Class code -> name, for an evidence whose value is a class (e.g. a climate zone)."""
+        c = (self.raw.get("evidence_text") or {}).get(name, {}).get("classes") or {}
+        return {k: Text(v["vi"], v["en"]) for k, v in c.items()}
 
     def refs(self) -> set[str]:
         """Every reference id the spec cites."""
@@ -62,6 +82,19 @@ def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+MAX_DISTANCE_M = 2_000_000  # as the zone rules: farther than Vietnam is long
+# judgement: distances that pad every tile by as many cells (a relief box, the reach of the shoreline
+# distance); beyond 100 km neither is local any more, and the padding would outgrow the tile
+MAX_PADDING_M = {"window_m": 100_000, "far_m": 100_000}
+MAX_ENSEMBLE_RUNS = 200  # judgement: the spread is stable long before; each run is a full pass at the ensemble grid
+RESOLUTION_RANGE_M = {"resolution_m": (1, 100_000), "table_resolution_m": (100, 100_000),
+                      "ensemble_resolution_m": (1000, 100_000)}
+
+
+def distance_limit(key: str) -> float:
+    return MAX_PADDING_M.get(key.rsplit(".", 1)[-1], MAX_DISTANCE_M)
+
+
 def _evidence(path, where, t, problems) -> Evidence | None:
     """Check one evidence table (generic rules here, the kind's own in its ``check``)."""
     file = str(path)
@@ -83,6 +116,9 @@ def _evidence(path, where, t, problems) -> Evidence | None:
         v = t.get(key)
         if not _is_number(v) or v < 0:
             problems.append(_problem(path, f"{where}.{key}", "must be a non-negative number", v))
+        elif key.endswith("_m") and v > (limit := distance_limit(key)):
+            problems.append(_problem(path, f"{where}.{key}", f"a distance beyond {limit / 1000:g} km", v,
+                                     "give the distance in metres"))
     params = {k: v for k, v in t.items() if k not in RESERVED}
     leaves = numeric_leaves(params)
     for key, v in leaves.items():
@@ -99,12 +135,19 @@ def _evidence(path, where, t, problems) -> Evidence | None:
                                      fix=f"use one of {', '.join(leaves) or '(none)'}"))
         elif not (isinstance(r, list) and len(r) == 2 and all(map(_is_number, r)) and r[0] <= r[1]):
             problems.append(_problem(path, f"{where}.ranges.{key}", "a range is [low, high]", r))
+        elif key.endswith("_m") and r[1] > distance_limit(key):
+            problems.append(_problem(path, f"{where}.ranges.{key}", f"a distance beyond {distance_limit(key) / 1000:g} km", r))
         elif not r[0] <= leaves[key] <= r[1]:
             problems.append(_problem(path, f"{where}.{key}", f"parameter outside its declared range [{r[0]}, {r[1]}]",
                                      leaves[key]))
     ev = Evidence(t.get("name", "?"), kind, params, t.get("rationale", ""), tuple(t.get("refs", [])),
                   t.get("component", ""), t.get("basis", ""), {k: tuple(v) for k, v in ranges.items()},
                   Path(path).resolve().parent)
+    if "coverage" in t:
+        check_coverage(ev, where, file, problems)
+    src_res = t.get("source_resolution_m")
+    if src_res is not None and (not _is_number(src_res) or src_res <= 0):
+        problems.append(_problem(path, f"{where}.source_resolution_m", "must be a positive number of metres", src_res))
     cls.check(ev, where, file, problems)
     return ev
 
@@ -132,8 +175,11 @@ def load_spec(path: str | Path = SPEC_PATH) -> ModelSpec:
         evs = [_evidence(path, f"{where}.evidence[{i}]", e, problems) for i, e in enumerate(t.get("evidence") or [])]
         if not evs:
             problems.append(_problem(path, f"{where}.evidence", "a type needs at least one evidence"))
+        val = dict(t.get("validation") or {})
+        _validation_problems(path, f"{where}.validation", val, [e.name for e in evs if e], problems)
         types[name] = TypeModel(name, Text(title.get("vi", name), title.get("en", name)), op or "and",
-                                gamma, tuple(e for e in evs if e), t.get("rationale", ""), tuple(t.get("refs", [])))
+                                gamma, tuple(e for e in evs if e), t.get("rationale", ""), tuple(t.get("refs", [])),
+                                val)
     if not types:
         problems.append(_problem(path, "types", "no deposit type is modelled", fix="add a [types.NAME] table"))
     style = raw.get("style") or {}
@@ -151,6 +197,22 @@ def load_spec(path: str | Path = SPEC_PATH) -> ModelSpec:
                      int(raw.get("ensemble_seed", 1)), float(raw.get("ensemble_resolution_m", 5000)))
 
 
+def _validation_problems(path, where: str, val: dict, names: list[str], problems: list[Problem]) -> None:
+    """The type's validation settings: a known null (with its distance and rationale) and evidence names."""
+    null = val.setdefault("null", "land")
+    if null not in NULLS:
+        problems.append(_problem(path, f"{where}.null", "unknown validation null", null, f"use one of {', '.join(NULLS)}"))
+    if null == "near_sea" and not (_is_number(val.get("null_within_m")) and val["null_within_m"] > 0):
+        problems.append(_problem(path, f"{where}.null_within_m", "the near_sea null needs a positive distance in metres",
+                                 val.get("null_within_m")))
+    if null != "land" and not val.get("null_rationale"):
+        problems.append(_problem(path, f"{where}.null_rationale", "say why this null", None, 'add null_rationale = "…"'))
+    unknown = [n for n in val.get("simplest", []) if n not in names]
+    if unknown:
+        problems.append(_problem(path, f"{where}.simplest", "no such evidence in the type", ", ".join(map(str, unknown)),
+                                 f"use some of {', '.join(names)}"))
+
+
 def _ids(r: TableReader, t: dict, key: str, where: str) -> None:
     ids = r.get(t, key, list, where, required=False)
     if ids is not None and not all(isinstance(i, str) and i for i in ids):
@@ -163,10 +225,16 @@ def structure_problems(path: Path, raw: dict) -> list[Problem]:
     (so a mistyped key is reported with its place, never met as a crash later)."""
     problems: list[Problem] = []
     r = TableReader(path, problems)
-    for key in ("resolution_m", "table_resolution_m"):
+    for key, (low, high) in RESOLUTION_RANGE_M.items():
         v = r.get(raw, key, (int, float), "", required=False)
-        if v is not None and v <= 0:
-            r.problem(key, "must be a positive number of metres", v)
+        if v is not None and not low <= v <= high:
+            r.problem(key, f"must be a number of metres from {low:g} to {high:g}", v)
+    runs = r.get(raw, "ensemble_runs", int, "", required=False)
+    if runs is not None and runs > MAX_ENSEMBLE_RUNS:
+        r.problem("ensemble_runs", f"at most {MAX_ENSEMBLE_RUNS} runs", runs)
+    seed = r.get(raw, "ensemble_seed", int, "", required=False)
+    if seed is not None and not 0 <= seed < 2**32:
+        r.problem("ensemble_seed", "a seed from 0 to 4294967295", seed)
     shares = r.get(raw, "top_shares", list, "", required=False)
     if shares is not None and not (shares and all(isinstance(s, (int, float)) and not isinstance(s, bool)
                                                   and 0 < s < 1 for s in shares)):
@@ -178,6 +246,18 @@ def structure_problems(path: Path, raw: dict) -> list[Problem]:
         ramp = style.get(key)
         if isinstance(ramp, list) and not all(isinstance(c, str) and HEX_COLOUR.match(c) for c in ramp):
             r.problem(f"style.{key}", "colours must be '#RRGGBB'", ramp)
+    for name, t in (r.get(raw, "evidence_text", dict, "", required=False) or {}).items():
+        where = f"evidence_text.{name}"
+        if not isinstance(t, dict):
+            r.problem(where, "must be a table", t)
+            continue
+        for key in ("title", "unit"):
+            text = r.get(t, key, dict, where, required=key == "title")
+            for lang in ("vi", "en") if text is not None else ():
+                r.get(text, lang, str, f"{where}.{key}")
+        for code, text in (r.get(t, "classes", dict, where, required=False) or {}).items():
+            for lang in ("vi", "en"):
+                r.get(text if isinstance(text, dict) else {}, lang, str, f"{where}.classes.{code}")
     for name, t in (r.get(raw, "types", dict, "", required=False) or {}).items():
         where = f"types.{name}"
         if not isinstance(t, dict):
@@ -200,4 +280,24 @@ def structure_problems(path: Path, raw: dict) -> list[Problem]:
                 r.get(e, key, str, w, required=False)
             _ids(r, e, "refs", w)
             r.get(e, "confidence", dict, w, required=False)
+            r.get(e, "ranges", dict, w, required=False)
+            flt = r.get(e, "filter", dict, w, required=False)
+            if flt is not None:
+                r.get(flt, "field", str, f"{w}.filter")
+                r.get(flt, "values", list, f"{w}.filter")
+        val = r.get(t, "validation", dict, where, required=False) or {}
+        r.get(val, "null", str, f"{where}.validation", required=False)
+        r.get(val, "null_within_m", (int, float), f"{where}.validation", required=False)
+        r.get(val, "null_rationale", str, f"{where}.validation", required=False)
+        simplest = r.get(val, "simplest", list, f"{where}.validation", required=False)
+        if simplest is not None and not all(isinstance(x, str) for x in simplest):
+            r.problem(f"{where}.validation.simplest", "must be a list of evidence names", simplest)
+    types, texts = raw.get("types"), raw.get("evidence_text")
+    named = {e.get("name") for t in (types.values() if isinstance(types, dict) else ()) if isinstance(t, dict)
+             for e in (t.get("evidence") if isinstance(t.get("evidence"), list) else [])
+             if isinstance(e, dict) and isinstance(e.get("name"), str)}
+    for name in texts if isinstance(texts, dict) else ():
+        if name not in named:
+            r.problem(f"evidence_text.{name}", "names no evidence of any type", name,
+                      fix="use the name of an evidence in [[types.*.evidence]] or remove the table")
     return problems

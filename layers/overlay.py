@@ -6,7 +6,7 @@ from pathlib import Path
 
 from geo.catalog import Text
 from geo.errors import CatalogError, Problem
-from layers.evidence import MISSABLE, SCORES
+from layers.evidence import KINDS, MISSABLE, SCORES
 from layers.model_spec import load_spec
 
 GRIDS_DIR = "grids"
@@ -49,6 +49,22 @@ def grid_paths(out_dir: str | Path, deposit_type: str, score: str = "evidence") 
     return d / f"{score}_{deposit_type}.tif", d / f"uncertainty_{score}_{deposit_type}.tif"
 
 
+def score_legend(spec, deposit_type: str, score: str) -> Text:
+    """The legend of a type's score, generated from its model: the style's ``<score>_legend`` template
+    with ``{used}`` (titles of the evidence that feeds the score) and ``{missing}`` (declared but
+    unavailable evidence) filled in, so it names only what the type's model uses."""
+    s = spec.style
+    template = s.get(f"{score}_legend", s["score_legend"])
+    evs = [e for e in spec.types[deposit_type].evidence if KINDS[e.kind].score == score]
+    out = {}
+    for lang in ("vi", "en"):
+        used = [spec.evidence_title(e.name)[lang] for e in evs if e.kind != "unavailable"]
+        missing = [spec.evidence_title(e.name)[lang] for e in evs if e.kind == "unavailable"]
+        none = "—"
+        out[lang] = template[lang].replace("{used}", ", ".join(used) or none).replace("{missing}", ", ".join(missing) or none)
+    return Text(out["vi"], out["en"])
+
+
 def overlay(deposit_type: str, out_dir: str | Path = "build", score: str = "evidence") -> Overlay:
     """The ``score`` overlay (``evidence`` or ``proximity``) of ``deposit_type`` as written by
     ``geo grid --out OUT_DIR`` (the files may not exist yet)."""
@@ -66,7 +82,7 @@ def overlay(deposit_type: str, out_dir: str | Path = "build", score: str = "evid
     path, unc = grid_paths(out_dir, deposit_type, score)
     t, n = spec.types[deposit_type].title, SCORE_NAMES[score]
     return Overlay(deposit_type, Text(f"{t.vi} ({n.vi})", f"{t.en} ({n.en})"), path, tuple(s["score_ramp"]),
-                   Text(**s.get(f"{score}_legend", s["score_legend"])), unc, tuple(s["uncertainty_ramp"]),
+                   score_legend(spec, deposit_type, score), unc, tuple(s["uncertainty_ramp"]),
                    Text(**s["uncertainty_legend"]), score, Path(out_dir) / GRIDS_DIR / f"spread_{score}_{deposit_type}.tif")
 
 

@@ -9,7 +9,7 @@ grid order.
 """
 from __future__ import annotations
 
-import math
+import json
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -20,19 +20,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
-from rasterio.windows import Window
 from rasterio.errors import NotGeoreferencedWarning
-from scipy import ndimage
+from rasterio.windows import Window
 
+from geo.budget import check_fits, need
 from geo.cog import CogLayer, CogSet, TileRecord, gdal_env, tile_size, write_tile
 from geo.crs import METRIC_CRS
 from geo.errors import Problem, SourceDataError
 from geo.executor import executor
 from geo.fuzzy import combine
 from geo.grid import Grid, Shapes, burn, windows_meeting
-from geo.zonal import ScoreStats
-from layers.evidence import KINDS, MISSABLE, SCORES, Evidence, Kind, RunContext
+from geo.zonal import BINS, ScoreStats, to_bins
+from layers.derived.coast import open_sea, open_sea_distance
+from layers.evidence import KINDS, MISSABLE, SCORES, Evidence, Kind, RunContext, ShorelineDistance
 from layers.model_spec import ModelSpec, TypeModel, load_spec
+from layers.validation.cells import (Blocks, ScoreValidation, SiteCells, TileValidation, block_factor, disc_cells)
+from layers.validation.clusters import Cluster, site_clusters
 
 TILE = 1024
 # what the model reads of a prospect zone; method and parameters (when present) let the validation
@@ -45,11 +48,12 @@ class Inputs:
     """The vector inputs of the model, in the metric CRS, indexed for burning tile by tile."""
 
     areas: Shapes  # Vietnam: 1..n for the 2025 provinces, n + 1 for the archipelagos (0: sea, abroad)
-    land: Shapes  # GSHHG land (all countries): the sea is what is not land
+    land: Shapes  # GSHHG land (all countries)
+    sea: Shapes  # the open sea (layers/derived/coast.py): what every coastal distance measures to
     provinces: list[tuple[str, str]]  # (code, name), in label order
     zones: pd.DataFrame  # ZONE_COLUMNS (metric)
     zone_shapes: list[Shapes]
-    sites: dict[str, pd.DataFrame]  # per type: id, x, y, uncertainty_m
+    sites: dict[str, pd.DataFrame]  # per type: id, name, x, y, uncertainty_m, confidence
 
 
 def prepare(frames: dict[str, pd.DataFrame]) -> Inputs:
@@ -57,8 +61,10 @@ def prepare(frames: dict[str, pd.DataFrame]) -> Inputs:
     m = {n: frames[n].to_crs(METRIC_CRS) for n in ("provinces_2025", "archipelagos", "land", "prospect_zones")}
     prov = m["provinces_2025"].sort_values("code_2025")
     deps = frames["deposits"].to_crs(METRIC_CRS)
-    sites = {t: pd.DataFrame({"id": g["id"].values, "x": g.geometry.x.values, "y": g.geometry.y.values,
-                              "uncertainty_m": g["location_uncertainty_m"].astype(float).fillna(0).values})
+    sites = {t: pd.DataFrame({"id": g["id"].values, "name": g.get("name_vi", g["id"]).values,
+                              "x": g.geometry.x.values, "y": g.geometry.y.values,
+                              "uncertainty_m": g["location_uncertainty_m"].astype(float).fillna(0).values,
+                              "confidence": g.get("confidence", pd.Series(None, index=g.index)).values})
              for t, g in deps.groupby("deposit_type")}
     parts, index = shapely.get_parts(prov.geometry.values, return_index=True)
     isles = shapely.get_parts(m["archipelagos"].geometry.values)
@@ -67,6 +73,7 @@ def prepare(frames: dict[str, pd.DataFrame]) -> Inputs:
         # archipelagos first: a province drawn over one keeps the cell (later shapes win)
         areas=Shapes(np.concatenate([isles, parts]), np.concatenate([np.full(len(isles), len(prov) + 1), index + 1])),
         land=Shapes(m["land"].geometry.values),
+        sea=Shapes([open_sea(frames)]),
         provinces=list(zip(prov["code_2025"], prov["name_2025"])),
         zones=zones, zone_shapes=[Shapes([g]) for g in zones.geometry],
         sites=sites)
@@ -82,7 +89,15 @@ class ScoreRun:
 
     members: list[int]
     stats: ScoreStats
-    loo_scores: dict[str, float] = field(default_factory=dict)  # site id -> score at its cell, itself left out
+    keys: list[str] = field(default_factory=list)  # the validation sites' keys (member ids joined by "+")
+    # per validation site its best cell (held out where it shaped the score), the ablation, the null blocks;
+    # set once the tiles are merged (never sent to the tiles' workers)
+    validation: ScoreValidation | None = None
+
+    @property
+    def loo_scores(self) -> dict[str, float]:
+        """Validation site key -> the score it is validated with (NaN: excluded), held out where it shaped the score."""
+        return dict(zip(self.keys, self.validation.sites.values().tolist()))
 
 
 @dataclass
@@ -92,6 +107,7 @@ class TypeRun:
     model: TypeModel
     kinds: list[Kind]
     site_ids: list[str]
+    clusters: list[Cluster] = field(default_factory=list)  # the validation sites
     scores: dict[str, ScoreRun] = field(default_factory=dict)
     paths: dict[str, Path] = field(default_factory=dict)  # "evidence", "uncertainty_evidence", ...
 
@@ -102,6 +118,7 @@ class GridRun:
     grid: Grid
     units: list[tuple[str, str, str]]  # (kind, id, name) in zone-statistics order
     types: dict[str, TypeRun]
+    sites: dict[str, pd.DataFrame] = field(default_factory=dict)  # per type: its known sites (Inputs.sites)
 
 
 class _Tile:
@@ -116,19 +133,10 @@ class _Tile:
         self.zones: list[np.ndarray] = []  # per prospect zone, mask of national cells inside it
 
     def shore_distance(self, reach_m: float) -> np.ndarray:
-        """Distance (m) from each Vietnamese cell to the nearest sea cell, exact up to ``reach_m``
-        (other cells: inf). Only the box around the tile's Vietnamese cells is transformed."""
+        """Distance (m) from each Vietnamese cell to the nearest cell of the open sea, exact up to
+        ``reach_m`` (other cells: inf): :func:`layers.derived.coast.open_sea_distance`."""
         if reach_m not in self._shore:
-            rows, cols = np.flatnonzero(self.national.any(axis=1)), np.flatnonzero(self.national.any(axis=0))
-            sub = Window(self.win.col_off + cols[0], self.win.row_off + rows[0],
-                         cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1)
-            pad = int(math.ceil(reach_m / self.grid.res)) + 1
-            land = burn(self.grid, self.grid.padded(sub, pad), self.inputs.land)
-            out = np.full(self.national.shape, np.inf, dtype=np.float32)
-            if not land.all():
-                d = np.zeros(land.shape) if not land.any() else ndimage.distance_transform_edt(land)
-                out[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] = d[pad:-pad, pad:-pad] * self.grid.res
-            self._shore[reach_m] = out
+            self._shore[reach_m] = open_sea_distance(self.grid, self.win, self.inputs.sea, reach_m, self.national)
         return self._shore[reach_m]
 
     def zone(self, i: int) -> np.ndarray:
@@ -139,14 +147,37 @@ class _Tile:
 
 def user_evidence(path: Path) -> Evidence:
     """``--evidence FILE``: a raster of memberships (0-1, any CRS, bilinear), joined to every type's evidence score."""
-    ev = Evidence("user_raster", "raster", {"path": str(Path(path).resolve()), "resampling": "bilinear",
+    path = Path(path).resolve()
+    ev = Evidence("user_raster", "raster", {"path": str(path), "resampling": "bilinear",
                                              "membership": {"function": "identity"}},
-                  "the user's evidence raster", (), "", "user", {}, Path("/"))
+                  "the user's evidence raster", (), "", "user", {}, path.parent)  # it may read its own folder only
     problems: list[Problem] = []
     KINDS["raster"].check(ev, "--evidence", str(path), problems)
+    if not problems:
+        low, high = value_range(path)
+        if low is not None and not (0 <= low and high <= 1):
+            problems.append(Problem(str(path), "values outside 0-1: --evidence takes fuzzy memberships",
+                                    field="--evidence", value=(low, high),
+                                    fix="rescale the raster to 0-1 (e.g. gdal_calc.py), or set its nodata value"))
     if problems:
         raise SourceDataError(problems=problems)
     return ev
+
+
+def value_range(path: Path, band: int = 1, cells: int = 4_000_000) -> tuple[float | None, float | None]:
+    """(min, max) of the valid cells of a raster band (None, None: no valid cell), read in strips of
+    about ``cells`` cells (bounded memory; no statistics file is written beside it)."""
+    import rasterio
+    low = high = None
+    with rasterio.open(path) as ds:
+        rows = max(1, cells // max(ds.width, 1))
+        for r in range(0, ds.height, rows):
+            a = ds.read(band, window=Window(0, r, ds.width, min(rows, ds.height - r)), masked=True)
+            a = np.ma.masked_invalid(a).compressed()
+            if a.size:
+                lo, hi = float(a.min()), float(a.max())
+                low, high = (lo, hi) if low is None else (min(low, lo), max(high, hi))
+    return low, high
 
 
 def bind(model: TypeModel, ctx: RunContext, extra: tuple[Evidence, ...] = ()) -> list[Kind]:
@@ -220,45 +251,101 @@ def score_tile(inputs: Inputs, grid: Grid, win, types: dict[str, tuple[TypeModel
     national, labels, zones = tile.national, tile.labels, tile.zones
     mems, scores = {}, {}
     for t, (model, kinds) in types.items():
-        mems[t] = [k.membership(tile) for k in kinds]
+        mems[t] = [k.evaluate(tile) for k in kinds]
         for s, idx in score_groups(kinds).items():
             scores[(t, s)] = combine_missing(model.operator, model.gamma, [mems[t][i] for i in idx], national)
     return TileScores(national, labels, zones, mems, scores, tile)
 
 
-def _loo(t: str, kinds: list[Kind], model: TypeModel, ts: TileScores, inputs: Inputs) -> dict[str, dict[str, float]]:
-    """Per score, each site of the type inside this tile scored at its cell with itself left out of
-    every evidence it shaped (the kinds' ``loo``: the distance to the other sites, the zones drawn again)."""
+def _at(a: np.ndarray | None, rows, cols) -> np.ndarray | None:
+    return None if a is None else a[rows, cols]
+
+
+def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int) -> dict[str, TileValidation]:
+    """Per score of type ``t``, what this tile adds to its validation: each validation site's best cell
+    within its discs, scored with the site held out of every evidence it shaped (the kinds' ``loo``);
+    for the evidence score, the same and the histogram of every ablation variant; the null blocks."""
+    kinds, model, tile = run.kinds, run.model, ts.tile
+    mems = ts.mems[t]
     sites = inputs.sites.get(t)
-    out: dict[str, dict[str, float]] = {s: {} for s in score_groups(kinds)}
-    if sites is None:
-        return out
-    tile = ts.tile
-    grid, win = tile.grid, tile.win
-    for k, (sid, x, y) in enumerate(zip(sites["id"], sites["x"], sites["y"])):
-        r, c = grid.cell_of(x, y)
-        r, c = r - int(win.row_off), c - int(win.col_off)
-        if not (0 <= r < ts.national.shape[0] and 0 <= c < ts.national.shape[1]):
-            continue
-        cx, cy = grid.cell_centre(x, y)
-        for s, idx in score_groups(kinds).items():
-            if not ts.national[r, c]:
-                out[s][sid] = float("nan")  # the site's cell is at sea or abroad: not scored
+    groups = score_groups(kinds)
+    n = len(run.clusters)
+    out = {s: TileValidation(SiteCells.empty(n)) for s in groups}
+    variants = ablation_variants(kinds, groups.get("evidence", []))
+    for s in out:
+        if s == "evidence":
+            for name, idx in variants.items():
+                v = _variant(model, [mems[i] for i in idx], ts.national)
+                out[s].variants[name] = (np.bincount(to_bins(v[~np.isnan(v)]), minlength=BINS), SiteCells.empty(n))
+    if sites is not None:
+        xy, u = sites[["x", "y"]].to_numpy(float), sites["uncertainty_m"].to_numpy(float)
+        for ci, cluster in enumerate(run.clusters):
+            cells = disc_cells(tile.grid, tile.win, xy, u, cluster.members)
+            if cells is None:
                 continue
-            vals: list[np.ndarray | None] = []
-            for i in idx:
-                v = kinds[i].loo(tile, k, cx, cy)
-                mem = ts.mems[t][i]
-                vals.append(np.array([[v]], np.float32) if v is not None else (None if mem is None else mem[r:r + 1, c:c + 1]))
-            out[s][sid] = float(combine_missing(model.operator, model.gamma, vals, np.ones((1, 1), bool))[0][0])
+            rows, cols, xs, ys, in_disc, dist = cells
+            off = ~ts.national[rows, cols]  # at sea or abroad: not scored
+            for s, idx in groups.items():
+                vals = []
+                for i in idx:
+                    v = kinds[i].loo(tile, cluster, xs, ys)
+                    vals.append(v if v is not None else _at(mems[i], rows, cols))
+                ones = np.ones(len(rows), bool)
+                score = combine_missing(model.operator, model.gamma, vals, ones)[0].astype(float)
+                score[off] = np.nan
+                out[s].sites.add(ci, score, in_disc, dist)
+                for name, vidx in (variants.items() if s == "evidence" else ()):
+                    v = _variant(model, [_at(mems[i], rows, cols) for i in vidx], ones).astype(float)
+                    v[off] = np.nan
+                    out[s].variants[name][1].add(ci, v, in_disc, dist)
+    null = run.model.validation.get("null", "land")
+    domain = None
+    for s in out:
+        full = _full(ts.national, ts.scores[(t, s)][0])
+        if domain is None:
+            domain = ts.national if null == "land" else \
+                ShorelineDistance.distance(tile, run.model.validation["null_within_m"]) <= run.model.validation["null_within_m"]
+        out[s].blocks = (int(tile.win.row_off) // k, int(tile.win.col_off) // k, Blocks.of_tile(full, domain & ts.national, k))
     return out
 
 
-TileResult = dict[tuple[str, str], tuple[ScoreStats, dict[str, float]]]  # (type, score) -> (statistics, leave-one-out)
+def type_clusters(model: TypeModel, sites: pd.DataFrame | None) -> list[Cluster]:
+    """The type's validation sites; held out, each leaves out every site within reach of the type's
+    ``site_distance`` evidence (its ``decay_m``)."""
+    if sites is None:
+        return []
+    reach = max([float(ev.params["decay_m"]) for ev in model.evidence if ev.kind == "site_distance"], default=0.0)
+    return site_clusters(sites, reach)
+
+
+def _variant(model: TypeModel, mems: list, cells: np.ndarray) -> np.ndarray:
+    """An ablation variant's score at ``cells``; one evidence alone is its membership (what every fuzzy
+    operator gives for a single layer), without combining."""
+    if len(mems) == 1:
+        m = mems[0]
+        return np.full(int(cells.sum()), np.nan, np.float32) if m is None else m[cells]
+    return combine_missing(model.operator, model.gamma, mems, cells)[0]
+
+
+def ablation_variants(kinds: list[Kind], idx: list[int]) -> dict[str, list[int]]:
+    """The evidence score's ablation: per evidence with data, the score without it (``without:NAME``)
+    and the evidence alone (``only:NAME``); nothing when the score has a single evidence."""
+    present = [i for i in idx if kinds[i].ev.kind != "unavailable"]
+    if len(idx) < 2:
+        return {}
+    out = {}
+    for i in present:
+        out[f"without:{kinds[i].ev.name}"] = [j for j in idx if j != i]
+    for i in present:
+        out[f"only:{kinds[i].ev.name}"] = [i]
+    return out
+
+
+TileResult = dict[tuple[str, str], tuple[ScoreStats, TileValidation]]  # (type, score) -> (statistics, validation)
 
 
 def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units: int, keys: tuple,
-              scratch: Path | None, size: int) -> tuple[TileResult, TileRecord | None] | None:
+              scratch: Path | None, size: int, block: int) -> tuple[TileResult, TileRecord | None] | None:
     """Score one tile, write its layers (those of ``keys``) into the scratch folder (:func:`geo.cog.write_tile`)
     and return its statistics and what it wrote, without touching other shared state: a worker thread or
     a cluster worker process runs it alike."""
@@ -269,7 +356,7 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
     out: TileResult = {}
     arrays: dict[tuple[str, str], np.ndarray] = {}
     for t, run in runs.items():
-        loo = _loo(t, run.kinds, run.model, ts, inputs)
+        val = _validate(t, run, ts, inputs, block)
         for s in run.scores:
             score1, missing1 = ts.scores[(t, s)]
             stats = ScoreStats(n_units)
@@ -282,11 +369,11 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
             for name, values in ((s, score1), (f"uncertainty_{s}", missing1)):
                 if (t, name) in keys:
                     arrays[(t, name)] = _full(ts.national, values)
-            out[(t, s)] = (stats, loo[s])
+            out[(t, s)] = (stats, val[s])
         for i, (k, mem) in enumerate(zip(run.kinds, ts.mems[t])):
             for what in ("membership", "value"):
                 if (t, f"{what}:{i}") in keys and mem is not None:
-                    values = mem if what == "membership" else k.values(ts.tile)
+                    values = mem if what == "membership" else k.covered(ts.tile, k.values(ts.tile))
                     arrays[(t, f"{what}:{i}")] = _full(ts.national, values[ts.national])
     return out, (write_tile(scratch, grid, size, keys, win, arrays) if arrays else None)
 
@@ -311,6 +398,25 @@ EXPLAIN_DIR = "explain"  # OUT/explain/{membership,value}_<evidence>_<type>.tif:
 def default_jobs() -> int:
     """Worker threads: the CPUs this process may use."""
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def _layer_count(spec: ModelSpec, types, extra: tuple[Evidence, ...], explain: bool) -> int:
+    """The COGs a run writes: per type, its scores (the evidence score with its uncertainty) and, with
+    ``explain``, each evidence's membership (and value)."""
+    n = 0
+    for t in types:
+        evs = (*spec.types[t].evidence, *extra)
+        scores = {KINDS[e.kind].score for e in evs}
+        n += ("evidence" in scores) * 2 + ("proximity" in scores)
+        n += sum(1 + KINDS[e.kind].needs_function for e in evs) if explain else 0
+    return n
+
+
+def grid_need(inputs: Inputs, layers: int, threads: int):
+    """``res -> Need``: the memory and disk of a run of ``layers`` COGs on ``threads`` (geo/budget.py)."""
+    area = float(shapely.area(inputs.areas.geoms).sum())
+    bounds = tuple(shapely.total_bounds(inputs.areas.geoms))
+    return lambda res: need(area, res, tile_size(Grid.covering(bounds, res, METRIC_CRS), TILE), layers, threads)
 
 
 SCORE_TITLES = {
@@ -339,12 +445,18 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
     extra = (user_evidence(evidence),) if evidence else ()
     inputs = prepare(frames)
     grid = national_grid(inputs, resolution or spec.resolution_m)
+    jobs = jobs or default_jobs()
+    threads = jobs  # where the tiles run on this machine: the pool, or local:N's workers; a remote cluster's are not here
+    if scheduler:
+        n = scheduler.removeprefix("local:")
+        threads = int(n) if scheduler.startswith("local:") and n.isdigit() else 0
+    check_fits(grid_need(inputs, _layer_count(spec, types, extra, explain) if out_dir is not None else 0, threads),
+               grid.res, out_dir, threads)
     units = ([("province", c, n) for c, n in inputs.provinces]
              + [("prospect_zone", z, n) for z, n in zip(inputs.zones["id"], inputs.zones["name_en"])])
     layers: dict[tuple[str, str], CogLayer] = {}
     runs: dict[str, TypeRun] = {}
     size = tile_size(grid, TILE)
-    jobs = jobs or default_jobs()
     try:
         # a bad --scheduler fails at once, before binding; a cluster's workers import the model meanwhile
         with ThreadPoolExecutor(jobs) as pool, gdal_env(), warnings.catch_warnings(), \
@@ -352,16 +464,21 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
             # rasterio silences this warning of its in-memory rasterize datasets with catch_warnings,
             # which is not thread-safe: from worker threads it leaks. It never applies to our grids.
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            block = block_factor(grid.res, size)
             for t in types:
-                kinds = bind(spec.types[t], RunContext(inputs, grid, t, frames, pool), extra)
-                runs[t] = TypeRun(spec.types[t], kinds, list(inputs.sites.get(t, pd.DataFrame({"id": []}))["id"]))
-                runs[t].scores = {s: ScoreRun(idx, ScoreStats(len(units))) for s, idx in score_groups(kinds).items()}
+                clusters = type_clusters(spec.types[t], inputs.sites.get(t))
+                kinds = bind(spec.types[t], RunContext(inputs, grid, t, frames, pool, clusters), extra)
+                runs[t] = TypeRun(spec.types[t], kinds, list(inputs.sites.get(t, pd.DataFrame({"id": []}))["id"]), clusters)
+                runs[t].scores = {s: ScoreRun(idx, ScoreStats(len(units)), [c.key for c in clusters])
+                                  for s, idx in score_groups(kinds).items()}
             if out_dir is not None:
                 for t in types:
                     for s, sr in runs[t].scores.items():
                         names = [runs[t].kinds[i].ev.name for i in sr.members]
+                        res = {runs[t].kinds[i].ev.name: runs[t].kinds[i].p.get("source_resolution_m") for i in sr.members}
                         tags = {"model": spec.metadata(t), "deposit_type": t, "score": s, "resolution_m": str(grid.res),
-                                "evidence": ",".join(names), "meaning": SCORE_TITLES[s]}
+                                "evidence": ",".join(names), "meaning": SCORE_TITLES[s],
+                                "source_resolution_m": json.dumps({k: v for k, v in res.items() if v is not None})}
                         files = [(s, f"{t} {SCORE_TITLES[s]} (fuzzy {spec.types[t].operator}, 0-1)", spec.style.get("score_unit"))]
                         if s in MISSABLE:  # an uncertainty grid where evidence can be missing
                             files.append((f"uncertainty_{s}", f"{t} uncertainty of the {s} score (share of its evidence missing, 0-1)",
@@ -373,20 +490,23 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
                     for i, k in enumerate(runs[t].kinds if explain else ()):
                         tags = {"model": spec.metadata(t), "deposit_type": t, "evidence": k.ev.name,
                                 "score": k.score, "resolution_m": str(grid.res)}
+                        if k.p.get("source_resolution_m") is not None:
+                            tags["source_resolution_m"] = str(k.p["source_resolution_m"])
                         for what in ("membership", "value")[:1 + k.needs_function]:
                             path = out_dir / EXPLAIN_DIR / f"{what}_{k.ev.name}_{t}.tif"
                             layers[(t, f"{what}:{i}")] = CogLayer(path, f"{t} {k.ev.name} {what}", tags, None)
             # the COGs are published side by side, on the pool's threads or the cluster's workers
             with CogSet(grid, layers, size, ex) as cogs:
-                _tiles(ex, grid, inputs, runs, cogs, len(units), size)
+                _tiles(ex, grid, inputs, runs, cogs, len(units), size, block)
     finally:
         for r in runs.values():
             for k in r.kinds:
                 k.close()
-    return GridRun(spec, grid, units, runs)
+    return GridRun(spec, grid, units, runs, inputs.sites)
 
 
-def _tiles(ex, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], cogs: CogSet, n_units: int, size: int) -> None:
+def _tiles(ex, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], cogs: CogSet, n_units: int, size: int,
+           block: int) -> None:
     """Run the tiles a few ahead of the one being counted (bounded memory), in grid order, on the executor
     ``ex`` (threads or a dask cluster: :mod:`geo.executor`): either way the tile function writes the
     tile's files into the COGs' scratch folder (a cluster's workers must see it) and returns its
@@ -396,16 +516,20 @@ def _tiles(ex, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], cogs: CogSe
     # windows with no province or archipelago (most of the bounding box is sea or abroad) are not sent
     results = ex.map(_remote_tile if ex.remote else _run_tile, windows_meeting(grid, grid.tiles(size), inputs.areas),
                      grid, inputs, runs, n_units,
-                     cogs.keys, cogs.scratch if cogs.layers else None, size)
+                     cogs.keys, cogs.scratch if cogs.layers else None, size, block)
+    acc = {(t, s): ScoreValidation(SiteCells.empty(len(r.clusters)), Blocks.national(grid, block))
+           for t, r in runs.items() for s in r.scores}
     try:
         for result in results:
             if result is None:
                 continue
             stats, record = result
-            for (t, s), (st, loo) in stats.items():
+            for (t, s), (st, val) in stats.items():
                 runs[t].scores[s].stats.merge(st)
-                runs[t].scores[s].loo_scores.update(loo)
+                acc[(t, s)].merge(val)
             if record is not None:
                 cogs.add(record)
     finally:
         results.close()  # cancels the tiles still in flight
+    for (t, s), v in acc.items():
+        runs[t].scores[s].validation = v

@@ -10,8 +10,9 @@ from geo.catalog import Catalog
 from geo.crs import METRIC_CRS, WEB_CRS
 from geo.errors import Problem
 from geo.table import split_list
-from layers.derived.admin import pre_to_2025, vietnam_area
-from layers.derived.positions import TERRITORIAL_SEA_M, chosen_positions
+from layers.derived.admin import pre_to_2025, province_at, vietnam_area
+from layers.derived.positions import (DATABASE_POINT, TERRITORIAL_SEA_M, UNCERTAINTY_PERCENTILE, chosen_positions,
+                                      database_point_uncertainty, moved_note)
 from layers.model_spec import SPEC_PATH, load_spec
 
 # Vietnam with the Hoàng Sa and Trường Sa archipelagos, in WGS84 (lon_min, lat_min, lon_max, lat_max)
@@ -67,29 +68,23 @@ def layer_citations(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[P
 
 def in_vietnam(frames: dict[str, pd.DataFrame], points) -> np.ndarray:
     """For each WGS84 point: on Vietnam's land (provinces, archipelagos) or within its territorial sea."""
-    metric = gpd.GeoSeries(points, crs=WEB_CRS).to_crs(METRIC_CRS).values
-    return shapely.dwithin(vietnam_area(frames), metric, TERRITORIAL_SEA_M)
+    metric = np.asarray(gpd.GeoSeries(points, crs=WEB_CRS).to_crs(METRIC_CRS).values)
+    area = vietnam_area(frames)
+    shapely.prepare(area)  # prepared: 1,000,000 points in ~2 s instead of ~5 min
+    return shapely.dwithin(area, metric, TERRITORIAL_SEA_M)
 
 
 def site_locations(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
-    """Sites lie on Vietnam's land or territorial sea, in the pre-2025 province they name.
-
-    A site whose point falls in another province's polygon must say why in ``location_note``.
-    """
+    """Sites lie on Vietnam's land or territorial sea; the province polygon a site's point falls in
+    is the province its row names (``province_2025`` is that polygon's 2025 province)."""
     if not {"deposits", "provinces_pre2025", "archipelagos", "province_crosswalk"} <= frames.keys():
         return []
-    sites, provs = frames["deposits"], frames["provinces_pre2025"]
+    sites = frames["deposits"]
     src = str(catalog.root / catalog["deposits"].source.files[0])
     rows = sites.attrs.get("rows") or range(1, len(sites) + 1)
     inside = in_vietnam(frames, sites.geometry.values)
-    hit = gpd.sjoin(sites[["geometry"]], provs[["name_vi", "geometry"]], how="left", predicate="within")
-    found = hit.groupby(level=0)["name_vi"].first()
-    canonical = dict(zip(provs["name_vi"], provs["name_vi"]))
+    found = province_at(frames, sites.geometry.values)
     to2025 = pre_to_2025(frames)
-    cw = frames["province_crosswalk"]
-    for former, name in zip(cw["former_names"], cw["name_pre2025"]):
-        for alias in split_list(None if pd.isna(former) else former):
-            canonical[alias] = name
     problems = []
     for i, (row, ok) in enumerate(zip(rows, inside)):
         site = sites.iloc[i]
@@ -102,23 +97,25 @@ def site_locations(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Pr
             problems.append(Problem(src, "unknown pre-2025 province", row=row, field="province_pre2025",
                                     value=stated, fix="use a name from layers/base/province_crosswalk.csv"))
             continue
-        actual = found.get(sites.index[i])
-        actual = None if pd.isna(actual) else actual
-        if ok and canonical.get(stated) != actual and pd.isna(site.get("location_note")):
-            where = f"in {actual}" if actual else "in no province polygon (at sea)"
+        actual = found.iloc[i]
+        if ok and to2025.get(actual) != to2025[stated]:
+            where = f"in {actual} ({to2025.get(actual)} since 2025)"
+            if site.get("setting") == "offshore":
+                where = f"nearest to {actual} ({to2025.get(actual)} since 2025)"
             problems.append(Problem(src, f"point lies {where} by the province polygons", row=row,
                                     field="province_pre2025", value=stated,
-                                    fix="correct the province or the coordinates, or explain in location_note"))
+                                    fix="correct the province or the position (the position's province decides province_2025)"))
     return problems
 
 
-# deposits.csv column -> site_locations column: the site's position as the declared rule chooses it
-POSITION_COLUMNS = {"lon": "lon", "lat": "lat", "location_basis": "kind",
+# deposits.csv column -> the rule's choice column: the site's position as the declared rule chooses it
+POSITION_COLUMNS = {"lon": "lon", "lat": "lat", "location_basis": "location_basis",
                     "location_uncertainty_m": "uncertainty_m", "location_ref": "ref"}
 
 
 def chosen_position_matches(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
-    """Each site's position in deposits.csv is the one the rule of layers.derived.positions chooses."""
+    """Each site's position in deposits.csv is the one the rule of layers.derived.positions chooses;
+    a position moved to land says so in ``location_note``."""
     if not {"deposits", "site_locations", "provinces_pre2025", "archipelagos"} <= frames.keys():
         return []
     sites = frames["deposits"]
@@ -138,11 +135,152 @@ def chosen_position_matches(catalog: Catalog, frames: dict[str, pd.DataFrame]) -
             if not same:
                 problems.append(Problem(src, "position differs from the one site_locations' rule chooses",
                                         row=row, field=col, value=have,
-                                        fix=f"set it to {want} (position {pick['id']})"))
+                                        fix=f"set it to {want} (position {pick['position_id']})"))
+        if pick["moved_m"] > 0:
+            note = moved_note(int(pick["moved_m"]), int(pick["uncertainty_m"]))
+            if pd.isna(site["location_note"]) or note not in site["location_note"]:
+                problems.append(Problem(src, "position moved to land without saying so", row=row,
+                                        field="location_note", value=site["location_note"],
+                                        fix=f"say '{note}' in the note"))
+    return problems
+
+
+def database_point_uncertainties(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Every database point carries the uncertainty measured from the data (positions.database_point_uncertainty)."""
+    if not {"site_locations", "provinces_pre2025", "archipelagos"} <= frames.keys():
+        return []
+    loc = frames["site_locations"]
+    want, n = database_point_uncertainty(loc, frames)
+    src = str(catalog.root / catalog["site_locations"].source.files[0])
+    rows = loc.attrs.get("rows") or range(1, len(loc) + 1)
+    return [Problem(src, f"database point's uncertainty is not the measured one ({UNCERTAINTY_PERCENTILE}th percentile "
+                         f"of {n} distances to the named units = {want} m)", row=row, field="uncertainty_m",
+                    value=r["uncertainty_m"], fix=f"set it to {want}")
+            for row, (_, r) in zip(rows, loc.iterrows())
+            if r["kind"] == DATABASE_POINT and int(r["uncertainty_m"]) != want]
+
+
+def shared_database_records(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Two sites never rest on one database record as their chosen position."""
+    if not {"site_locations", "deposits", "provinces_pre2025", "archipelagos"} <= frames.keys():
+        return []
+    chosen = chosen_positions(frames)
+    src = str(catalog.root / catalog["deposits"].source.files[0])
+    problems = []
+    for record, grp in chosen[chosen["record"].notna()].groupby("record"):
+        if len(grp) > 1:
+            problems.append(Problem(src, "two sites use one database record as their position", field="id",
+                                    value=", ".join(grp.index), fix=f"merge the sites or place them apart ({record})"))
+    return problems
+
+
+def close_sites(frames: dict[str, pd.DataFrame]) -> list[tuple[str, str, float, float]]:
+    """Pairs of sites of one deposit type closer than max(2 km, their combined uncertainty):
+    (site a, site b, distance m, threshold m)."""
+    deps = frames["deposits"]
+    xy = np.column_stack([deps.to_crs(METRIC_CRS).geometry.x, deps.to_crs(METRIC_CRS).geometry.y])
+    unc = deps["location_uncertainty_m"].astype(float).to_numpy()
+    ids, types = deps["id"].to_numpy(), deps["deposit_type"].to_numpy()
+    out = []
+    for a in range(len(deps)):
+        for b in range(a + 1, len(deps)):
+            if types[a] != types[b]:
+                continue
+            d = float(np.hypot(*(xy[a] - xy[b])))
+            limit = max(MIN_SITE_SEPARATION_M, unc[a] + unc[b])
+            if d < limit:
+                out.append((ids[a], ids[b], d, limit))
+    return out
+
+
+MIN_SITE_SEPARATION_M = 2_000  # judgement (issue 20)
+
+
+def double_counts(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Same-type sites closer than max(2 km, combined uncertainty) are merged, or a row of
+    distinct_sites says (with its sources) why they are two deposits."""
+    if "deposits" not in frames:
+        return []
+    kept = set()
+    if "distinct_sites" in frames:
+        kept = {frozenset((a, b)) for a, b in zip(frames["distinct_sites"]["site_a"], frames["distinct_sites"]["site_b"])}
+    src = str(catalog.root / catalog["deposits"].source.files[0])
+    return [Problem(src, f"{a} and {b} (one deposit type) are {d / 1000:.1f} km apart, closer than "
+                         f"{limit / 1000:.1f} km: one deposit counted twice?", field="id", value=f"{a}, {b}",
+                    fix="merge them into one row (names in aliases, sources kept) or add a row with a cited "
+                        "reason to layers/sources/distinct_sites.csv")
+            for a, b, d, limit in close_sites(frames) if frozenset((a, b)) not in kept]
+
+
+# words that name a deposit type in the notes (en, vi); the codes themselves count too
+TYPE_WORDS = {
+    "alkaline_carbonatite": ("carbonatit", "alkaline magmatic", "alkaline-carbonatite", "alkaline–carbonatite",
+                             "magma kiềm"),
+    "weathering_crust": ("weathering crust", "weathering-crust", "ion-adsorption", "ion adsorption",
+                         "vỏ phong hóa", "hấp phụ ion", "hấp thụ ion"),
+    "coastal_placer": ("placer", "sa khoáng"),
+    "hydrothermal_other": ("hydrothermal", "nhiệt dịch"),
+}
+NOTE_FIELDS = ("subtype", "location_note", "notes_en", "notes_vi")
+
+
+def types_named(text: str) -> set[str]:
+    """The deposit types a text names (by code or by the words of :data:`TYPE_WORDS`)."""
+    low = text.lower()
+    return {t for t, words in TYPE_WORDS.items() if t in low or any(w in low for w in words)}
+
+
+def note_types(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
+    """A note that names a deposit type names the row's own type and no other."""
+    if "deposits" not in frames:
+        return []
+    deps = frames["deposits"]
+    src = str(catalog.root / catalog["deposits"].source.files[0])
+    rows = deps.attrs.get("rows") or range(1, len(deps) + 1)
+    problems = []
+    for row, (_, r) in zip(rows, deps.iterrows()):
+        for f in NOTE_FIELDS:
+            if f not in deps or pd.isna(r[f]):
+                continue
+            other = types_named(str(r[f])) - {r["deposit_type"]}
+            if other:
+                problems.append(Problem(src, f"note names another deposit type ({', '.join(sorted(other))}) "
+                                             f"than the row's ({r['deposit_type']})", row=row, field=f,
+                                        value=str(r[f])[:80] + "…",
+                                        fix="fix the note or the type; a type doubt goes in type_candidates"))
+    return problems
+
+
+# references that never make a site's sourcing independent: the untraceable textbook excerpt, the
+# package of administrative centres, a general encyclopedia entry; the USGS databases count as one source
+NOT_A_SOURCE_OF_THE_SITE = {"textbook_quang_titan_zirconi_dat_hiem", "vietnamadminunits_1_0_4", "bachkhoa_monazit"}
+ONE_COMPILER = {"usgs_major_deposits": "usgs_ofr_02_189_ree"}
+
+
+def independent_sources(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
+    """``multiple_independent`` needs two sources that count (not the untraceable textbook excerpt,
+    the administrative-centre package or an encyclopedia entry; both USGS databases count once)."""
+    if "deposits" not in frames:
+        return []
+    deps = frames["deposits"]
+    src = str(catalog.root / catalog["deposits"].source.files[0])
+    rows = deps.attrs.get("rows") or range(1, len(deps) + 1)
+    problems = []
+    for row, (_, r) in zip(rows, deps.iterrows()):
+        if r["confidence"] != "multiple_independent":
+            continue
+        counted = {ONE_COMPILER.get(x, x) for x in split_list(r["refs"])} - NOT_A_SOURCE_OF_THE_SITE
+        if len(counted) < 2:
+            problems.append(Problem(src, "rated multiple_independent on fewer than two sources that count",
+                                    row=row, field="confidence", value=r["confidence"],
+                                    fix="rate it single_primary or secondary_only, or cite a second independent source"))
     return problems
 
 
 def check(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
     """Every project rule over the loaded layers."""
     return (uncited_references(catalog, frames) + layer_citations(catalog, frames)
-            + site_locations(catalog, frames) + chosen_position_matches(catalog, frames))
+            + site_locations(catalog, frames) + chosen_position_matches(catalog, frames)
+            + database_point_uncertainties(catalog, frames) + shared_database_records(catalog, frames)
+            + double_counts(catalog, frames) + note_types(catalog, frames)
+            + independent_sources(catalog, frames))

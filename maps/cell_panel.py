@@ -12,6 +12,7 @@ import base64
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import rasterio
 from branca.element import Element, MacroElement
 from jinja2 import Template
@@ -20,23 +21,42 @@ from rasterio.warp import transform_bounds
 
 from geo.catalog import Text
 from geo.crs import WEB_CRS
+from layers.evidence import KINDS
 from layers.model_spec import load_spec
 from layers.overlay import GRIDS_DIR, SCORE_NAMES, grid_paths
 from layers.prospectivity import EXPLAIN_DIR
 from maps.escape import safe, script_json
 from maps.grids import PREVIEW_CELL_DEG
-from maps.i18n import bi
+from maps.i18n import bi, load_labels
 
 QUANT = 254  # stored step: 1/254 of the score (or of the value's range); 255 = no data
 NODATA = 255
-TEXT = {  # the panel's labels
+TEXT = {  # the panel's labels; {op}, {n}, {k}, {auc}, ... are filled in by ree.js in the reader's language
     "cell": Text("Ô lưới ~2,8 km (0,025°); giá trị tại tâm ô, lượng tử hoá 1/254",
                  "~2.8 km cell (0.025°); values at the cell centre, quantised to 1/254"),
     "evidence": Text("Bằng chứng", "Evidence"), "value": Text("Giá trị", "Value"),
     "membership": Text("Độ thuộc", "Membership"), "component": Text("Thành phần", "Component"),
-    "source": Text("Nguồn", "Source"), "no_data": Text("không có dữ liệu", "no data"),
-    "figures": Text("Hình kiểm định", "Validation figures"),
+    "source": Text("Nguồn", "Sources"), "no_data": Text("không có dữ liệu", "no data"),
+    "figure": Text("hình", "figure"),
+    "gamma": Text("toán tử mờ gamma {g} của {n} lớp", "fuzzy gamma {g} of {n} layers"),
+    "operator": Text("toán tử mờ {op} của {n} lớp", "fuzzy {op} of {n} layers"),
+    "missing": Text("{k} lớp thiếu dữ liệu, bỏ qua", "{k} missing, left out"),
+    "none_missing": Text("không lớp nào thiếu", "none missing"),
+    "validation": Text("Kiểm định", "Validation"), "score_of": Text("điểm {s}", "{s} score"),
+    "auc": Text("AUC {auc} (ngẫu nhiên: trung vị {med}, phân vị 95 {p95}; {n} điểm)",
+                "AUC {auc} (random: median {med}, 95th percentile {p95}; {n} sites)"),
+    "sites": Text("{n} điểm đã biết", "{n} known sites"),
+    "deposit_here": Text("Tại vị trí nhấp", "Under the cursor"),
 }
+# Verdict labels used only while the catalog has no `validation_verdict` domain (layers/catalog/domains.toml)
+VERDICTS = {
+    "supported": Text("được hỗ trợ (tốt hơn điểm ngẫu nhiên)", "supported (better than random points)"),
+    "not_better_than_null": Text("không tốt hơn điểm ngẫu nhiên", "not better than random points"),
+    "too_few_sites": Text("quá ít điểm để kiểm định", "too few sites to validate"),
+    "contradicts": Text("trái với các điểm đã biết (dưới mức ngẫu nhiên)", "contradicts the known sites (below random)"),
+    "not_validated": Text("không có điểm số để kiểm định", "no score to validate"),
+}
+MIN_SITES = 5  # layers/validation: fewer sites are too few to validate
 
 
 def _sample(path: Path, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
@@ -57,8 +77,49 @@ def _pack(values: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> str:
     return base64.b64encode(q.clip(0, NODATA).astype("uint8").tobytes()).decode("ascii")
 
 
-def panel_data(out_dir: Path, types: list[str]) -> dict | None:
-    """The panel's data for ``types`` (those with an overlay on the map), or None when no grid exists."""
+def _verdict(row, domain) -> dict | None:
+    """The validation verdict of one ``prospectivity_auc`` row: its ``verdict`` code when the table has
+    one (labels from the ``validation_verdict`` domain), else derived from the AUC and its random-point
+    baseline the same way (AUC above the 95th percentile: supported; below 0.5: contradicts)."""
+    if row is None:
+        return None
+    num = lambda k: None if k not in row or pd.isna(row[k]) else float(row[k])
+    auc, med, p95 = num("success_auc"), num("baseline_auc_median"), num("baseline_auc_p95")
+    code = row.get("verdict") if "verdict" in row and not pd.isna(row.get("verdict")) else None
+    if code is None:
+        n = num("n_scored") or 0
+        code = ("too_few_sites" if auc is None and n < MIN_SITES and n > 0 else "not_validated" if auc is None
+                else "supported" if p95 is not None and auc > p95 else "contradicts" if auc < 0.5
+                else "not_better_than_null")
+    label = domain.values[code] if domain is not None and code in domain.values else VERDICTS.get(code, Text(code, code))
+    return {"code": safe(code), "label": bi(label), "auc": auc, "med": med, "p95": p95,
+            "n": int(num("n_scored") or 0), "sites": int(num("n_sites") or 0)}
+
+
+def _short(ref) -> tuple[str, str, str]:
+    """(short title, link, full title) of a reference row: first author's name (year): title, cut."""
+    def text(k: str) -> str:
+        v = ref.get(k)
+        return "" if v is None or pd.isna(v) else str(v).strip()
+    authors = text("authors").split(";")[0].split(",")[0].strip()
+    year = text("year").removesuffix(".0")
+    title = text("title")
+    short = title if len(title) <= 60 else title[:57].rsplit(" ", 1)[0] + "…"
+    head = " ".join(x for x in (authors, f"({year})" if year else "") if x)
+    link = ""
+    if text("doi"):
+        link = f"https://doi.org/{text('doi')}"
+    elif text("url").lower().startswith(("https://", "http://")):
+        link = text("url")
+    return (f"{head}: {short}" if head else short), link, title
+
+
+def panel_data(out_dir: Path, types: list[str], refs: pd.DataFrame | None = None, auc: pd.DataFrame | None = None,
+               verdicts=None) -> dict | None:
+    """The panel's data for ``types`` (those with an overlay on the map), or None when no grid exists.
+    ``refs``: the references table (citations as short titles with links); ``auc``: the
+    ``prospectivity_auc`` table (the validation verdict of each score); ``verdicts``: the catalog's
+    ``validation_verdict`` domain, if declared."""
     spec = load_spec()
     firsts = [grid_paths(out_dir, t, s)[0] for t in types for s in SCORE_NAMES]
     first = next((p for p in firsts if p.exists()), None)
@@ -73,25 +134,53 @@ def panel_data(out_dir: Path, types: list[str]) -> dict | None:
     lon, lat = lon.ravel()[land], lat.ravel()[land]
     explain = out_dir / GRIDS_DIR / EXPLAIN_DIR
     reports = out_dir / "reports"
+    refs = refs.set_index("id", drop=False) if refs is not None and "id" in refs else None
+    cites: dict[str, list] = {}  # reference id -> [short title, link, full title], stored once
+
+    def cite(ids) -> list[str]:
+        for i in ids:
+            if i not in cites:
+                cites[i] = [safe(x) for x in _short(refs.loc[i])] if refs is not None and i in refs.index else [safe(i), "", ""]
+        return list(ids)
+
+    components = load_labels().components
     data = {"w": w, "n": n, "cell": PREVIEW_CELL_DEG, "width": width, "height": height, "q": QUANT,
             "mask": base64.b64encode(np.packbits(land).tobytes()).decode("ascii"),
-            "ui": {k: bi(v) for k, v in TEXT.items()}, "types": {}}
+            "ui": {k: {"vi": safe(v.vi), "en": safe(v.en)} for k, v in TEXT.items()}, "types": {}, "refs": cites}
     for t in types:
         model = spec.types[t]
-        scores = [{"label": bi(SCORE_NAMES[sc]), "data": _pack(_sample(p, lon, lat))}
-                  for sc in SCORE_NAMES if (p := grid_paths(out_dir, t, sc)[0]).exists()]
-        rows = []
-        for ev in model.evidence:
-            mu_path, v_path = explain / f"membership_{ev.name}_{t}.tif", explain / f"value_{ev.name}_{t}.tif"
-            row = {"name": safe(ev.name), "component": safe(ev.component), "refs": safe(", ".join(ev.refs) or ev.basis),
-                   "mu": _pack(_sample(mu_path, lon, lat)) if mu_path.exists() else None, "value": None}
-            if v_path.exists():
-                v = _sample(v_path, lon, lat)
-                lo, hi = (float(np.nanmin(v)), float(np.nanmax(v))) if not np.isnan(v).all() else (0.0, 1.0)
-                row.update(value=_pack(v, lo, hi), lo=lo, hi=hi)
-            rows.append(row)
-        figures = [[safe(p.stem), safe(f"../reports/{p.name}")] for p in sorted(reports.glob(f"validation_*_{t}.png"))]
-        data["types"][t] = {"title": bi(model.title), "scores": scores, "evidence": rows, "figures": figures}
+        groups = []
+        for sc in SCORE_NAMES:
+            p = grid_paths(out_dir, t, sc)[0]
+            if not p.exists():
+                continue
+            rows = []
+            for ev in (ev for ev in model.evidence if KINDS[ev.kind].score == sc):
+                mu_path, v_path = explain / f"membership_{ev.name}_{t}.tif", explain / f"value_{ev.name}_{t}.tif"
+                title, unit, classes = spec.evidence_title(ev.name), spec.evidence_unit(ev.name), spec.evidence_classes(ev.name)
+                comp = components.get(ev.component, Text(ev.component, ev.component))
+                row = {"name": safe(ev.name), "title": {"vi": safe(title.vi), "en": safe(title.en)},
+                       "component": {"vi": safe(comp.vi), "en": safe(comp.en)},
+                       "unit": {"vi": safe(unit.vi), "en": safe(unit.en)} if unit else None,
+                       "classes": {k: {"vi": safe(v.vi), "en": safe(v.en)} for k, v in classes.items()} or None,
+                       "refs": cite(ev.refs), "basis": safe(ev.basis),
+                       "mu": _pack(_sample(mu_path, lon, lat)) if mu_path.exists() else None, "value": None}
+                if v_path.exists():
+                    v = _sample(v_path, lon, lat)
+                    lo, hi = (float(np.nanmin(v)), float(np.nanmax(v))) if not np.isnan(v).all() else (0.0, 1.0)
+                    row.update(value=_pack(v, lo, hi), lo=lo, hi=hi)
+                rows.append(row)
+            hit = None
+            if auc is not None and len(auc):
+                m = auc[(auc["deposit_type"] == t) & (auc["score"] == sc)]
+                hit = m.iloc[0] if len(m) else None
+            fig = reports / f"validation_{sc}_{t}.png"  # the success-rate and prediction-area figure
+            groups.append({"score": sc, "label": {"vi": safe(SCORE_NAMES[sc].vi), "en": safe(SCORE_NAMES[sc].en)},
+                           "data": _pack(_sample(p, lon, lat)), "evidence": rows, "verdict": _verdict(hit, verdicts),
+                           "figure": safe(f"../reports/{fig.name}") if fig.exists() else None})
+        data["types"][t] = {"title": {"vi": safe(model.title.vi), "en": safe(model.title.en)},
+                            "operator": safe(model.operator), "gamma": model.gamma, "refs": cite(model.refs),
+                            "scores": groups}
     return data
 
 
@@ -99,18 +188,18 @@ class CellPanel(MacroElement):
     """The click handler: on a land cell, the panel of the grid overlay that is on (if any)."""
 
     _template = Template("""{% macro script(this, kwargs) %}
-REE.cellPanel({{ this._parent.get_name() }}, [{% for layer, t in this.overlays %}[{{ layer.get_name() }}, {{ t }}],{% endfor %}],
+REE.cellPanel({{ this._parent.get_name() }}, [{% for layer, t, sc in this.overlays %}[{{ layer.get_name() }}, {{ t }}, {{ sc }}],{% endfor %}],
   JSON.parse(document.getElementById("ree-cell-data").textContent));
 {% endmacro %}""")
 
     def __init__(self, data: dict, overlays: list[tuple]):
         super().__init__()
         self._name = "CellPanel"
-        self.overlays = [(layer, script_json(t)) for layer, t in overlays]
+        self.overlays = [(layer, script_json(t), script_json(sc)) for layer, t, sc in overlays]
 
 
 def add_cell_panel(m, data: dict, overlays: list[tuple]) -> None:
-    """``overlays``: (folium layer, deposit type). The panel's data as a JSON block (not compiled by the browser) and its click handler."""
+    """``overlays``: (folium layer, deposit type, score). The panel's data as a JSON block (not compiled by the browser) and its click handler."""
     m.get_root().html.add_child(Element('{% raw %}<script type="application/json" id="ree-cell-data">'
                                         f'{script_json(data)}</script>{{% endraw %}}'), name="ree_cell_data")
     CellPanel(data, overlays).add_to(m)

@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 
 from geo.catalog import load_catalog
-from geo.errors import GeoError
+from geo.errors import GeoError, one_line
 from geo.paths import safe_user_path
 from geo.text import snake_name
 from layers import CATALOG_DIR
@@ -19,10 +19,11 @@ from layers.imports import IMPORTS_DIR, KINDS, check_encoding, check_file, check
 from layers.grid_styles import write_grid_styles
 from layers.load import load_layers
 from layers.derived.summary import occurrence_statement
-from layers.derived.prospectivity import AUC, GRID_TABLES, VALIDATION, ZONAL, auc_table, validation_table, zonal_table
-from layers.overlay import GRIDS_DIR
+from layers.derived.prospectivity import AUC, GRID_TABLES, VALIDATION, grid_tables
+from layers.overlay import GRIDS_DIR, grid_layers
 from layers.package import GPKG_NAME, write_package
 from layers.prospectivity import run_grids
+from maps.arguments import EXPLAIN_RESOLUTION, LATITUDE, LONGITUDE, RESOLUTION, cap_jobs, cap_scheduler, output_dir
 from maps.composition import load_compositions
 from maps.export import FORMATS, check_choices, export_layer
 from maps.qgis_project import QGIS_PROJECT, composition_project
@@ -62,7 +63,9 @@ class Context:
             err.print(f"{text}: {time.perf_counter() - start:.2f} s")
 
 
-def _path(_ctx, param, value):
+def _path(ctx, param, value):
+    if value is not None and not str(value).strip():
+        raise click.BadParameter("an empty path", ctx, param)
     return None if value is None else safe_user_path(value, f"--{param.name.replace('_', '-')}")
 
 
@@ -93,11 +96,11 @@ def grid_options(fn):
                       help="Extra evidence raster (values = fuzzy membership 0-1, any CRS; reprojected).")(fn)
     fn = click.option("--types", "types", default=None, callback=_types,
                       help="Comma-separated deposit types (default: every modelled type).")(fn)
-    return click.option("--resolution", type=click.FloatRange(min=1, min_open=False), default=250,
+    return click.option("--resolution", type=RESOLUTION, default=250,
                         show_default=True, help="Grid cell size in metres (VN-2000 / UTM 48N).")(fn)
 
 
-out_option = click.option("--out", "out", default="build", show_default=True, callback=_path,
+out_option = click.option("--out", "out", default="build", show_default=True, callback=output_dir,
                           help="Output directory (local path).")
 
 
@@ -121,6 +124,7 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
     from layers.model_spec import load_spec
     from layers.reports import write_reports
     from layers.uncertainty import write_spread
+    jobs, scheduler = cap_jobs(jobs, obj.note), cap_scheduler(scheduler, obj.note)
     spec = load_spec(model) if model else load_spec()
     with obj.step(f"Prospectivity grids at {resolution:g} m"):
         run = run_grids(frames, resolution, types, out / GRIDS_DIR, evidence, spec=spec, jobs=jobs,
@@ -134,14 +138,14 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
         obj.say(str(path))
     for path in write_grid_styles(out):  # QGIS's default style beside each COG
         obj.say(str(path))
-    tables = {VALIDATION: validation_table(run), ZONAL: zonal_table(run), AUC: auc_table(run)}
-    for path in write_reports(run, tables[AUC], out / "reports"):
+    tables = grid_tables(run)
+    for path in write_reports(run, tables, out / "reports"):
         obj.say(str(path))
     if len(tables[VALIDATION]):
         obj.note(tables[VALIDATION][["deposit_type", "score", "top_pct", "area_pct", "n_sites", "n_in_top",
                                      "pct_sites_in_top"]].to_string(index=False))
-    obj.note(tables[AUC][["deposit_type", "score", "n_sites", "success_auc", "baseline_auc_p95", "note"]]
-             .to_string(index=False))
+    obj.note(tables[AUC][["deposit_type", "score", "n_sites", "n_scored", "n_snapped", "n_excluded", "success_auc",
+                          "baseline_auc_p95", "null_auc_p95", "verdict", "note"]].to_string(index=False))
     return run, tables
 
 
@@ -175,6 +179,9 @@ def build(obj: Context, out: Path, cdn: bool, offline_alias: bool, resolution: f
             path = save_map(render(comp, catalog, frames, offline, grids_dir=out), out / "maps" / f"{name}.html",
                             offline)
         obj.say(str(path))
+    from maps.stac import write_build_catalog
+    with obj.step("Writing the STAC catalog"):
+        obj.say(str(write_build_catalog(out, catalog, frames, comps)))  # issue 23: an item per output file
 
 
 @cli.command()
@@ -190,11 +197,66 @@ def grid(obj: Context, out: Path, resolution: float, types, evidence, jobs, mode
 
 
 @cli.command()
+@click.option("--grids", "names", default=None, callback=_types,
+              help="Comma-separated grids (file names in BUILD/grids without .tif, e.g. evidence_coastal_placer; "
+                   "default: every evidence and proximity score with data).")
+@click.option("--min-zoom", type=click.IntRange(0, 22), default=10, show_default=True,
+              help="Shallowest zoom cut (the maps show the tiles from zoom 10).")
+@click.option("--max-zoom", type=click.IntRange(0, 22), default=12, show_default=True,
+              help="Deepest zoom cut; the maps scale its tiles up beyond it.")
+@click.option("--out", "out", default="build/tiles", show_default=True, callback=_path,
+              help="Tiles directory: OUT/<grid>/{z}/{x}/{y}.png and tilejson.json.")
+@click.option("--build", "build_dir", default="build", show_default=True, callback=_path,
+              help="The build whose grids/ are tiled; its maps/ are redrawn to use tiles in BUILD/tiles.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker threads (default: the CPUs).")
+@click.pass_obj
+def tiles(obj: Context, names, min_zoom: int, max_zoom: int, out: Path, build_dir: Path, jobs):
+    """Full-resolution XYZ PNG tiles of chosen grids, in the maps' colours, sparse; then redraw the maps."""
+    from layers.overlay import grid_layers
+    from maps.tiles import TILES_DIR, write_grid_tiles
+    if min_zoom > max_zoom:
+        raise click.BadParameter(f"--min-zoom {min_zoom} is deeper than --max-zoom {max_zoom}", param_hint="--min-zoom")
+    layers = {gl.path.stem: gl for gl in grid_layers(build_dir) if gl.kind != "spread"}
+    present = {k: gl for k, gl in layers.items() if gl.path.exists()}
+    if not present:
+        raise click.BadParameter(f"no grids in {build_dir / 'grids'}; run `geo build` (or `geo grid`) first",
+                                 param_hint="--build")
+    chosen = names or [k for k, gl in present.items() if gl.kind == "score"]
+    unknown = [n for n in chosen if n not in present]
+    if unknown:
+        raise click.BadParameter(f"unknown grid {', '.join(unknown)}; choose from {', '.join(present)}",
+                                 param_hint="--grids")
+    for name in chosen:
+        with obj.step(f"Tiles of {name}"):
+            ts = write_grid_tiles(present[name], out, min_zoom, max_zoom, jobs)
+        obj.say(str(ts.path))
+        obj.note(f"{name}: {ts.tiles} tiles, {ts.bytes / 1e6:.1f} MB, zooms {min_zoom}-{max_zoom}, {ts.seconds:.1f} s")
+    if Path(out).resolve() != (Path(build_dir) / TILES_DIR).resolve():
+        obj.note(f"the maps use tiles in {Path(build_dir) / TILES_DIR} only: maps not redrawn")
+        return
+    from maps.render import render, save_map
+    from maps.stac import write_build_catalog
+    catalog = obj.catalog()
+    comps = load_compositions(catalog)
+    drawn = [n for n, c in comps.items() if c.grids and (Path(build_dir) / "maps" / f"{n}.html").exists()]
+    if not drawn:
+        return
+    frames = load_layers(catalog)
+    for n in drawn:  # the maps of the build, redrawn with the tile layers
+        with obj.step(f"Rendering map {n}"):
+            obj.say(str(save_map(render(comps[n], catalog, frames, True, grids_dir=build_dir),
+                                 Path(build_dir) / "maps" / f"{n}.html", True)))
+    if (Path(build_dir) / "stac" / "catalog.json").exists():
+        with obj.step("Writing the STAC catalog"):
+            obj.say(str(write_build_catalog(build_dir, catalog, frames, comps)))
+
+
+@cli.command()
 @click.argument("deposit_type")
-@click.argument("lon", type=float)
-@click.argument("lat", type=float)
-@click.option("--resolution", type=click.FloatRange(min=1), default=250, show_default=True,
-              help="Grid cell size in metres (as the grids it explains).")
+@click.argument("lon", type=LONGITUDE)
+@click.argument("lat", type=LATITUDE)
+@click.option("--resolution", type=EXPLAIN_RESOLUTION, default=250, show_default=True,
+              help="Grid cell size in metres (as the grids it explains; at least 5).")
 @click.option("--model", "model", type=click.Path(dir_okay=False), default=None, callback=_path,
               help="Model file (TOML) instead of layers/models/prospectivity.toml.")
 @click.pass_obj
@@ -261,6 +323,9 @@ def map_(obj: Context, name: str, out: Path, cdn: bool, offline_alias: bool):
     if name not in comps:
         raise click.BadParameter(f"unknown map {name!r}; choose one of {', '.join(comps)}", param_hint="NAME")
     frames = load_layers(catalog)
+    if comps[name].grids and not any(gl.path.exists() for gl in grid_layers(out, comps[name].grid_scores)):
+        click.echo(f"warning: no prospectivity grids in {out / GRIDS_DIR}: the map draws no score overlays; "
+                   f"fix: run `geo grid --out {out}` first", err=True)
     with obj.step(f"Rendering map {name}"):
         path = save_map(render(comps[name], catalog, frames, offline, grids_dir=out), out / "maps" / f"{name}.html",
                         offline)
@@ -268,7 +333,7 @@ def map_(obj: Context, name: str, out: Path, cdn: bool, offline_alias: bool):
 
 
 @cli.command("print")
-@click.option("--out", "out", default="build/print", show_default=True, callback=_path,
+@click.option("--out", "out", default="build/print", show_default=True, callback=output_dir,
               help="Output directory (local path).")
 @click.option("--maps", "names", default="national,coastal", show_default=True, callback=_types,
               help="Comma-separated map sheets (compositions).")
@@ -287,6 +352,10 @@ def print_(obj: Context, out: Path, names, langs, figures: bool):
     if unknown:
         raise click.BadParameter(f"unknown {', '.join(unknown)}; maps: {', '.join(comps)}; languages: vi, en")
     frames = load_layers(catalog)
+    for n in names:
+        if comps[n].grids and comps[n].explain:  # a map made to read the scores; sheets draw vector layers only
+            click.echo(f"warning: the printed {n} sheet does not draw the prospectivity scores; they are in "
+                       "build/maps/prospectivity.html and the COGs in build/grids/ (QGIS)", err=True)
     with obj.step("Printing map sheets"):
         paths = print_sheets(catalog, frames, comps, out, names, langs)
     if figures:
@@ -301,17 +370,20 @@ def print_(obj: Context, out: Path, names, langs, figures: bool):
               help=f"One of: {', '.join(FORMATS)}.")
 @click.option("--layers", "names", default=None, help="Comma-separated layer names (default: all).")
 @click.option("--crs", default=WEB_CRS, show_default=True, help=f"One of: {', '.join(EXPORT_CRS)}.")
-@click.option("--out", "out", default="build/export", show_default=True, callback=_path,
+@click.option("--out", "out", default="build/export", show_default=True, callback=output_dir,
               help="Output directory (local path).")
+@click.option("--raw", is_flag=True, help="CSV: keep text cells that begin with = + - @ tab or CR as they are "
+                                           "(by default a ' is put before them, so that a spreadsheet shows "
+                                           "them as text instead of running them as formulas).")
 @click.pass_obj
-def export(obj: Context, fmt: str, names: str | None, crs: str, out: Path):
+def export(obj: Context, fmt: str, names: str | None, crs: str, out: Path, raw: bool):
     """Export layers for GIS tools, one file per layer, in OUT."""
     catalog = obj.catalog()
     wanted = [n.strip() for n in names.split(",")] if names else list(catalog.layers)
     check_choices(catalog, fmt, wanted, crs)
     frames = load_layers(catalog)
     for name in wanted:
-        obj.say(str(export_layer(catalog, catalog[name], frames, fmt, crs, out)))
+        obj.say(str(export_layer(catalog, catalog[name], frames, fmt, crs, out, raw=raw)))
 
 
 @cli.command("import")
@@ -338,13 +410,12 @@ def import_(obj: Context, file: str, kind: str, name: str | None, crs: str | Non
     catalog = with_imports(obj.catalog(imports=False), directory)
     name = name or snake_name(path.stem)
     check_name(name, catalog)
-    with obj.step("Reading the project's layers"):
-        frames = load_layers(obj.catalog(imports=False))
+    def frames():  # loaded once the file is read: a broken file is refused before this
+        return load_layers(obj.catalog(imports=False), skip=GRID_TABLES)  # land and sea: no grid tables needed
     with obj.step(f"Checking {path}"):
         points, fields, fmt, crs_used = check_file(path, kind, frames, crs, encoding, lon, lat, x, y)
-    for written in write_import(points, fields, name, kind, path, fmt, crs_used, directory):
+    for written in write_import(points, fields, name, kind, path, fmt, crs_used, directory):  # checked, then published
         obj.say(str(written))
-    with_imports(obj.catalog(imports=False), directory)  # the declaration loads as a catalog layer
     obj.note(f"{len(points)} {kind} imported as layer '{name}'; `geo build` carries it into the GeoPackage, "
              "the national map and the exports")
 
@@ -363,6 +434,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 130
+    except click.UsageError as exc:  # a bad argument: one line, like every other refusal
+        command = exc.ctx.command_path if exc.ctx is not None else "geo"
+        click.echo(one_line(f"error: {exc.format_message().rstrip('.')}; see {command} --help"), err=True)
+        return exc.exit_code
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code

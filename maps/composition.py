@@ -37,6 +37,8 @@ class Composition:
     imports: str | None = None  # the group of the layers users imported (`geo import`), drawn on top
     grid_scores: tuple[str, ...] = ("evidence",)  # `grids = ["evidence", "proximity"]`: the scores drawn
     explain: bool = False  # a click on a land cell explains the grid overlay that is on (maps/cell_panel.py)
+    fit: tuple[str, ...] = ()  # layers the opening view must include (else it zooms out to them, e.g. on a phone)
+    open_grid: str | None = None  # the grid shown as the map opens (its file stem, e.g. "evidence_coastal_placer")
 
 
 def _one(path: Path, catalog: Catalog, problems: list[Problem]) -> Composition | None:
@@ -76,13 +78,19 @@ def _one(path: Path, catalog: Catalog, problems: list[Problem]) -> Composition |
     for sc in scores:
         if sc not in SCORES:
             problems.append(Problem(str(path), "unknown score", field="grids", value=sc, fix=f"use some of {', '.join(SCORES)}"))
+    fit = [f for f in d.get("fit", []) if isinstance(f, str)]
+    for f in fit:
+        if f not in {ml.layer for ml in layers}:
+            problems.append(Problem(str(path), "a layer to fit that the map does not draw", field="fit", value=f,
+                                    fix="name layers of this composition's `layers`"))
     title = d.get("title", {})
     return Composition(name=path.stem, title=Text(title.get("vi", path.stem), title.get("en", path.stem)),
                        center=tuple(d.get("center", (16.0, 106.0))), zoom=int(d.get("zoom", 6)),
                        layers=tuple(layers), basemaps=tuple(d.get("basemaps", BASEMAPS)),
                        grids=bool(d.get("grids", False)), imports=imports,
                        grid_scores=tuple(sc for sc in scores if sc in SCORES),
-                       explain=bool(d.get("explain", False)))
+                       explain=bool(d.get("explain", False)), fit=tuple(fit),
+                       open_grid=d.get("open_grid"))
 
 
 def load_compositions(catalog: Catalog, directory: Path = COMPOSITIONS_DIR) -> dict[str, Composition]:

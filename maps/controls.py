@@ -44,7 +44,8 @@ var {{ this.get_name() }} = REE.layerControl({{ this._parent.get_name() }}, {{ t
                           "sea": self.sea if b.url is None and b.background else None} for b in self.basemaps],
             "groups": [{"key": key, "label": bi(self.labels.groups[key]), "open": key in OPEN_GROUPS,
                         "exclusive": key in EXCLUSIVE_GROUPS,
-                        "layers": [[bi(g.label), g.layer.get_name()] for g in gs]} for key, gs in self.groups]})
+                        "layers": [[bi(g.label), g.layer.get_name(), safe(getattr(g, "key", "") or "")] for g in gs]}
+                       for key, gs in self.groups]})
 
 
 class Legend(MacroElement):
@@ -79,22 +80,66 @@ class About(MacroElement):
     _template = Template("""{% macro html(this, kwargs) %}{{ this.body }}{% endmacro %}
 {% macro script(this, kwargs) %}REE.about({{ this._parent.get_name() }}, {{ this.prefix }});{% endmacro %}""")
 
-    def __init__(self, labels: Labels, title: Text, layers: list[tuple[Text, str, str]], basemaps: list[Basemap]):
-        """``layers``: (title, attribution, licence) of every layer drawn."""
+    def __init__(self, labels: Labels, title: Text, layers: list[tuple[Text, str, str]], basemaps: list[Basemap],
+                 grids: list[tuple[Text, list[str]]] = (), built: str = ""):
+        """``layers``: (title, attribution, licence) of every layer drawn; ``grids``: (model title,
+        citations as safe HTML) of every prospectivity grid on the map; ``built``: the build date."""
         super().__init__()
         self._name = "About"
         ui = labels.ui
         rows = "".join(f"<tr><th>{bi(t)}</th><td>{safe(a)}</td><td>{safe(lic)}</td></tr>" for t, a, lic in layers)
+        grid_part = "".join(f"<h4>{bi(t)}</h4><ul>{''.join(f'<li>{c}</li>' for c in cites)}</ul>" for t, cites in grids)
+        if grid_part:
+            grid_part = f'<section class="ree-about-grids"><h4>{bi(labels.groups["grids"])}</h4>{grid_part}</section>'
+        date = f'<p class="ree-built">{bi(ui["built"])}: {safe(built)}</p>' if built else ""
         # basemap credits are the project's own HTML (labels.toml), shown as the tile providers ask
         tiles = "".join(f"<li>{bi(b.label)}: {b.attribution}</li>" for b in basemaps if b.attribution)
         self.body = (f'<div id="ree-about" class="ree-about" role="dialog" hidden>'
                      f'<button type="button" class="ree-about-close" title="{safe(ui["close"].vi)} / '
                      f'{safe(ui["close"].en)}">×</button><h3>{bi(title)}</h3><p>{bi(ui["about_intro"])}</p>'
                      f'<table><tr><th></th><th>{bi(ui["sources"])}</th><th>{bi(ui["licence"])}</th></tr>{rows}</table>'
-                     f'<h4>{bi(labels.groups["basemaps"])}</h4><ul>{tiles}</ul>'
+                     f'{grid_part}<h4>{bi(labels.groups["basemaps"])}</h4><ul>{tiles}</ul>{date}'
                      f'<p>Leaflet 1.9.4 (BSD-2-Clause) · Leaflet.MiniMap (BSD-2-Clause) · leaflet.fullscreen, '
                      f'leaflet-measure, Leaflet.MousePosition (MIT)</p></div>')
         self.prefix = script_json(f'<a href="#" class="ree-about-link">{bi(ui["about"])}</a> · {bi(ui["credits"])}')
+
+
+def grid_sources(types: list[str], refs) -> list[tuple[Text, list[str]]]:
+    """Per modelled type on the map: its title and the citations (safe HTML) of its operator and every
+    evidence of its model, in model order, each once."""
+    from layers.model_spec import load_spec
+    from maps.popup import citation
+    spec = load_spec()
+    out = []
+    for t in types:
+        model = spec.types[t]
+        ids = list(dict.fromkeys([*model.refs, *(r for e in model.evidence for r in e.refs)]))
+        out.append((model.title, [citation(refs.loc[i]) if refs is not None and i in refs.index else safe(i) for i in ids]))
+    return out
+
+
+class Title(MacroElement):
+    """The map's title, on the map (a strip across its top; the controls sit below it)."""
+
+    _template = Template("""{% macro html(this, kwargs) %}<div class="ree-title" role="heading" aria-level="1">{{ this.text }}</div>{% endmacro %}
+{% macro script(this, kwargs) %}REE.title({{ this._parent.get_name() }});{% endmacro %}""")
+
+    def __init__(self, title: Text):
+        super().__init__()
+        self._name = "Title"
+        self.text = bi(title)
+
+
+class View(MacroElement):
+    """The opening view and the URL hash: ``#map=zoom/lat/lon&lang=..&layers=..`` reopens the same map;
+    with no hash the view widens to ``fit`` when it does not hold it (a phone) and ``grid`` is shown."""
+
+    _template = Template("""{% macro script(this, kwargs) %}REE.view({{ this._parent.get_name() }}, {{ this.config }});{% endmacro %}""")
+
+    def __init__(self, fit: list | None, grid: str | None):
+        super().__init__()
+        self._name = "View"
+        self.config = script_json({"fit": fit, "grid": grid})
 
 
 class Search(MacroElement):
@@ -128,12 +173,14 @@ class Language(MacroElement):
     """Tiếng Việt / English buttons; Vietnamese is the default."""
 
     _template = Template("""{% macro script(this, kwargs) %}
-REE.languageControl({{ this._parent.get_name() }}, {{ this.html }});
+REE.languageControl({{ this._parent.get_name() }}, {{ this.html }}, {{ this.controls }});
 {% endmacro %}""")
 
-    def __init__(self, label: Text):
+    def __init__(self, label: Text, controls: dict[str, Text] | None = None):
+        """``controls``: the plugins' English texts and their two languages (labels.toml [controls])."""
         super().__init__()
         self._name = "Language"
+        self.controls = script_json({k: {"vi": v.vi, "en": v.en} for k, v in (controls or {}).items()})
         self.html = script_json(f'<button type="button" data-lang="vi" title="{safe(label.vi)}">VI</button>'
                                 f'<button type="button" data-lang="en" title="{safe(label.en)}">EN</button>')
 
@@ -187,9 +234,22 @@ class Ready(MacroElement):
         self._name = "Ready"
 
 
+def _default_icon() -> str:
+    """Leaflet's default marker images as data URIs (a plugin's transient marker asked for
+    ``marker-icon.png`` beside the offline page: a failed request)."""
+    import base64
+    from maps.offline import VENDOR
+    d = VENDOR / "leaflet@1.9.4" / "dist" / "images"
+    uri = {k: "data:image/png;base64," + base64.b64encode((d / f).read_bytes()).decode("ascii")
+           for k, f in (("iconUrl", "marker-icon.png"), ("iconRetinaUrl", "marker-icon-2x.png"),
+                        ("shadowUrl", "marker-shadow.png"))}
+    return f"L.Icon.Default.imagePath = '';L.Icon.Default.mergeOptions({script_json(uri)});"
+
+
 def page_assets(m: folium.Map, css: str, js: str, background: str | None) -> None:
     """The project's own stylesheet and script (always inlined: they are part of the map)."""
     extra = f".leaflet-control-minimap{{background:{background}!important}}" if background else ""
     # branca renders an Element's text as a Jinja template: keep the files out of its reach
     m.get_root().header.add_child(Element(f"{{% raw %}}<style>{css}{extra}</style>{{% endraw %}}"), name="ree_css")
-    m.get_root().html.add_child(Element(f"{{% raw %}}<script>{js}</script>{{% endraw %}}"), name="ree_js")
+    m.get_root().html.add_child(Element(f"{{% raw %}}<script>{js}{_default_icon()}</script>{{% endraw %}}"),
+                                name="ree_js")

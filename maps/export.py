@@ -120,11 +120,43 @@ def _shapefile(data, name: str, tmp: Path) -> None:
                 zf.write(part, part.name)
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP CSV injection)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def spreadsheet_safe(value):
+    """A text cell that begins with ``= + - @``, tab or CR, with OWASP's leading ``'`` so that a
+    spreadsheet shows it as text instead of running it; a plain number (``-12.5``) and anything that
+    is not text are returned as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def _spreadsheet_safe_frame(data: pd.DataFrame) -> pd.DataFrame:
+    """``data`` with every text column's cells made :func:`spreadsheet_safe` (numeric columns untouched)."""
+    out = data.copy()
+    for col in out.columns:
+        if col != "geometry" and (out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype)):
+            out[col] = out[col].map(spreadsheet_safe, na_action="ignore")
+    return out
+
+
 def export_layer(catalog: Catalog, spec: LayerSpec, frames: dict[str, pd.DataFrame], fmt: str, crs: str,
-                 out_dir: Path) -> Path:
-    """Write one layer to ``out_dir/<layer><suffix>`` atomically and return the path."""
+                 out_dir: Path, raw: bool = False) -> Path:
+    """Write one layer to ``out_dir/<layer><suffix>`` atomically and return the path. A CSV's text cells
+    are made :func:`spreadsheet_safe` unless ``raw``."""
     driver, suffix = FORMATS[fmt]
     data = _frame(spec, frames[spec.name], WEB_CRS if fmt in WGS84_ONLY else crs)
+    if fmt == "csv" and not raw:
+        data = _spreadsheet_safe_frame(data)
     target = out_dir / f"{spec.name}{suffix}"
     opts: dict = {}
     if fmt == "geojson":

@@ -10,15 +10,18 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geo.catalog import Symbol
-from geo.preview import colourise, wgs84_preview
+from geo.preview import mercator_preview, png_data_uri
 from layers.overlay import grid_layers
 from maps.features import Group
 from maps.i18n import GridStyle, bi, load_labels
+from maps.tiles import add_tile_layer
 
 # Leaflet panes: the base geography draws below the grids, which draw below every other layer
 # (overlayPane, z-index 400); all vector layers otherwise share one canvas and could not interleave.
 BASE_PANE, GRID_PANE = ("reeBase", 350), ("reeGrids", 380)
+MARK_PANE_Z = 610  # point layers: one pane each from here up, in composition order (Leaflet's tooltips: 650)
 PREVIEW_CELL_DEG = 0.025  # ~2.8 km: the web preview of the grid (the COG itself is in build/grids/)
+RAMP_WIDTH = 84  # px: the legend's ramp, wide enough for its two end labels under it
 PREVIEW_LEVELS = 16  # scores shown in 16 classes: the PNG shrinks about 4x (measured 260 KB -> 67 KB)
 
 
@@ -34,6 +37,11 @@ class Panes(MacroElement):
         super().__init__()
         self._name = "Panes"
         self.panes = [BASE_PANE, GRID_PANE]
+
+    def add(self, name: str, z: int) -> str:
+        """One more pane (created with the others when the map loads); returns its name."""
+        self.panes.append((name, z))
+        return name
 
 
 def gradient_svg(ramp: tuple[str, ...], style: GridStyle, key: str, width: int = 60, height: int = 12) -> str:
@@ -56,11 +64,9 @@ def gradient_svg(ramp: tuple[str, ...], style: GridStyle, key: str, width: int =
 
 
 def overlay_rgba(values: np.ndarray, ramp: tuple[str, ...], style: GridStyle) -> np.ndarray:
-    """RGBA of a grid preview: the ramp's colours with the declared alpha ramp (low values clear)."""
-    rgba = colourise(values, ramp)
-    rgba[..., 3] = np.round(style.alpha(values) * 255).astype("uint8")
-    rgba[rgba[..., 3] == 0] = 0  # one value for every clear cell: the PNG compresses better
-    return rgba
+    """RGBA of a grid preview: the ramp's colours with the declared alpha ramp (low values clear), in
+    :data:`PREVIEW_LEVELS` classes (``geo.preview.ramp_rgba``)."""
+    return style.rgba(values, ramp, PREVIEW_LEVELS)
 
 
 def grid_groups(m: folium.Map, out_dir: Path, scores: tuple[str, ...] = ("evidence",)) -> list[tuple[Group, str, str]]:
@@ -76,18 +82,21 @@ def grid_groups(m: folium.Map, out_dir: Path, scores: tuple[str, ...] = ("eviden
         path, ramp, title, legend = gl.path, gl.ramp, gl.title, gl.legend
         if gl.kind == "spread" or not path.exists():
             continue
-        values, (w, s, e, n) = wgs84_preview(path, PREVIEW_CELL_DEG)
+        values, (w, s, e, n) = mercator_preview(path, PREVIEW_CELL_DEG)
         if np.isnan(values).all() or np.nanmin(values) == np.nanmax(values):
             continue  # no evidence anywhere (alkaline-carbonatite: its uncertainty is 1 everywhere)
-        values = np.round(values * PREVIEW_LEVELS) / PREVIEW_LEVELS
         layer = folium.FeatureGroup(name=path.stem, show=False, control=False)
-        folium.raster_layers.ImageOverlay(overlay_rgba(values, ramp, style), bounds=[[s, w], [n, e]],
-                                          opacity=1.0, mercator_project=True, interactive=False,
-                                          pane=GRID_PANE[0]).add_to(layer)
+        # the PNG is written here, byte for byte (folium's mercator_project hands floats to branca's
+        # write_png, which stretches every channel to its own maximum: never use it)
+        image = folium.raster_layers.ImageOverlay(png_data_uri(overlay_rgba(values, ramp, style)), bounds=[[s, w], [n, e]],
+                                                  opacity=1.0, mercator_project=False, interactive=False,
+                                                  pane=GRID_PANE[0], className="ree-grid-img").add_to(layer)
         layer.add_to(m)
+        add_tile_layer(m, layer, image, path, out_dir, GRID_PANE[0])  # full-resolution tiles (geo tiles), if current
         group = Group(label=title, symbol=Symbol(fill=ramp[-1], stroke=ramp[-1]), rows=None)
-        group.layer, group.deposit_type = layer, gl.deposit_type
-        label = (f'<b>{bi(title)}</b><br>{bi(legend)}<br><span class="ree-ramp-ends">'
-                 f'<span>0 {bi(ui["low"])}</span><span>1 {bi(ui["high"])}</span></span>')
-        rows.append((group, gradient_svg(ramp, style, path.stem), label))
+        group.layer, group.deposit_type, group.score, group.key = layer, gl.deposit_type, gl.score, path.stem
+        # the ramp with its end labels right under its two ends; then the title and the model's legend
+        swatch = (f'<span class="ree-ramp-box">{gradient_svg(ramp, style, path.stem, width=RAMP_WIDTH)}<span class="ree-ramp-ends">'
+                  f'<span>0 {bi(ui["low"])}</span><span>1 {bi(ui["high"])}</span></span></span>')
+        rows.append((group, swatch, f'<b>{bi(title)}</b><br>{bi(legend)}'))
     return rows

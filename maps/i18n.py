@@ -52,10 +52,13 @@ class GridStyle:
 
     def alpha(self, values):
         """Opacity 0-1 of each value (NaN: 0)."""
-        import numpy as np
-        lo, hi = self.opacity
-        t = np.clip((values - self.transparent_below) / (1 - self.transparent_below), 0, 1)
-        return np.where(np.isnan(values) | (values < self.transparent_below), 0.0, lo + (hi - lo) * t)
+        from geo.preview import ramp_alpha
+        return ramp_alpha(values, self.transparent_below, self.opacity)
+
+    def rgba(self, values, ramp: tuple[str, ...], levels: int | None = None):
+        """uint8 RGBA of ``values`` through ``ramp`` with this alpha ramp (``geo.preview.ramp_rgba``)."""
+        from geo.preview import ramp_rgba
+        return ramp_rgba(values, ramp, self.transparent_below, self.opacity, levels)
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class Labels:
     basemaps: dict[str, Basemap]
     cards: dict[str, Card]
     grids: GridStyle
+    components: dict[str, Text] = None  # mineral-system components of the model's evidence
+    controls: dict[str, Text] = None  # the map plugins' English texts -> both languages (ree.js swaps them)
 
 
 def _text(d: dict) -> Text:
@@ -81,4 +86,13 @@ def load_labels(path: Path = LABELS_FILE) -> Labels:
                                        int(v.get("max_zoom", 18)), v.get("background"))
                             for k, v in d["basemaps"].items()},
                   cards={k: Card(tuple(v.get("key", ())), v.get("basis")) for k, v in d.get("cards", {}).items()},
-                  grids=GridStyle(float(d["grids"]["transparent_below"]), tuple(d["grids"]["opacity"])))
+                  grids=GridStyle(float(d["grids"]["transparent_below"]), tuple(d["grids"]["opacity"])),
+                  components={k: _text(v) for k, v in d.get("components", {}).items()},
+                  controls={k: _text(v) for k, v in d.get("controls", {}).items()})
+
+
+def number(value, lang: str) -> str:
+    """``value`` written for a reader of ``lang``: Vietnamese groups thousands with "." and writes the
+    decimal comma (1.300; 0,85), English the other way round (1,300; 0.85)."""
+    text = f"{value:,}"
+    return text.translate(str.maketrans({",": ".", ".": ","})) if lang == "vi" else text

@@ -8,7 +8,7 @@ import pandas as pd
 from geo.catalog import Catalog, LayerSpec
 from geo.table import split_list
 from maps.escape import safe
-from maps.i18n import Card, bi, bi_html, load_labels
+from maps.i18n import Card, bi, bi_html, load_labels, number
 
 REFERENCES = "references"
 
@@ -50,7 +50,8 @@ def _value(catalog: Catalog, spec: LayerSpec, name: str, raw, lang: str,
     if f.type == "real" and isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     if f.type == "real" or (f.type == "integer" and f.unit):
-        text = f"{raw:,}" if isinstance(raw, (int, float)) else str(raw)
+        # in the reader's notation: 1.300 m and 0,85 in Vietnamese, 1,300 m and 0.85 in English
+        text = number(raw, lang) if isinstance(raw, (int, float)) else str(raw)
     else:
         text = str(raw)
     return safe(text) + (f" {safe(f.unit)}" if f.unit else "")
@@ -61,6 +62,25 @@ def _row(catalog: Catalog, spec: LayerSpec, name: str, raw, refs: pd.DataFrame |
     when it reads differently in Vietnamese and English, i.e. coded values)."""
     vi, en = (_value(catalog, spec, name, raw, lang, refs) for lang in ("vi", "en"))
     return f"<tr><th>{bi(spec.field(name).alias)}</th><td>{vi if vi == en else bi_html(vi, en, 'span')}</td></tr>"
+
+
+def _rows(catalog: Catalog, spec: LayerSpec, names: list[str], row: pd.Series, refs: pd.DataFrame | None) -> str:
+    """Rows of ``names``; a pair of fields in both languages (``X_vi`` and ``X_en``, e.g. the sourced risk
+    notes) shows the page language's field first (two orders, one shown per language)."""
+    out, done = [], set()
+    for name in names:
+        if name in done:
+            continue
+        stem, _, lang = name.rpartition("_")
+        pair = {"vi": f"{stem}_vi", "en": f"{stem}_en"}
+        if lang in pair and all(p in names for p in pair.values()):
+            done |= set(pair.values())
+            vi_first = "".join(_row(catalog, spec, pair[lg], row[pair[lg]], refs) for lg in ("vi", "en"))
+            en_first = "".join(_row(catalog, spec, pair[lg], row[pair[lg]], refs) for lg in ("en", "vi"))
+            out.append(f'<tbody class="ree-vi">{vi_first}</tbody><tbody class="ree-en">{en_first}</tbody>')
+        else:
+            out.append(_row(catalog, spec, name, row[name], refs))
+    return "".join(out)
 
 
 def attribute_table(catalog: Catalog, spec: LayerSpec, row: pd.Series, refs: pd.DataFrame | None) -> str:
@@ -105,15 +125,16 @@ def popup_html(catalog: Catalog, spec: LayerSpec, row: pd.Series, refs: pd.DataF
     if card.basis and not empty(row.get(card.basis)):
         vi, en = (_value(catalog, spec, card.basis, row[card.basis], lang, refs) for lang in ("vi", "en"))
         if unc and not empty(row.get(unc)):
-            pm = " ± " + _value(catalog, spec, unc, row[unc], "vi", refs)
-            vi, en = vi + pm, en + pm
+            vi += " ± " + _value(catalog, spec, unc, row[unc], "vi", refs)
+            en += " ± " + _value(catalog, spec, unc, row[unc], "en", refs)
         facts.append(f"<tr><th>{bi(spec.field(card.basis).alias)}</th>"
                      f"<td>{vi if vi == en else bi_html(vi, en, 'span')}</td></tr>")
-    facts += [_row(catalog, spec, k, row[k], refs) for k in key]
+    facts.append(_rows(catalog, spec, key, row, refs))
     shown = {*key, card.basis, unc if card.basis else None, st.label_field if st else None,
              st.category_field if st else None}
-    every = [_row(catalog, spec, f.name, row[f.name], refs) for f in spec.fields
-             if f.foreign_key != f"{REFERENCES}.id" and f.name not in shown and not empty(row.get(f.name))]
+    every = [_rows(catalog, spec, [f.name for f in spec.fields if f.foreign_key != f"{REFERENCES}.id"
+                                   and f.name not in shown and not empty(row.get(f.name))], row, refs)]
+    every = [e for e in every if e]
     cites = [_row(catalog, spec, f.name, row[f.name], refs) for f in spec.fields
              if f.foreign_key == f"{REFERENCES}.id" and not empty(row.get(f.name))]
     out = [f'<div class="ree-popup ree-card"><h4>{head}</h4>']

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import folium
+import numpy as np
 import pandas as pd
 from branca.element import Element
 
@@ -14,17 +15,24 @@ from geo.atomic import write_text
 from geo.catalog import Catalog
 from geo.crs import WEB_CRS
 from geo.simplify import for_web
+from layers.package import build_stamp
 from maps.cell_panel import add_cell_panel, panel_data
 from maps.composition import CONTROL_ORDER, Composition
-from maps.controls import (About, LandMiniMap, Language, LayerControl, Legend, Ready, Scale, Search, add_tools,
-                           page_assets)
+from maps.controls import (About, LandMiniMap, Language, LayerControl, Legend, Ready, Scale, Search, Title, View,
+                           add_tools, grid_sources, page_assets)
+from maps.density import density_layer, is_dense
 from maps.escape import safe
 from maps.features import GeoLayer, Group, PopupPieces, collection, geometry_json, groups, options
-from maps.grids import BASE_PANE, Panes, grid_groups
+from maps.grids import BASE_PANE, MARK_PANE_Z, Panes, grid_groups
+from maps.tiles import MAP_MAX_ZOOM, MAP_MIN_ZOOM
 from maps.i18n import bi, load_labels
 from maps.offline import LEAFLET_CSS, LEAFLET_JS, inline
+from maps.place_labels import PlaceLabels, add_label_assets, has_names, names_only
 from maps.popup import REFERENCES, Pieces
+from maps.risk_symbols import RISKS, ZONES, add_risk_layers
 from maps.symbols import leaflet_style, swatch_svg
+
+AUC_TABLE = "prospectivity_auc"  # the validation table whose verdicts the cell panel states
 
 STATIC = Path(__file__).resolve().parent / "static"
 MINIMAP_TOLERANCE_M, MINIMAP_MIN_AREA_KM2 = 5000, 200  # the overview map's land: coarse and small
@@ -58,8 +66,11 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
     composition asks for them and they exist there, each is an overlay (off by default) above the
     base geography."""
     labels = load_labels()
-    m = folium.Map(location=list(comp.center), zoom_start=comp.zoom, tiles=None, prefer_canvas=True,
-                   control_scale=False, maxZoom=18)
+    # the project's layers draw on canvas renderers of their own (REE.layer); not preferCanvas, under which
+    # leaflet-measure's vertices have no SVG path and every measuring click threw a TypeError
+    m = folium.Map(location=list(comp.center), zoom_start=comp.zoom, tiles=None, prefer_canvas=False,
+                   control_scale=False, minZoom=MAP_MIN_ZOOM, maxZoom=MAP_MAX_ZOOM)  # not min_zoom: folium gives
+    # that to its default tiles only
     m.default_js, m.default_css = [("leaflet", LEAFLET_JS)], [("leaflet_css", LEAFLET_CSS)]
     m.get_root().header.add_child(Element(f"<title>{safe(comp.title.vi)} | {safe(comp.title.en)}</title>"),
                                   name="title")
@@ -67,7 +78,8 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
     page_assets(m, (STATIC / "ree.css").read_text(encoding="utf-8"), (STATIC / "ree.js").read_text(encoding="utf-8"),
                 none.background if none else None)
     refs = frames[REFERENCES].set_index("id", drop=False) if REFERENCES in frames else None
-    Panes().add_to(m)
+    panes = Panes()
+    panes.add_to(m)
     keys = iter(range(1, 1 << 30))
     pieces = Pieces()  # popup text shared between cards, stored once
     order = CONTROL_ORDER
@@ -76,6 +88,8 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
     credits, minimap, sea = [], None, None
     grids_pending = comp.grids and grids_dir is not None
     grid_rows = []
+    fit = []  # bounds of the layers the opening view must include (composition `fit`)
+    marks = 0  # point layers get a pane each, in composition order: later layers always draw on top
     for ml in comp.layers:
         if grids_pending and ml.group != "base":  # above the land, below everything else
             grid_rows = grid_groups(m, grids_dir, comp.grid_scores)
@@ -84,22 +98,46 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
             grids_pending = False
         spec = catalog[ml.layer]
         credits.append((spec.title, spec.attribution, spec.licence))
-        web = for_web(frames[ml.layer], ml.tolerance_m, ml.min_area_km2)
-        layer_groups = groups(spec, web, catalog)
+        interactive = ml.popup
+        if is_dense(spec, frames[ml.layer]):  # too many points for a page: a density grid (maps/density.py)
+            spec, layer_groups = density_layer(spec, frames[ml.layer])
+            interactive = False
+        else:
+            web = for_web(frames[ml.layer], ml.tolerance_m, ml.min_area_km2)
+            layer_groups = groups(spec, web, catalog)
+        if ml.layer in comp.fit and len(frames[ml.layer]):
+            fit.append(frames[ml.layer].to_crs(WEB_CRS).total_bounds)
+        mark_pane = None
+        if spec.geometry.endswith("Point") and ml.group != "base":
+            mark_pane = panes.add(f"reeMarks{marks}", MARK_PANE_Z + marks)
+            marks += 1
         rows = []
-        for g in layer_groups:
+        for i, g in enumerate(layer_groups):
+            g.key = spec.name if len(layer_groups) == 1 else f"{spec.name}.{i}"  # stable id in the URL hash
             g.layer = folium.FeatureGroup(name=spec.name, show=ml.show, control=False)
-            data = collection(spec, g, catalog, refs, ml.popup, lambda: next(keys), labels.cards.get(spec.name),
-                              pieces)
-            opts = options(spec, g.symbol, ml.popup)
+            data = None if names_only(spec) else collection(spec, g, catalog, refs, interactive, lambda: next(keys),
+                                                            labels.cards.get(spec.name), pieces)
+            opts = options(spec, g.symbol, interactive)
             if ml.group == "base":
                 opts["pane"] = BASE_PANE[0]
-            GeoLayer(data, opts).add_to(g.layer)
+            if mark_pane:
+                opts["markerPane"] = mark_pane
+            if has_names(spec):  # names by zoom (maps/place_labels.py), not permanent tooltips
+                opts["labels"] = False
+                add_label_assets(m)
+                PlaceLabels(spec, g.rows).add_to(g.layer)
+            if data is not None:
+                GeoLayer(data, opts).add_to(g.layer)
             g.layer.add_to(m)
             by_group[ml.group].append(g)
-            rows.append((swatch_svg(g.symbol, spec.geometry), bi(g.label), [g]))
-        if spec.style.highlight:
-            hl = spec.style.highlight
+            if len(g.rows):  # a legend row only for what is drawn (an empty zone class has none)
+                rows.append((swatch_svg(g.symbol, spec.geometry), bi(g.label), [g]))
+        if ml.layer == ZONES and RISKS in frames and catalog.layers.get(RISKS) and catalog[RISKS].style:
+            risk_groups = add_risk_layers(m, catalog, frames, refs, lambda: next(keys), pieces, ml.show)
+            by_group[ml.group] += risk_groups
+            rows[:0] = [(swatch_svg(g.symbol, "Point"), bi(g.label), [g]) for g in risk_groups if len(g.rows)]
+        hl = spec.style.highlight
+        if hl and any(len(g.rows) and (g.rows[hl.field] == hl.value).any() for g in layer_groups):
             rows.append((swatch_svg(spec.style.symbol, spec.geometry, hl.stroke, hl.stroke_width), bi(hl.label),
                          layer_groups))
         legend[ml.group][:0] = rows
@@ -110,21 +148,32 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
             minimap = LandMiniMap({"type": "GeometryCollection",
                                    "geometries": [geometry_json(g) for g in coarse.geometry if not g.is_empty]},
                                   {**leaflet_style(spec.style.symbol), "weight": 0.5})
-    Language(labels.ui["language"]).add_to(m)  # first in the top-right corner, above the layer control
+    Language(labels.ui["language"], labels.controls).add_to(m)  # first in the top-right corner, above the layer control
     LayerControl(labels, [labels.basemaps[b] for b in comp.basemaps], _default_basemap(comp, offline),
                  [(k, by_group[k]) for k in order if by_group[k]], sea).add_to(m)
     Search(labels, [g for k in order for g in by_group[k]]).add_to(m)
     add_tools(m)
     Scale().add_to(m)  # bottom left, below the legend
     Legend(labels.ui["legend"], [(k, labels.groups[k], _unique(legend[k])) for k in order if legend[k]]).add_to(m)
-    About(labels, comp.title, credits, [labels.basemaps[b] for b in comp.basemaps]).add_to(m)
+    grid_types = list(dict.fromkeys(g.deposit_type for g, _, _ in grid_rows))
+    About(labels, comp.title, credits, [labels.basemaps[b] for b in comp.basemaps],
+          grid_sources(grid_types, refs), build_stamp().date().isoformat()).add_to(m)
+    Title(comp.title).add_to(m)
+    if fit:
+        b = np.array(fit)
+        fit_bounds = [[float(b[:, 1].min()), float(b[:, 0].min())], [float(b[:, 3].max()), float(b[:, 2].max())]]
+    else:
+        fit_bounds = None
+    opening = next((g.key for g, _, _ in grid_rows if g.key == comp.open_grid), None)
+    View(fit_bounds, opening).add_to(m)
     if minimap:
         minimap.add_to(m)
     if comp.explain and grid_rows:
         types = list(dict.fromkeys(g.deposit_type for g, _, _ in grid_rows))
-        data = panel_data(grids_dir, types)
+        data = panel_data(grids_dir, types, frames.get(REFERENCES), frames.get(AUC_TABLE),
+                          catalog.domains.get("validation_verdict"))
         if data:
-            add_cell_panel(m, data, [(g.layer, g.deposit_type) for g, _, _ in grid_rows])
+            add_cell_panel(m, data, [(g.layer, g.deposit_type, g.score) for g, _, _ in grid_rows])
     pieces.table()  # settle the cards before any layer's data is written
     PopupPieces(pieces).add_to(m)
     Ready().add_to(m)

@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import csv
+import fcntl
+import os
+import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -159,7 +163,7 @@ def copy_sources(dest: Path) -> Path:
     """A copy of the project's declarations, sources, base files and model under ``dest``; returns the
     catalog directory to give ``geo --catalog`` (sources resolve beside it)."""
     import shutil
-    for part in ("catalog", "sources", "base", "models"):
+    for part in ("catalog", "sources", "base", "models", "open_evidence"):
         shutil.copytree(ROOT / "layers" / part, dest / part, ignore=shutil.ignore_patterns("research"))
     return dest / "catalog"
 
@@ -173,3 +177,78 @@ def geo_in_process(*args: str) -> tuple[int, str, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         rc = main(list(args))
     return rc, out.getvalue(), err.getvalue()
+
+
+# ---- what the Debian packages give (.ci/debian-packages installs them when it can; else the tests skip) ----
+QGIS_PYTHON = "/usr/bin/python3"  # Debian's python3-qgis (QGIS 3.22 on Debian 12)
+
+
+def missing_debian(package: str) -> str | None:
+    """Why a test that drives ``package`` must skip (one line naming what to install), or None."""
+    if package == "chromium":
+        from maps.headless import CHROMIUM
+        ok = CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)
+    elif package == "gdal-bin":
+        ok = shutil.which("ogrinfo") is not None
+    elif package == "poppler-utils":
+        ok = shutil.which("pdftotext") is not None
+    elif package == "python3-qgis":
+        ok = Path(QGIS_PYTHON).exists() and subprocess.run([QGIS_PYTHON, "-c", "import qgis.core"],
+                                                           capture_output=True).returncode == 0
+    else:
+        raise ValueError(package)
+    return None if ok else (f"needs Debian's {package}: sudo apt-get install {package} "
+                            "(make test installs it when run as root or with sudo without a password)")
+
+
+def skip_without(package: str) -> None:
+    why = missing_debian(package)
+    if why:
+        pytest.skip(why)
+
+
+# ---- builds shared by every module of a run, also across pytest-xdist workers ----
+def shared_dir(tmp_path_factory, name: str, make) -> Path:
+    """A folder made once per test run by ``make(folder)``, even when several xdist workers ask for it (the
+    first builds it under a lock, the others wait and reuse it). Tests must only read it."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by the workers of this run
+    folder = base / f"shared-{name}"
+    with open(base / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".done").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            (folder / ".done").touch()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def default_build(tmp_path_factory):
+    """`geo build --out OUT` with the defaults (250 m grids), once per run: out, stdout, stderr."""
+    def make(folder: Path) -> None:
+        res = run_geo("build", "--out", str(folder / "out"), timeout=900)
+        assert res.returncode == 0, res.stderr
+        (folder / "stdout.txt").write_text(res.stdout, encoding="utf-8")
+        (folder / "stderr.txt").write_text(res.stderr, encoding="utf-8")
+    folder = shared_dir(tmp_path_factory, "default-build", make)
+    return SimpleNamespace(out=folder / "out", stdout=(folder / "stdout.txt").read_text(encoding="utf-8"),
+                           stderr=(folder / "stderr.txt").read_text(encoding="utf-8"))
+
+
+
+# ---- pytest-xdist (`make test` runs `-n auto --dist loadfile`): a module's tests on one worker, so its module
+# fixtures are built once; the slowest modules start first. (`--dist loadgroup` with xdist_group marks did not
+# group anything with pytest-xdist 3.8.0 and pytest 9.2, measured: the session builds shared by several
+# modules use shared_dir above instead, which builds once across workers.) ----
+SLOW_FIRST = ("test_faults", "test_build", "test_gpkg", "test_fuzz", "test_grid", "test_import", "test_browser",
+              "test_prospectivity_map", "test_maps", "test_qgis", "test_bad_input", "test_evidence", "test_cluster",
+              "test_export", "test_print", "test_arguments", "test_model_files", "test_data")  # then the rest
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # an xdist worker (workers collect; the controller schedules)
+        rank = {m: i for i, m in enumerate(SLOW_FIRST)}
+        items.sort(key=lambda item: rank.get(item.module.__name__, len(rank)))  # stable: tests keep their order

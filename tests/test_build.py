@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -9,18 +10,16 @@ import textwrap
 import pyogrio
 import pytest
 
-from conftest import ROOT, run_geo
+from conftest import ROOT, run_geo, skip_without
 from geo.errors import ExportError
 from layers.load import default_catalog, load_layers
 from layers.package import GPKG_NAME, write_package
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("build")
-    res = run_geo("build", "--out", str(out))
-    assert res.returncode == 0, res.stderr
-    return out, res
+def built(default_build):
+    """The run's shared default build (tests/conftest.py): its folder and what it printed."""
+    return default_build.out, default_build
 
 
 def _sha(path) -> str:
@@ -74,9 +73,8 @@ def test_injected_failure_keeps_previous_geopackage(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == [GPKG_NAME]  # no temporary left behind
 
 
-def test_killed_build_keeps_previous_geopackage(tmp_path):
-    first = run_geo("build", "--out", str(tmp_path))
-    assert first.returncode == 0, first.stderr
+def test_killed_build_keeps_previous_geopackage(tmp_path, default_build):
+    shutil.copy2(default_build.out / GPKG_NAME, tmp_path / GPKG_NAME)  # a previous build's GeoPackage
     target = tmp_path / GPKG_NAME
     before = _sha(target)
     script = textwrap.dedent(f"""
@@ -111,9 +109,8 @@ def test_default_maps_are_offline_single_files_that_request_nothing(built):
     out, _ = built
     html = (out / "maps" / "national.html").read_text(encoding="utf-8")
     assert '<script src="http' not in html and '<link rel="stylesheet" href="http' not in html
-    from maps.headless import CHROMIUM, chromium
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium (.ci/run installs it)")
+    from maps.headless import chromium
+    skip_without("chromium")
     from test_browser import Page
     with chromium((1400, 900)) as ctx:
         page = Page(ctx, out / "maps" / "national.html")
@@ -138,7 +135,8 @@ def test_build_writes_validation_figures_and_the_aucs_with_their_site_counts(bui
     assert set(zip(auc.deposit_type, auc.score)) >= {("coastal_placer", "evidence"), ("coastal_placer", "proximity"),
                                                      ("weathering_crust", "evidence")}
     for row in auc.itertuples():
-        if row.n_sites < 5:
+        assert row.n_scored + row.n_snapped + row.n_excluded == row.n_sites <= row.n_known_sites
+        if row.n_scored + row.n_snapped < 5:
             assert row.success_auc is None or row.success_auc != row.success_auc  # null
             assert "too few sites" in row.note or "no evidence" in row.note
         else:
@@ -146,4 +144,8 @@ def test_build_writes_validation_figures_and_the_aucs_with_their_site_counts(bui
             png = out / "reports" / f"validation_{row.score}_{row.deposit_type}.png"
             assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     placer = auc[(auc.deposit_type == "coastal_placer") & (auc.score == "proximity")].iloc[0]
-    assert "left out" in placer.note  # the sites shaped the proximity score: each was left out
+    assert "held out" in placer.note  # the sites shaped the proximity score: each was held out
+    assert set(auc.verdict.dropna()) <= {"supported", "not_better_than_null", "too_few_sites", "contradicts"}
+    assert (out / "reports" / "validation.html").exists() and (out / "reports" / "ablation_coastal_placer.png").exists()
+    sites = pyogrio.read_dataframe(out / GPKG_NAME, layer="prospectivity_sites")
+    assert set(sites.status) <= {"scored", "snapped", "excluded"}

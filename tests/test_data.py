@@ -1,6 +1,8 @@
 """The project's own data: cited, placed honestly, and complete enough to be the national map."""
 from __future__ import annotations
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -45,6 +47,8 @@ def test_admin_centres_match_the_package(deposits, basis):
     assert len(rows) > 0
     for _, r in rows.iterrows():
         c = locate(r["province_pre2025"], r["district"], r["commune"] if basis == "commune_centre" else None)
+        if "moved" in str(r["location_note"]):  # moved to land by the position rule (rule 3)
+            continue
         assert (r["lon"], r["lat"]) == pytest.approx((c.lon, c.lat), abs=1e-6), r["id"]
         assert r["location_ref"] == REF_ID
         assert r["location_uncertainty_m"] >= c.uncertainty_m, r["id"]
@@ -102,6 +106,24 @@ def test_archipelagos_are_labelled_as_vietnamese(frames):
             a.geometry.convex_hull.contains(shapely.Point(a["label_lon"], a["label_lat"]))
 
 
+def test_places_lie_in_their_2025_province_with_clean_names(frames):
+    """GeoNames' admin1 code is the 2025 GSO province code: each city lies in (or, on the coast, within
+    10 km of) that province's polygon; names are NFC, with Đ not the Icelandic Ð, and unique per place."""
+    import unicodedata
+    from geo.crs import METRIC_CRS
+    places = frames["places"].to_crs(METRIC_CRS)
+    provinces = frames["provinces_2025"].to_crs(METRIC_CRS).set_index("name_2025")
+    assert len(places) >= 50 and places["geonameid"].is_unique
+    far = {r["name_vi"]: round(provinces.geometry[r["province_2025"]].distance(r.geometry))
+           for _, r in places.iterrows() if provinces.geometry[r["province_2025"]].distance(r.geometry) > 10_000}
+    assert far == {}
+    for col in ("name_vi", "name_en"):
+        for name in places[col]:
+            assert name == unicodedata.normalize("NFC", name) and "\u00d0" not in name and "\u00f0" not in name
+    assert {"Hà Nội", "T.P. Hồ Chí Minh", "Đà Nẵng", "Hải Phòng"} <= set(places["name_vi"])
+    assert places.sort_values("population", ascending=False)["min_zoom"].is_monotonic_increasing
+
+
 def test_prospect_zones_are_derived_and_documented(frames, deposits):
     zones = frames["prospect_zones"].set_index("id")
     assert {"northern_hard_rock_belt", "northern_weathering_crust", "central_coastal_placer_strip"} <= set(zones.index)
@@ -141,7 +163,7 @@ def project_copy(tmp_path):
     """A copy of the project's catalog and sources that a test may break."""
     import shutil
     from layers import ROOT
-    for part in ("catalog", "sources", "base"):
+    for part in ("catalog", "sources", "base", "open_evidence"):
         shutil.copytree(ROOT / part, tmp_path / part)
     return tmp_path
 
@@ -212,13 +234,21 @@ def test_every_usgs_ree_record_without_coordinates_is_accounted_for(frames):
     assert len(USGS_REE_WITH_COORDINATES | USGS_REE_WITHOUT_COORDINATES) == 25
 
 
-def test_arcminute_positions_carry_the_uncertainty_of_their_precision(frames):
-    from layers.derived.positions import arcminute_uncertainty_m
+def test_arcminute_positions_carry_the_measured_uncertainty(frames):
+    """Database points get the 90th percentile of their distances to the units their sites name, not the rounding."""
+    import numpy as np
+    from layers.derived.positions import (arcminute_uncertainty_m, database_point_comparisons,
+                                          database_point_uncertainty)
     loc = frames["site_locations"]
     arc = loc[loc["precision"] == "arc_minute"]
-    assert len(arc) >= 18
+    assert len(arc) >= 18 and (arc["kind"] == "database_point").all()
+    comp = database_point_comparisons(loc, dict(frames))
+    measured, n = database_point_uncertainty(loc, dict(frames))
+    assert n == len(comp) >= 13
+    assert measured == int(np.ceil(np.percentile(comp["distance_m"], 90) / 500) * 500)
+    assert comp["distance_m"].max() < 200_000  # the Cambodian Cát Khánh point is left out (never used)
     for _, r in arc.iterrows():
-        assert r["uncertainty_m"] == arcminute_uncertainty_m(r["lon"], r["lat"]), r["id"]
+        assert r["uncertainty_m"] == measured > 10 * arcminute_uncertainty_m(r["lon"], r["lat"]), r["id"]
         # whole arc-minutes, given to 3 decimals (±0.0005° = 0.03′) or more
         assert abs(r["lon"] * 60 - round(r["lon"] * 60)) < 0.031 and abs(r["lat"] * 60 - round(r["lat"] * 60)) < 0.031
 
@@ -230,7 +260,7 @@ def test_unit_centre_positions_match_the_package(frames):
         assert r["ref"] == REF_ID
         commune, district, province = (r["coordinates_as_given"].split(", ") + [None])[:3] \
             if r["kind"] == "commune_centre" else (None, *r["coordinates_as_given"].split(", ")[-2:])
-        if r["site_id"] in ("nam_nam_xe", "cam_con_tan_thuong", "sin_quyen"):  # uncertainty enlarged to two communes
+        if r["site_id"] in ("nam_nam_xe", "cam_con_tan_thuong", "sin_quyen", "then_thau"):  # uncertainty enlarged to two communes
             continue
         c = locate(province, district, commune)
         assert (r["lon"], r["lat"], r["uncertainty_m"]) == pytest.approx((c.lon, c.lat, c.uncertainty_m), abs=1e-6), r["id"]
@@ -251,17 +281,20 @@ def test_one_chosen_position_per_site_inside_vietnam(frames):
 
 def test_named_disagreements_are_conflicts(deposits):
     d = deposits.set_index("id")
-    for site, km in {"my_tho": 53, "cam_nhuong": 32, "ky_ninh": 21, "quang_ngan": 9}.items():
+    for site, km in {"cat_khanh_de_gi": 434, "sin_quyen": 77}.items():
         assert d.loc[site, "location_conflict"] == "yes", site
         assert d.loc[site, "location_spread_m"] > km * 1000, site
-    assert d.loc["dong_pao", "location_conflict"] == "no" and d.loc["dong_pao", "location_spread_m"] < 2000
+        assert "disagree" in d.loc[site, "location_conflict_note"]
+    # with the measured database uncertainty these no longer exceed the combined uncertainty
+    for site in ("my_tho", "cam_nhuong", "ky_ninh", "quang_ngan", "dong_pao"):
+        assert "disagree" not in str(d.loc[site, "location_conflict_note"]), site
 
 
 def test_at_least_28_located_sites_each_with_a_source_strength(deposits):
     assert len(deposits) >= 28
     assert deposits["confidence"].notna().all()
     weak = deposits[deposits["confidence"] == "secondary_only"]
-    assert {"vinh_my", "huong_dien"} <= set(weak["id"])  # rest on the USGS databases alone (they count as one)
+    assert {"vinh_my", "ke_sung", "cam_nhuong"} <= set(weak["id"])  # rest on the USGS databases alone (they count as one)
 
 
 def test_province_summary_counts_and_statement(frames):
@@ -272,3 +305,152 @@ def test_province_summary_counts_and_statement(frames):
     assert ps["n_usgs_records"].sum() >= 17
     text = occurrence_statement(frames)
     assert text.startswith(f"{(ps['has_cited_occurrence'] == 'yes').sum()} of the 34 provinces") and "21" in text
+
+
+# --- issue 20: position rule v2, no double counts, honest fields ----------------------------------------
+
+def _fresh(frames):
+    """The build's frames without the rule's caches."""
+    return {k: v for k, v in frames.items() if not k.startswith("_")}
+
+
+def _positions(*rows):
+    cols = ["id", "site_id", "name_as_given", "ref", "record_id", "kind", "lon", "lat", "coordinates_as_given",
+            "precision", "uncertainty_m"]
+    return pd.DataFrame([dict(zip(cols, r)) for r in rows])
+
+
+def test_a_source_coordinate_beats_an_arcminute_point(frames):
+    from layers.derived.positions import choose
+    loc = _positions(
+        ("t__db", "t", "T", "usgs_ofr_02_189_ree", "1", "database_point", 106.0, 18.2, "POINT", "arc_minute", 1300),
+        ("t__paper", "t", "T", "van_luyen_2000_hamtan", None, "published_coordinates", 106.1, 18.25, "10°N",
+         "stated_extent", 20_000))
+    per_position, per_site = choose(loc, _fresh(frames))
+    assert per_site.loc["t", "position_id"] == "t__paper"  # even with the larger uncertainty
+    assert list(per_position["used"]) == ["no", "yes"]
+    assert "coordinates of the deposit are preferred" in per_position["reason_not_used"].iloc[0]
+
+
+def test_an_onshore_site_given_only_a_sea_position_is_moved_to_land_or_kept_as_implausible(frames):
+    import shapely
+    from layers.derived.admin import province_at, vietnam_area
+    from layers.derived.positions import IMPLAUSIBLE, choose, metric_xy
+    fr = _fresh(frames)
+    # about 1 km off the Thuận An shore (Huế) and about 10 km off it (inside the territorial sea)
+    loc = _positions(("near__db", "near", "N", "usgs_ofr_02_189_ree", "9", "database_point", 107.68, 16.58, "P",
+                      "arc_minute", 5000),
+                     ("far__db", "far", "F", "usgs_ofr_02_189_ree", "8", "database_point", 107.78, 16.68, "P",
+                      "arc_minute", 3000))
+    land = vietnam_area(fr)
+    start = metric_xy(loc)
+    assert not shapely.intersects(land, shapely.points(start)).any()
+    _, site = choose(loc, fr)
+    near, far = site.loc["near"], site.loc["far"]
+    moved = metric_xy(pd.DataFrame({"lon": [near["lon"], far["lon"]], "lat": [near["lat"], far["lat"]]}))
+    assert shapely.intersects(land, shapely.points(moved)).all()
+    d_near = float(np.hypot(*(moved[0] - start[0])))
+    assert d_near <= 5000 and near["moved_m"] == pytest.approx(d_near, abs=1)
+    assert near["location_basis"] == "database_point" and near["uncertainty_m"] >= 5000 + d_near
+    assert far["location_basis"] == IMPLAUSIBLE and far["moved_m"] > 3000  # beyond its uncertainty
+    assert far["uncertainty_m"] >= 3000 + far["moved_m"]
+    pts = gpd.GeoSeries(gpd.points_from_xy([near["lon"], far["lon"]], [near["lat"], far["lat"]]), crs="EPSG:4326")
+    assert list(province_at(fr, pts.values)) == ["Huế", "Huế"]  # the package's name of Thừa Thiên Huế
+
+
+def test_sites_moved_to_land_say_so(deposits):
+    moved = deposits[deposits["location_note"].fillna("").str.contains("moved .* to the nearest land", regex=True)]
+    assert {"mui_ne", "vung_tau"} <= set(moved["id"])
+
+
+def test_province_2025_is_the_polygon_the_point_falls_in(frames, deposits):
+    p34 = frames["provinces_2025"]
+    hit = gpd.sjoin(deposits[["id", "geometry"]], p34[["name_2025", "geometry"]], how="left", predicate="within")
+    assert hit["name_2025"].notna().all()  # every onshore site is on land, inside a province
+    assert list(hit.sort_index()["name_2025"]) == list(deposits["province_2025"])
+
+
+def test_beach_placers_far_from_the_sea_are_flagged(deposits):
+    from layers.derived.positions import BEACH_MAX_SEA_DISTANCE_M
+    beach = deposits[deposits["setting"] == "beach"]
+    far = beach[beach["distance_to_open_sea_m"] > BEACH_MAX_SEA_DISTANCE_M]
+    assert {"cua_tung_cua_viet", "cam_hoa", "nam_ham_tan"} <= set(far["id"])
+    assert (far["location_conflict"] == "yes").all()
+    assert far["location_conflict_note"].str.contains("km from the open sea").all()
+    near = beach[beach["distance_to_open_sea_m"] <= BEACH_MAX_SEA_DISTANCE_M]
+    assert not near["location_conflict_note"].fillna("").str.contains("open sea").any()
+
+
+def test_two_same_type_sites_3_km_apart_fail_unless_merged_or_reasoned(frames):
+    from layers.rules import double_counts
+    fr = _fresh(frames)
+    deps = frames["deposits"]
+    twin = deps[deps["id"] == "cam_nhuong"].copy()
+    twin["id"] = "cam_nhuong_twin"
+    metric = twin.geometry.to_crs("EPSG:3405").translate(xoff=3000)
+    twin["geometry"] = metric.to_crs("EPSG:4326").values
+    fr["deposits"] = pd.concat([deps, twin], ignore_index=True)  # both ±2.5 km: combined 5 km > 3 km
+    msgs = [p.message for p in double_counts(default_catalog(), fr)]
+    assert any("cam_nhuong and cam_nhuong_twin" in m and "3.0 km apart" in m for m in msgs)
+    fr["distinct_sites"] = pd.concat([frames["distinct_sites"], pd.DataFrame([{
+        "site_a": "cam_nhuong_twin", "site_b": "cam_nhuong", "reason_en": "x", "reason_vi": "x",
+        "refs": "usgs_ofr_02_189_ree"}])], ignore_index=True)
+    assert not any("cam_nhuong and cam_nhuong_twin" in p.message for p in double_counts(default_catalog(), fr))
+
+
+def test_the_project_has_no_unexplained_double_count_and_no_shared_record(frames):
+    from layers.derived.positions import chosen_positions
+    from layers.rules import close_sites
+    pairs = {frozenset(p[:2]) for p in close_sites(frames)}
+    kept = {frozenset(p) for p in zip(frames["distinct_sites"]["site_a"], frames["distinct_sites"]["site_b"])}
+    assert pairs == kept  # every kept pair is still close (no stale reasons)
+    records = chosen_positions(_fresh(frames))["record"].dropna()
+    assert records.is_unique
+    d = frames["deposits"].set_index("id")
+    assert "huong_dien" not in d.index and "Hương Điền" in d.loc["quang_ngan", "aliases"]
+
+
+def test_a_note_naming_another_type_fails(project_copy):
+    _edit_deposit(project_copy, "ben_den", notes_en="A carbonatite-related deposit.")
+    assert "field 'notes_en': note names another deposit type (alkaline_carbonatite)" in _problems(project_copy)
+
+
+def test_the_textbook_excerpt_does_not_make_sources_independent(project_copy, deposits):
+    assert deposits.set_index("id").loc["cam_nhuong", "confidence"] == "secondary_only"
+    _edit_deposit(project_copy, "cam_nhuong", confidence="multiple_independent")
+    assert "rated multiple_independent on fewer than two sources that count" in _problems(project_copy)
+
+
+def test_ree_minerals_state_their_basis(deposits):
+    with_minerals = deposits[deposits["ree_minerals"].notna()]
+    assert with_minerals["ree_minerals_basis"].notna().all()
+    assert deposits.loc[deposits["ree_minerals"].isna(), "ree_minerals_basis"].isna().all()
+    inferred = set(deposits.loc[deposits["ree_minerals_basis"] == "inferred_from_type", "id"])
+    assert {"vinh_my", "phan_thiet", "vinh_cam_ranh", "vung_tau", "qui_nhon", "ky_khang"} <= inferred
+
+
+def test_added_occurrences_are_cited_and_placed(deposits, frames):
+    d = deposits.set_index("id")
+    assert d.loc["then_thau", "district"] == "Phong Thổ" and "theinvestor_treasure" in d.loc["then_thau", "refs"]
+    for site in ("red_sand_tuy_phong", "red_sand_bac_binh", "red_sand_ham_thuan_nam"):
+        assert d.loc[site, "location_basis"] == "district_centre" and d.loc[site, "setting"] == "onshore"
+        assert "nguyen_quang_loc_2012_cat_do" in d.loc[site, "refs"]
+    assert "then_thau" not in set(frames["unlocated_occurrences"]["id"])
+
+
+def test_province_counts_against_the_minister(frames):
+    from layers.derived.summary import occurrence_statement, pre2025_with_occurrence
+    text = occurrence_statement(frames)
+    pre = pre2025_with_occurrence(frames)
+    assert f"{len(pre)} of the 63 pre-2025 provinces" in text and "21 provinces" in text
+    assert {"Lai Châu", "Bình Thuận", "Yên Bái"} <= pre
+
+
+def test_regional_analogues_are_cited_and_never_mixed_with_vietnam_sites(frames):
+    ra = frames["regional_analogues"]
+    assert set(ra["country"]) == {"China", "Laos"} and len(ra) >= 3
+    assert not set(ra["id"]) & set(frames["deposits"]["id"])
+    assert "geometry" not in ra  # context only: not placed, counted in no summary
+    assert frames["province_summary"]["n_sites"].sum() == len(frames["deposits"])
+    refs = set(frames["references"]["id"])
+    assert all(set(split_list(r)) <= refs for r in ra["refs"])

@@ -10,18 +10,16 @@ import xml.etree.ElementTree as ET
 import pyogrio
 import pytest
 
-from conftest import run_geo
+from conftest import run_geo, skip_without
 from geo.colour import qgis_rgba
 from layers.load import default_catalog, load_layers
 from layers.package import GPKG_NAME
 
 
 @pytest.fixture(scope="module")
-def gpkg(tmp_path_factory):
-    out = tmp_path_factory.mktemp("gpkg")
-    res = run_geo("build", "--out", str(out))
-    assert res.returncode == 0, res.stderr
-    return out / GPKG_NAME
+def gpkg(default_build):
+    """The GeoPackage of the run's shared default build (tests/conftest.py)."""
+    return default_build.out / GPKG_NAME
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +59,11 @@ def test_validator_catches_a_broken_file(gpkg, tmp_path):
 
 
 def test_coded_value_domains_are_attached(gpkg, catalog):
+    skip_without("gdal-bin")  # GDAL's ogrinfo
     for spec in catalog:
         fields = [f for f in spec.fields if f.domain and not f.is_list]
         if not fields:
             continue
-        assert shutil.which("ogrinfo"), "GDAL's ogrinfo is needed (Debian gdal-bin, installed by .ci/run)"
         out = subprocess.run(["ogrinfo", "-so", "-nomd", str(gpkg), spec.name], capture_output=True,
                              text=True, check=True).stdout
         for f in fields:
@@ -133,7 +131,7 @@ def test_references_are_linked_through_related_tables(gpkg):
 
 
 def test_two_builds_are_byte_identical(gpkg, tmp_path):
-    res = run_geo("build", "--out", str(tmp_path))
+    res = run_geo("build", "--out", str(tmp_path), timeout=900)  # a loaded machine takes minutes
     assert res.returncode == 0, res.stderr
     digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
     assert digest(tmp_path / GPKG_NAME) == digest(gpkg)
@@ -153,7 +151,9 @@ def test_location_spread_and_conflict_recomputed_from_the_geopackage(gpkg):
         assert deps.loc[site, "n_location_sources"] == len(grp)
         assert abs(deps.loc[site, "location_spread_m"] - d.max()) <= 1, site
         conflict = bool((d > unc[:, None] + unc[None, :]).any())
-        assert deps.loc[site, "location_conflict"] == ("yes" if conflict else "no"), site
+        far_beach = deps.loc[site, "setting"] == "beach" and deps.loc[site, "distance_to_open_sea_m"] > 5000
+        assert deps.loc[site, "location_conflict"] == ("yes" if conflict or far_beach else "no"), site
+        assert ("disagree" in str(deps.loc[site, "location_conflict_note"])) == conflict, site
         chosen = grp[grp["used"] == "yes"]
         assert len(chosen) == 1, site
-    assert deps.loc["my_tho", "location_conflict"] == "yes"
+    assert deps.loc["cat_khanh_de_gi", "location_conflict"] == "yes"

@@ -183,23 +183,19 @@ def test_land_mask_nodata_and_uncertainty(synthetic_run):
         assert ds.tags()["score"] == "proximity" and "known sites" in ds.tags()["meaning"]
 
 
-def test_leave_one_out_scores_each_site_without_itself(synthetic_run):
+def test_leave_one_out_scores_each_site_without_itself_and_its_neighbours(synthetic_run):
+    """s1 and s2 are 3.8 km apart (decay_m 6 km): held out, each takes the other with it, so the site
+    distance gives both its `low` (0); with only itself left out s1 would score 1 - 3.8 km / 6 km."""
     from layers.derived.prospectivity import validation_table
     run = synthetic_run
     tr = run.types["kind_a"].scores["proximity"]
-    frames = _frames()
-    pts = frames["deposits"].to_crs("EPSG:3405")
-    grid = run.grid
-    def centre(p):
-        r, c = grid.cell_of(p.x, p.y)
-        return grid.x0 + (c + 0.5) * grid.res, grid.y0 - (r + 0.5) * grid.res
-    c1 = centre(pts.geometry.iloc[0])
-    d12 = math.hypot(c1[0] - pts.geometry.iloc[1].x, c1[1] - pts.geometry.iloc[1].y)
-    assert tr.loo_scores["s1"] == pytest.approx(max(0.0, 1 - d12 / 6000), abs=1e-5)
-    assert tr.loo_scores["s3"] == pytest.approx(0.0, abs=1e-6)  # the nearest other site is ~30 km away
+    assert [c.key for c in run.types["kind_a"].clusters] == ["s1", "s2", "s3"]  # 3.8 km > 2 km: not one site
+    assert [len(c.removed) for c in run.types["kind_a"].clusters] == [2, 2, 1]
+    assert tr.loo_scores == pytest.approx({"s1": 0.0, "s2": 0.0, "s3": 0.0}, abs=1e-6)
     table = validation_table(run)
     row = table[(table.top_pct == 20.0) & (table.score == "proximity")].iloc[0]
-    assert row.n_sites == 3 and row.n_in_top == 2 and row.sites_missed == "s3"
+    assert row.n_sites == 3 and row.n_scored == 3 and row.n_excluded == 0 and row.n_in_top == 0
+    assert row.sites_missed == "s1;s2;s3"
     assert pd.isna(row.pct_sites_in_top) and row.note.startswith("too few sites to validate")
 
 

@@ -70,7 +70,7 @@ def test_click_on_a_high_cell_shows_the_cog_values(offline_maps, project, viewpo
         label = page.locator(".leaflet-control-layers-overlays label").filter(has_text=ov.title.vi).first
         label.locator("input").check()
         page.evaluate("() => document.querySelector('.ree-layers').classList.add('ree-folded')")
-        x, y = page.evaluate("""([lat, lon]) => { const m = Object.values(window).find(v => v instanceof L.Map);
+        x, y = page.evaluate("""([lat, lon]) => { const m = REE.map;
             m.setView([lat, lon], 9, {animate: false}); const p = m.latLngToContainerPoint([lat, lon]);
             return [p.x, p.y]; }""", [lat, lon])
         page.mouse.click(x, y)
@@ -80,8 +80,8 @@ def test_click_on_a_high_cell_shows_the_cog_values(offline_maps, project, viewpo
         page.screenshot(path=str(SHOTS / f"prospectivity-cell-{viewport[0]}x{viewport[1]}.png"))
         shown = page.evaluate("""() => ({
             scores: [...document.querySelectorAll('.ree-cell-score td')].map(td => td.dataset.v ?? null),
-            mu: Object.fromEntries([...document.querySelectorAll('.ree-cell-ev tr[data-evidence]')].map(
-                tr => [tr.dataset.evidence, tr.querySelector('.ree-mu').dataset.v ?? null])),
+            mu: Object.fromEntries([...document.querySelectorAll('.ree-cell-ev [data-evidence]')].map(
+                li => [li.dataset.evidence, li.querySelector('.ree-mu').dataset.v ?? null])),
             text: document.querySelector('.ree-cell').innerText })""")
         page.close()
     assert errors == []

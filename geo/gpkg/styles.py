@@ -24,6 +24,8 @@ def write_styles(path: Path, catalog: Catalog, specs: list[LayerSpec], stamp: dt
         "useAsDefault": True, "description": f"{spec.title.vi} — {spec.title.en} (from the project catalog)",
         "owner": "", "ui": "", "update_time": stamp.replace(tzinfo=None),
     } for spec in specs if spec.spatial]
+    if not rows:  # attribute tables only: no style to store
+        return
     frame = pd.DataFrame(rows)
     frame["useAsDefault"] = frame["useAsDefault"].astype(bool)
     frame["update_time"] = pd.to_datetime(frame["update_time"])

@@ -39,12 +39,29 @@ def point_distance(grid: Grid, win: Window, tree: cKDTree, reach_m: float, mask:
     return out
 
 
-def feature_distance(grid: Grid, win: Window, shapes: Shapes, reach_m: float, mask: np.ndarray | None = None) -> np.ndarray:
+def feature_distance(grid: Grid, win: Window, shapes: Shapes, reach_m: float, mask: np.ndarray | None = None,
+                     cell_m: float | None = None) -> np.ndarray:
     """Distance (m, float32) from each cell centre of ``win`` to the nearest feature, capped at ``reach_m``
     (points: exact; lines and polygons: to the nearest cell they touch). ``mask``: the cells wanted
-    (points: the others are not computed and come out NaN)."""
+    (points: the others are not computed and come out NaN). ``cell_m``: lines and polygons whose
+    positions are no finer than this (e.g. a quarter of the source's vertex spacing) are transformed on cells of
+    about that size and interpolated bilinearly to the grid (error about ``cell_m``; memory and time
+    fall with the square of the factor: a 50 km reach at 100 m is otherwise a 2,000-cell-wide pad)."""
     if shapes.points is not None:
         return point_distance(grid, win, shapes.points, reach_m, mask)
+    f = int(cell_m // grid.res) if cell_m else 1
+    if f >= 2:
+        from rasterio.enums import Resampling
+        from rasterio.warp import reproject
+        coarse = Grid(grid.crs, grid.x0, grid.y0, grid.res * f, math.ceil(grid.width / f), math.ceil(grid.height / f))
+        c0, r0 = int(win.col_off) // f, int(win.row_off) // f
+        cwin = coarse.padded(Window(c0, r0, math.ceil((win.col_off + win.width) / f) - c0,
+                                    math.ceil((win.row_off + win.height) / f) - r0), 1)
+        out = np.full((int(win.height), int(win.width)), np.nan, dtype=np.float32)
+        reproject(feature_distance(coarse, cwin, shapes, reach_m), out, src_transform=coarse.window_transform(cwin),
+                  src_crs=grid.crs, dst_transform=grid.window_transform(win), dst_crs=grid.crs,
+                  resampling=Resampling.bilinear)
+        return out
     pad = int(math.ceil(reach_m / grid.res)) + 1
     big = grid.padded(win, pad)
     x0, y0, x1, y1 = grid.bounds(big)

@@ -1,2 +1,2 @@
 """Derived layers and computed fields; importing this package registers them."""
-from layers.derived import admin, positions, prospectivity, summary, zones  # noqa: F401
+from layers.derived import admin, coast, evidence_table, positions, prospectivity, summary, zones  # noqa: F401

@@ -23,9 +23,25 @@ def pre_to_2025(frames) -> dict[str, str]:
     return out
 
 
+def province_at(frames, points) -> pd.Series:
+    """The pre-2025 province polygon each WGS84 point falls in (point-in-polygon); a point in no
+    polygon (offshore) gets the nearest province. Indexed like ``points``."""
+    provs = frames[PRE2025]
+    pts = gpd.GeoDataFrame(geometry=gpd.GeoSeries(points), crs=WEB_CRS)
+    hit = gpd.sjoin(pts, provs[["name_vi", "geometry"]], how="left", predicate="within")
+    found = hit.groupby(level=0)["name_vi"].first()
+    missing = found[found.isna()].index
+    if len(missing):
+        near = gpd.sjoin_nearest(pts.loc[missing].to_crs(METRIC_CRS), provs[["name_vi", "geometry"]].to_crs(METRIC_CRS))
+        found.loc[missing] = near.groupby(level=0)["name_vi"].first()
+    return found
+
+
 @computed("deposits", "province_2025")
 def deposit_province_2025(frame: pd.DataFrame, frames) -> pd.Series:
-    return frame["province_pre2025"].map(pre_to_2025(frames)).astype("string")
+    """The 2025 province of the polygon the site's point falls in (checked against province_pre2025)."""
+    pre = province_at(frames, frame.geometry.values)
+    return pd.Series(pre.values, index=frame.index).map(pre_to_2025(frames)).astype("string")
 
 
 @builder("provinces_2025")
@@ -68,11 +84,12 @@ def vietnam_area(frames) -> shapely.Geometry:
 
 @builder("coastline")
 def coastline(spec, frames) -> gpd.GeoDataFrame:
-    """The land outline within 2 km of Vietnam's provinces and islands, as one line feature."""
-    land = frames["land"].to_crs(METRIC_CRS).geometry.values
+    """The shore of the open sea (layers/derived/coast.py) within 2 km of Vietnam's provinces and islands,
+    as one line feature: estuary channels, lagoons behind narrow inlets, lakes and reservoirs have no
+    coastline; a river mouth is closed by the arc of the rule's disc across it."""
+    from layers.derived.coast import open_sea
     near = buffer_parts(vietnam_area(frames).simplify(1000), 2000, quad_segs=4)
-    hits = shapely.STRtree(land).query(near, predicate="intersects")
-    parts = shapely.intersection(shapely.boundary(land[hits]), near)
+    parts = shapely.get_parts(shapely.intersection(shapely.boundary(open_sea(frames)), near))
     lines = shapely.line_merge(shapely.union_all(parts[~shapely.is_empty(parts)]))
     geom = gpd.GeoSeries([lines], crs=METRIC_CRS)
     out = gpd.GeoDataFrame({"name_vi": ["Đường bờ biển Việt Nam"], "name_en": ["Coastline of Vietnam"],

@@ -1,8 +1,10 @@
-"""The prospectivity tables of the GeoPackage: prediction-area validation, success-rate AUCs and zonal
-statistics, per deposit type and per score (``evidence``, ``proximity``).
+"""The prospectivity tables of the GeoPackage, per deposit type and score (``evidence``, ``proximity``):
+prediction-area validation, success-rate AUCs with both nulls and the verdict, each validation site,
+the ablation of the evidence score, the confidence tiers, and zonal statistics.
 
 `geo build` fills them from its own grid run; without one (validate, export) the builders run the
-model at the spec's coarse ``table_resolution_m`` without writing rasters.
+model at the spec's coarse ``table_resolution_m`` without writing rasters. The numbers are explained
+in layers/validation/ (and README.md, "Validation").
 """
 from __future__ import annotations
 
@@ -10,15 +12,14 @@ import numpy as np
 import pandas as pd
 
 import layers.prospectivity as engine  # (module import: layers.prospectivity imports the zone rules of this package)
-from geo.zonal import BINS
 from layers.registry import builder
+from layers.validation.stats import (MIN_SITES, NULL_DRAWS, area_above, null_aucs, pa_intersection, ranks,  # noqa: F401
+                                     median_score, site_radius, success_auc, summary, verdict)
 
 VALIDATION, ZONAL, AUC = "prospectivity_validation", "prospectivity_zonal", "prospectivity_auc"
-GRID_TABLES = (VALIDATION, ZONAL, AUC)  # what a grid run gives the GeoPackage
-MIN_SITES = 5  # fewer known sites than this: "too few sites to validate", no percentage
-TOO_FEW = f"too few sites to validate (fewer than {MIN_SITES})"
-BASELINE_DRAWS = 999  # random site sets drawn for the baseline
-BASELINE_SEED = 20261201
+SITES, ABLATION, TIERS = "prospectivity_sites", "prospectivity_ablation", "prospectivity_tiers"
+GRID_TABLES = (VALIDATION, ZONAL, AUC, SITES, ABLATION, TIERS)  # what a grid run gives the GeoPackage
+TOO_FEW = f"too few sites to validate (fewer than {MIN_SITES}): each site's percentile rank instead of an AUC"
 
 _cache: dict[tuple, "engine.GridRun"] = {}
 
@@ -34,100 +35,253 @@ def _table_run(frames) -> engine.GridRun:
 
 
 def site_scores(tr, score: str) -> np.ndarray:
-    return np.array([tr.scores[score].loo_scores.get(s, np.nan) for s in tr.site_ids], dtype=float)
+    """Per validation site of the type, the value it is validated with (NaN: excluded)."""
+    return tr.scores[score].validation.sites.values()
+
+
+def _shaped(tr, score: str) -> bool:
+    return any(k.score == score and type(k).loo is not engine.Kind.loo for k in tr.kinds)
 
 
 def _loo_note(tr, score: str) -> str:
-    shaped = any(k.score == score and type(k).loo is not engine.Kind.loo for k in tr.kinds)
-    return "each site left out of the evidence it shaped" if shaped else "no site shaped this score"
+    return ("each validation site held out of the evidence it shaped, with every site within decay_m of it"
+            if _shaped(tr, score) else "no site shaped this score")
+
+
+def _names(tr, idx) -> str | None:
+    return ";".join(tr.clusters[i].name for i in idx) or None
+
+
+def _counts(tr, score: str) -> dict:
+    """n_sites (validation sites), n_scored / n_snapped / n_excluded and the names of the last two."""
+    st = tr.scores[score].validation.sites.status()
+    return {"n_sites": len(st), "n_scored": st.count("scored"), "n_snapped": st.count("snapped"),
+            "n_excluded": st.count("excluded"),
+            "sites_snapped": _names(tr, [i for i, s in enumerate(st) if s == "snapped"]),
+            "sites_excluded": _names(tr, [i for i, s in enumerate(st) if s == "excluded"])}
+
+
+def _xyu(run, t):
+    s = run.sites[t]
+    return s[["x", "y"]].to_numpy(float), s["uncertainty_m"].to_numpy(float)
+
+
+class Validation:
+    """The validation of one grid run: nulls drawn once, every table built from them."""
+
+    def __init__(self, run: engine.GridRun):
+        self.run = run
+        self.nulls: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+        self.site_nulls: dict[tuple[str, str], list[tuple[float, float]]] = {}  # the type's null, per site
+        self.land_ranks: dict[tuple[str, str], np.ndarray] = {}  # the land null's median rank, per site
+        for t, tr in run.types.items():
+            xy, u = _xyu(run, t) if t in run.sites else (None, None)
+            for s, sr in tr.scores.items():
+                vals = site_scores(tr, s)
+                radii = [site_radius(xy, u, c.members) for c, v in zip(tr.clusters, vals) if not np.isnan(v)]
+                own = tr.model.validation.get("null", "land")
+                which = "land" if own == "land" else "null"
+                self.nulls[(t, s)] = {
+                    "land": null_aucs(sr.validation.blocks, "land", radii, run.grid.res, sr.stats.hist),
+                    "type": null_aucs(sr.validation.blocks, which, radii, run.grid.res, sr.stats.hist)}
+                # per validation site: the rank a random point of the type's null reaches with the same radius
+                def per_site(null: str) -> list[tuple[float, float]]:
+                    return [summary(null_aucs(sr.validation.blocks, null, [site_radius(xy, u, c.members)],
+                                              run.grid.res, sr.stats.hist)) if sr.stats.count
+                            else (float("nan"), float("nan")) for c in tr.clusters]
+                self.site_nulls[(t, s)] = per_site(which)
+                self.land_ranks[(t, s)] = np.array([m for m, _ in (per_site("land") if which != "land"
+                                                                   else self.site_nulls[(t, s)])])
+
+    def auc_table(self) -> pd.DataFrame:
+        """Per type and score: the AUC, both nulls, the counts and names, the verdict."""
+        rows = []
+        run = self.run
+        for t, tr in run.types.items():
+            for s, sr in tr.scores.items():
+                vals = site_scores(tr, s)
+                located = vals[~np.isnan(vals)]
+                few = len(located) < MIN_SITES
+                has = bool(sr.stats.count)
+                auc = success_auc(sr.stats.hist, vals) if has else float("nan")
+                land, own = summary(self.nulls[(t, s)]["land"]), summary(self.nulls[(t, s)]["type"])
+                thr, pa = pa_intersection(sr.stats.hist, vals) if has else (float("nan"), float("nan"))
+                excess = self.rank_excess(t, s)
+                v = verdict(s, excess, len(located), auc, own[1]) if has else None
+                note = ("no evidence at any cell" if not has else
+                        "; ".join(x for x in (TOO_FEW if few else "", _loo_note(tr, s)) if x))
+                rows.append({
+                    "deposit_type": t, "score": s, **_counts(tr, s), "n_known_sites": len(tr.site_ids),
+                    "sites_clustered": ";".join(c.name for c in tr.clusters if len(c.members) > 1) or None,
+                    "success_auc": _r(auc, 3, few),
+                    "baseline_auc_median": _r(land[0], 3, few), "baseline_auc_p95": _r(land[1], 3, few),
+                    "null": tr.model.validation.get("null", "land"),
+                    "null_auc_median": _r(own[0], 3, few), "null_auc_p95": _r(own[1], 3, few),
+                    "sites_median_score": _r(float(np.median(located)) if len(located) else float("nan"), 4),
+                    "land_median_score": _r(median_score(sr.stats.hist) if has else float("nan"), 4),
+                    "median_rank_excess": _r(100 * excess, 1),
+                    "pa_threshold": _r(thr, 4, few), "pa_pct_sites": _r(pa, 1, few),
+                    "verdict": v, "note": note, "resolution_m": run.grid.res,
+                })
+        return _frame(AUC, rows)
+
+    def rank_excess(self, t: str, s: str) -> float:
+        """Median over the located validation sites of (the site's percentile rank - the median rank a
+        random point on land reaches with the same radius): below 0, the sites sit below the land's median
+        (with no uncertainty, exactly "the sites' median score is below the land median")."""
+        tr, sr = self.run.types[t], self.run.types[t].scores[s]
+        if not sr.stats.count:
+            return float("nan")
+        d = ranks(sr.stats.hist, site_scores(tr, s)) - self.land_ranks[(t, s)]
+        d = d[~np.isnan(d)]
+        return float(np.median(d)) if len(d) else float("nan")
+
+    def sites_table(self) -> pd.DataFrame:
+        """One row per type, score and validation site: how it was scored and its percentile rank."""
+        rows = []
+        run = self.run
+        for t, tr in run.types.items():
+            xy, u = _xyu(run, t) if t in run.sites else (None, None)
+            ids = list(run.sites[t]["id"]) if t in run.sites else []
+            for s, sr in tr.scores.items():
+                sc = sr.validation.sites
+                vals, st = sc.values(), sc.status()
+                rk = ranks(sr.stats.hist, vals) if sr.stats.count else np.full(len(vals), np.nan)
+                for i, c in enumerate(tr.clusters):
+                    rows.append({
+                        "deposit_type": t, "score": s, "validation_site": c.name, "site_ids": ";".join(c.ids),
+                        "tier": c.tier, "radius_m": round(site_radius(xy, u, c.members), 1), "status": st[i],
+                        "cells_in_disc": int(sc.n_disc[i]),
+                        "snap_distance_m": round(float(sc.snap_d[i]), 1) if st[i] == "snapped" else None,
+                        "score_value": _r(float(vals[i]), 4), "pct_rank": _r(100 * float(rk[i]), 1),
+                        "null_rank_median": _r(100 * self.site_nulls[(t, s)][i][0], 1),
+                        "null_rank_p95": _r(100 * self.site_nulls[(t, s)][i][1], 1),
+                        "land_rank_median": _r(100 * float(self.land_ranks[(t, s)][i]), 1),
+                        "sites_left_out": ";".join(ids[j] for j in c.removed) if _shaped(tr, s) else None,
+                        "resolution_m": run.grid.res,
+                    })
+        return _frame(SITES, rows)
+
+    def ablation_table(self) -> pd.DataFrame:
+        """Per type, the evidence score with all its evidence, without each, and each alone: the AUC (5 or
+        more located sites) and the median percentile rank of the sites, and the gain of each layer."""
+        rows = []
+        run = self.run
+        for t, tr in run.types.items():
+            sr = tr.scores.get("evidence")
+            if sr is None or not sr.validation.variants or not sr.stats.count:
+                continue
+            simplest = set(tr.model.validation.get("simplest", []))
+            full = site_scores(tr, "evidence")
+            full_auc = success_auc(sr.stats.hist, full)
+            models = [("all", None, sr.stats.hist, full)]
+            for name, (hist, sc) in sr.validation.variants.items():
+                how, ev = name.split(":", 1)
+                models.append((how, ev, hist, sc.values()))
+            for how, ev, hist, vals in models:
+                located = vals[~np.isnan(vals)]
+                few = len(located) < MIN_SITES
+                auc = success_auc(hist, vals) if hist.sum() else float("nan")
+                rk = ranks(hist, vals) if hist.sum() else np.full(len(vals), np.nan)
+                rows.append({
+                    "deposit_type": t, "score": "evidence", "model": how, "evidence": ev,
+                    "success_auc": _r(auc, 3, few),
+                    "auc_gain": _r(full_auc - auc, 3, few) if how == "without" else None,
+                    "median_site_rank": _r(100 * float(np.nanmedian(rk)) if np.isfinite(rk).any() else float("nan"), 1),
+                    "n_sites": len(vals), "n_located": len(located), "simplest": how == "only" and ev in simplest,
+                    "note": TOO_FEW if few else None, "resolution_m": run.grid.res,
+                })
+        return _frame(ABLATION, rows)
+
+    def tiers_table(self) -> pd.DataFrame:
+        """Per type, score and source-strength tier of the validation sites: the AUC (5 or more located
+        sites) or each site's percentile rank."""
+        rows = []
+        run = self.run
+        for t, tr in run.types.items():
+            for s, sr in tr.scores.items():
+                if not sr.stats.count:
+                    continue
+                vals = site_scores(tr, s)
+                rk = ranks(sr.stats.hist, vals)
+                for tier in dict.fromkeys(c.tier for c in tr.clusters):
+                    idx = [i for i, c in enumerate(tr.clusters) if c.tier == tier]
+                    v = vals[idx]
+                    n = int((~np.isnan(v)).sum())
+                    rows.append({
+                        "deposit_type": t, "score": s, "tier": tier, "n_sites": len(idx), "n_located": n,
+                        "success_auc": _r(success_auc(sr.stats.hist, v), 3, n < MIN_SITES),
+                        "site_ranks": None if n >= MIN_SITES else ";".join(
+                            f"{tr.clusters[i].name}: {'excluded' if np.isnan(rk[i]) else f'{100 * rk[i]:.1f}'}" for i in idx),
+                        "resolution_m": run.grid.res,
+                    })
+        return _frame(TIERS, rows)
+
+
+def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
+    """The rows as the table's declared fields, in declared order (an empty table keeps its columns)."""
+    from geo.catalog import load_catalog
+    from layers import CATALOG_DIR
+    if name not in _fields:
+        _fields[name] = load_catalog(CATALOG_DIR)[name].field_names
+    return pd.DataFrame(rows, columns=_fields[name])
+
+
+_fields: dict[str, list[str]] = {}
+
+
+def _r(v: float, digits: int, hide: bool = False):
+    return None if hide or v is None or not np.isfinite(v) else round(float(v), digits)
+
+
+_validations: dict[int, Validation] = {}
+
+
+def validation(run: engine.GridRun) -> Validation:
+    """The run's validation (nulls drawn once per run)."""
+    if id(run) not in _validations:
+        _validations.clear()
+        _validations[id(run)] = Validation(run)
+    return _validations[id(run)]
 
 
 def validation_table(run: engine.GridRun) -> pd.DataFrame:
-    """Per type and score: share of its known sites in the top 5/10/20 % of scored land, each site left
-    out wherever a site shaped the score; fewer than 5 sites: counts only, no percentage."""
+    """Per type and score: share of its validation sites in the top 5/10/20 % of scored land, each held
+    out wherever a site shaped the score; fewer than 5 located sites: counts only, no percentage."""
     rows = []
     for t, tr in run.types.items():
         for s, sr in tr.scores.items():
             scores = site_scores(tr, s)
+            counts = _counts(tr, s)
+            few = int((~np.isnan(scores)).sum()) < MIN_SITES
             for share in run.spec.top_shares if sr.stats.count else ():
                 thr, actual = sr.stats.top_threshold(share)
                 hit = int(np.sum(scores >= thr))
-                few = len(scores) < MIN_SITES
                 rows.append({
                     "deposit_type": t, "score": s, "top_pct": round(100 * share, 1), "area_pct": round(100 * actual, 2),
-                    "threshold": round(thr, 4), "n_sites": len(scores), "n_scored": int(np.sum(~np.isnan(scores))),
-                    "n_in_top": hit,
+                    "threshold": round(thr, 4), **counts, "n_in_top": hit,
                     "pct_sites_in_top": None if few or not len(scores) else round(100 * hit / len(scores), 1),
                     "note": TOO_FEW if few else _loo_note(tr, s),
                     "resolution_m": run.grid.res,
-                    "sites_missed": ";".join(x for x, v in zip(tr.site_ids, scores) if not v >= thr) or None,
+                    "sites_missed": ";".join(c.name for c, v in zip(tr.clusters, scores) if not v >= thr) or None,
                 })
-    return pd.DataFrame(rows)
-
-
-def area_above(hist: np.ndarray) -> np.ndarray:
-    """Per score bin b: share of scored area with a score in a bin above b, plus half the bin's own
-    share (ties split evenly); from the score histogram."""
-    n = hist.sum()
-    above = np.concatenate([np.cumsum(hist[::-1])[::-1][1:], [0]])
-    return (above + hist / 2) / max(n, 1)
-
-
-def success_auc(hist: np.ndarray, scores: np.ndarray) -> float:
-    """Area under the success-rate curve (share of sites captured against share of area, highest scores
-    first): the mean over sites of 1 - (share of area scoring above the site). A site off the scored land
-    (NaN) counts as captured last (0). Random sites give 0.5 on average."""
-    a = area_above(hist)
-    vals = [0.0 if np.isnan(v) else 1 - a[min(int(v * BINS), BINS - 1)] for v in scores]
-    return float(np.mean(vals)) if vals else float("nan")
-
-
-def baseline(hist: np.ndarray, n: int, draws: int = BASELINE_DRAWS, seed: int = BASELINE_SEED) -> tuple[float, float]:
-    """(median, 95th percentile) of the success-rate AUC of ``n`` random points on scored land, over
-    ``draws`` seeded draws: what chance alone reaches with as many sites."""
-    if n == 0 or hist.sum() == 0:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    a = area_above(hist)
-    p = hist / hist.sum()
-    bins = rng.choice(len(hist), size=(draws, n), p=p)
-    aucs = (1 - a[bins]).mean(axis=1)
-    return float(np.median(aucs)), float(np.percentile(aucs, 95))
-
-
-def pa_intersection(hist: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
-    """Prediction-area plot (Yousefi & Carranza 2015): the threshold where the share of sites predicted
-    (score >= threshold) equals 100 % minus the share of area above it; returns (threshold, % sites)."""
-    n = hist.sum()
-    thr = np.arange(BINS) / BINS
-    area = np.cumsum(hist[::-1])[::-1] / max(n, 1)  # share of area with score >= bin
-    s = np.nan_to_num(scores, nan=-1.0)
-    pred = np.array([(s >= x).mean() if len(s) else np.nan for x in thr])
-    i = int(np.argmin(np.abs(pred - (1 - area))))
-    return float(thr[i]), float(100 * pred[i])
+    return _frame(VALIDATION, rows)
 
 
 def auc_table(run: engine.GridRun) -> pd.DataFrame:
-    """Per type and score: success-rate AUC with sites left out, the random baseline and the P-A point."""
-    rows = []
-    for t, tr in run.types.items():
-        for s, sr in tr.scores.items():
-            scores = site_scores(tr, s)
-            few = len(scores) < MIN_SITES
-            med, p95 = baseline(sr.stats.hist, len(scores))
-            auc = success_auc(sr.stats.hist, scores) if sr.stats.count else float("nan")
-            thr, pa = pa_intersection(sr.stats.hist, scores) if sr.stats.count else (float("nan"), float("nan"))
-            rows.append({
-                "deposit_type": t, "score": s, "n_sites": len(scores), "n_scored": int(np.sum(~np.isnan(scores))),
-                "success_auc": None if few or np.isnan(auc) else round(auc, 3),
-                "baseline_auc_median": None if few or np.isnan(med) else round(med, 3),
-                "baseline_auc_p95": None if few or np.isnan(p95) else round(p95, 3),
-                "pa_threshold": None if few or np.isnan(thr) else round(thr, 4),
-                "pa_pct_sites": None if few or np.isnan(pa) else round(pa, 1),
-                "note": (TOO_FEW if few else _loo_note(tr, s)) if sr.stats.count else "no evidence at any cell",
-                "resolution_m": run.grid.res,
-            })
-    return pd.DataFrame(rows)
+    return validation(run).auc_table()
+
+
+def sites_table(run: engine.GridRun) -> pd.DataFrame:
+    return validation(run).sites_table()
+
+
+def ablation_table(run: engine.GridRun) -> pd.DataFrame:
+    return validation(run).ablation_table()
+
+
+def tiers_table(run: engine.GridRun) -> pd.DataFrame:
+    return validation(run).tiers_table()
 
 
 def zonal_table(run: engine.GridRun) -> pd.DataFrame:
@@ -153,6 +307,15 @@ def zonal_table(run: engine.GridRun) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+TABLES = {VALIDATION: validation_table, ZONAL: zonal_table, AUC: auc_table, SITES: sites_table,
+          ABLATION: ablation_table, TIERS: tiers_table}
+
+
+def grid_tables(run: engine.GridRun) -> dict[str, pd.DataFrame]:
+    """Every table a grid run gives the GeoPackage."""
+    return {name: fn(run) for name, fn in TABLES.items()}
+
+
 @builder(VALIDATION)
 def prospectivity_validation(spec, frames) -> pd.DataFrame:
     return validation_table(_table_run(frames))
@@ -166,3 +329,18 @@ def prospectivity_zonal(spec, frames) -> pd.DataFrame:
 @builder(AUC)
 def prospectivity_auc(spec, frames) -> pd.DataFrame:
     return auc_table(_table_run(frames))
+
+
+@builder(SITES)
+def prospectivity_sites(spec, frames) -> pd.DataFrame:
+    return sites_table(_table_run(frames))
+
+
+@builder(ABLATION)
+def prospectivity_ablation(spec, frames) -> pd.DataFrame:
+    return ablation_table(_table_run(frames))
+
+
+@builder(TIERS)
+def prospectivity_tiers(spec, frames) -> pd.DataFrame:
+    return tiers_table(_table_run(frames))

@@ -29,6 +29,9 @@ def province_summary(spec, frames) -> gpd.GeoDataFrame:
     usgs = usgs_records_by_province(frames)
     out["n_usgs_records"] = out["name_2025"].map(usgs).fillna(0).astype("int64")
     out["has_cited_occurrence"] = (out["n_sites"] + out["n_unlocated"] > 0).map({True: "yes", False: "no"})
+    pre = pre2025_with_occurrence(frames)
+    out["pre2025_with_occurrence"] = [LIST_SEP.join(n for n in names.split(LIST_SEP) if n in pre) or None
+                                      for names in out["names_pre2025"]]
     zones = shapely.union_all(frames["prospect_zones"].to_crs(METRIC_CRS).geometry.values)
     metric = out.to_crs(METRIC_CRS)
     zone_km2 = shapely.area(shapely.intersection(metric.geometry.values, zones)) / 1e6
@@ -59,6 +62,17 @@ def usgs_records_by_province(frames) -> pd.Series:
     return pd.Series({p: len(v) for p, v in keys.items()}, dtype="int64")
 
 
+def pre2025_with_occurrence(frames) -> set[str]:
+    """The pre-2025 provinces (the literature's names) with a cited occurrence, located or not."""
+    canon = {}
+    for name, former in zip(frames["province_crosswalk"]["name_pre2025"], frames["province_crosswalk"]["former_names"]):
+        canon[name] = name
+        for alias in ([] if pd.isna(former) else str(former).split(LIST_SEP)):
+            canon[alias] = name
+    names = list(frames["deposits"]["province_pre2025"]) + list(frames["unlocated_occurrences"]["province_pre2025"].dropna())
+    return {canon.get(n, n) for n in names}
+
+
 MINISTER_PROVINCES = 21  # vn_moae_21_provinces_2025, laodong_2025_21_provinces: "deposits distributed across 21 provinces and cities"
 
 
@@ -68,7 +82,10 @@ def occurrence_statement(frames) -> str:
     with_occ = summary[summary["has_cited_occurrence"] == "yes"].sort_values("name_2025")
     names = ", ".join(with_occ["name_2025"])
     n = len(with_occ)
-    return (f"{n} of the {len(summary)} provinces (2025) have a cited REE occurrence: {names}. "
+    pre = sorted(pre2025_with_occurrence(frames))
+    return (f"{n} of the {len(summary)} provinces (2025) have a cited REE occurrence: {names}; "
+            f"{len(pre)} of the 63 pre-2025 provinces: {', '.join(pre)}. "
             f"The minister (Trần Đức Thắng, 1 Dec 2025; references vn_moae_21_provinces_2025, laodong_2025_21_provinces) counts "
-            f"{MINISTER_PROVINCES} provinces and cities: {MINISTER_PROVINCES - n} more than the sources cited here "
-            f"place; which ones is not published in the sources read.")
+            f"{MINISTER_PROVINCES} provinces and cities ({MINISTER_PROVINCES - n} more than the 2025 count, "
+            f"{MINISTER_PROVINCES - len(pre)} more than the pre-2025 count; he does not say which units he counts); "
+            f"which ones is not published in the sources read.")

@@ -54,7 +54,7 @@ def _coastal_strip(rule, sites, coast, land, clip=None):
 
 def _evidence_rule(rule, sites, coast, land, clip=None):
     """Cells of the open evidence rasters (layers/open_evidence, in their own ~9 km grid) where the
-    elevation lies in [elevation_min_m, elevation_max_m], the relief (max - min over relief_cells x
+    elevation lies in [elevation_min_m, elevation_max_m] (no upper bound when not given), the relief (max - min over relief_cells x
     relief_cells) is at most relief_max_m and the Köppen-Geiger class is one of ``climate_classes``,
     simplified by ``generalise_m``; the known sites play no part."""
     import numpy as np
@@ -67,7 +67,7 @@ def _evidence_rule(rule, sites, coast, land, clip=None):
         z = e.read(1, masked=True).astype("float32").filled(np.nan)
         k = c.read(1)
         transform, crs = e.transform, e.crs
-    keep = ((z >= rule["elevation_min_m"]) & (z <= rule["elevation_max_m"])
+    keep = ((z >= rule["elevation_min_m"]) & (z <= rule.get("elevation_max_m", np.inf))
             & (relief(z, rule["relief_cells"]) <= rule["relief_max_m"]) & np.isin(k, rule["climate_classes"]))
     polys = [shapely.geometry.shape(g) for g, v in features.shapes(keep.astype("uint8"), mask=keep, transform=transform)]
     area = gpd.GeoSeries([shapely.union_all(polys)], crs=crs).to_crs(METRIC_CRS).iloc[0]
@@ -110,7 +110,7 @@ def zone_inputs(frames) -> tuple[gpd.GeoDataFrame, shapely.Geometry, shapely.Geo
 METHOD_PARAMS = {  # the numbers (metres) each method of METHODS requires
     "hull_buffer": ("buffer_m",), "site_buffer": ("buffer_m",),
     "coastal_strip": ("width_m", "margin_m", "corridor_m", "generalise_m"),
-    "evidence_rule": ("elevation_min_m", "elevation_max_m", "relief_max_m", "generalise_m"),
+    "evidence_rule": ("elevation_min_m", "relief_max_m", "generalise_m"),
 }
 assert METHOD_PARAMS.keys() == METHODS.keys(), "every zone method declares its parameters"
 MAX_DISTANCE_M = 2_000_000  # longer than Vietnam: a larger distance is a typing error
