@@ -43,8 +43,8 @@ TEXT = {  # the panel's labels; {op}, {n}, {k}, {auc}, ... are filled in by ree.
     "missing": Text("{k} lớp thiếu dữ liệu, bỏ qua", "{k} missing, left out"),
     "none_missing": Text("không lớp nào thiếu", "none missing"),
     "validation": Text("Kiểm định", "Validation"), "score_of": Text("điểm {s}", "{s} score"),
-    "auc": Text("AUC {auc} (ngẫu nhiên: trung vị {med}, phân vị 95 {p95}; {n} điểm)",
-                "AUC {auc} (random: median {med}, 95th percentile {p95}; {n} sites)"),
+    "auc": Text("AUC {auc} (mô hình rỗng, {null}: trung vị {med}, phân vị 95 {p95}; {n} điểm)",
+                "AUC {auc} (null, {null}: median {med}, 95th percentile {p95}; {n} sites)"),
     "sites": Text("{n} điểm đã biết", "{n} known sites"),
     "deposit_here": Text("Tại vị trí nhấp", "Under the cursor"),
 }
@@ -77,14 +77,20 @@ def _pack(values: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> str:
     return base64.b64encode(q.clip(0, NODATA).astype("uint8").tobytes()).decode("ascii")
 
 
-def _verdict(row, domain) -> dict | None:
+def _verdict(row, domain, nulls=None) -> dict | None:
     """The validation verdict of one ``prospectivity_auc`` row: its ``verdict`` code when the table has
     one (labels from the ``validation_verdict`` domain), else derived from the AUC and its random-point
-    baseline the same way (AUC above the 95th percentile: supported; below 0.5: contradicts)."""
+    baseline the same way (AUC above the 95th percentile: supported; below 0.5: contradicts). The figures
+    shown beside it are those of the null the verdict rests on (the type's own, e.g. near the sea for
+    coastal placers, when it has one; labels from the ``validation_null`` domain ``nulls``)."""
     if row is None:
         return None
     num = lambda k: None if k not in row or pd.isna(row[k]) else float(row[k])
     auc, med, p95 = num("success_auc"), num("baseline_auc_median"), num("baseline_auc_p95")
+    null = "land"
+    if num("null_auc_p95") is not None and "null" in row and not pd.isna(row["null"]):
+        null, med, p95 = str(row["null"]), num("null_auc_median"), num("null_auc_p95")
+    null_label = nulls.values[null] if nulls is not None and null in nulls.values else Text(null, null)
     code = row.get("verdict") if "verdict" in row and not pd.isna(row.get("verdict")) else None
     if code is None:
         n = num("n_scored") or 0
@@ -93,6 +99,7 @@ def _verdict(row, domain) -> dict | None:
                 else "not_better_than_null")
     label = domain.values[code] if domain is not None and code in domain.values else VERDICTS.get(code, Text(code, code))
     return {"code": safe(code), "label": bi(label), "auc": auc, "med": med, "p95": p95,
+            "null": {"vi": safe(null_label.vi.lower()), "en": safe(null_label.en.lower())},
             "n": int(num("n_scored") or 0), "sites": int(num("n_sites") or 0)}
 
 
@@ -115,11 +122,11 @@ def _short(ref) -> tuple[str, str, str]:
 
 
 def panel_data(out_dir: Path, types: list[str], refs: pd.DataFrame | None = None, auc: pd.DataFrame | None = None,
-               verdicts=None) -> dict | None:
+               verdicts=None, nulls=None) -> dict | None:
     """The panel's data for ``types`` (those with an overlay on the map), or None when no grid exists.
     ``refs``: the references table (citations as short titles with links); ``auc``: the
     ``prospectivity_auc`` table (the validation verdict of each score); ``verdicts``: the catalog's
-    ``validation_verdict`` domain, if declared."""
+    ``validation_verdict`` domain, if declared; ``nulls``: its ``validation_null`` domain."""
     spec = load_spec()
     firsts = [grid_paths(out_dir, t, s)[0] for t in types for s in SCORE_NAMES]
     first = next((p for p in firsts if p.exists()), None)
@@ -176,7 +183,7 @@ def panel_data(out_dir: Path, types: list[str], refs: pd.DataFrame | None = None
                 hit = m.iloc[0] if len(m) else None
             fig = reports / f"validation_{sc}_{t}.png"  # the success-rate and prediction-area figure
             groups.append({"score": sc, "label": {"vi": safe(SCORE_NAMES[sc].vi), "en": safe(SCORE_NAMES[sc].en)},
-                           "data": _pack(_sample(p, lon, lat)), "evidence": rows, "verdict": _verdict(hit, verdicts),
+                           "data": _pack(_sample(p, lon, lat)), "evidence": rows, "verdict": _verdict(hit, verdicts, nulls),
                            "figure": safe(f"../reports/{fig.name}") if fig.exists() else None})
         data["types"][t] = {"title": {"vi": safe(model.title.vi), "en": safe(model.title.en)},
                             "operator": safe(model.operator), "gamma": model.gamma, "refs": cite(model.refs),

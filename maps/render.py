@@ -171,7 +171,7 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
     if comp.explain and grid_rows:
         types = list(dict.fromkeys(g.deposit_type for g, _, _ in grid_rows))
         data = panel_data(grids_dir, types, frames.get(REFERENCES), frames.get(AUC_TABLE),
-                          catalog.domains.get("validation_verdict"))
+                          catalog.domains.get("validation_verdict"), catalog.domains.get("validation_null"))
         if data:
             add_cell_panel(m, data, [(g.layer, g.deposit_type, g.score) for g, _, _ in grid_rows])
     pieces.table()  # settle the cards before any layer's data is written

@@ -165,6 +165,9 @@ def test_click_on_a_marker_with_a_grid_on_opens_the_panel_naming_it(browser, off
         assert ev.name not in text  # titles, not code ids
     assert re.search(r"gamma 0,8 của \d lớp", text)  # the operator and its parameter, Vietnamese decimal comma
     assert "Kiểm định" in text and "AUC 0," in text  # the verdict with its figure, in the reader's notation
+    # beside it, the figures of the null the verdict rests on (coastal placers: points near the sea), not
+    # those of the "anywhere on land" null that any near-the-coast layer beats (issue 19)
+    assert model.validation.get("null") == "near_sea" and "mô hình rỗng, trên đất liền gần biển" in text
     assert re.search(r"\d\.\d{3} m", text)  # a distance with its unit, thousands grouped with "."
     fits = page.js("""() => { const c = document.querySelector('.ree-cell-popup .leaflet-popup-content');
         const b = document.querySelector('.ree-cell-popup').getBoundingClientRect();

@@ -452,7 +452,8 @@ REE.cellPanel = function (map, overlays, data) {
     const link = figure ? ` · <a href="${figure}" target="_blank">${bi(l => data.ui.figure[l])}</a>` : "";
     const fig = v.auc === null ? bi(l => fill(data.ui.sites, {n: v.sites}, l))
       : bi(l => fill(data.ui.auc, {auc: num(v.auc, l, 2), med: v.med === null ? "–" : num(v.med, l, 2),
-                                      p95: v.p95 === null ? "–" : num(v.p95, l, 2), n: v.n}, l));
+                                      p95: v.p95 === null ? "–" : num(v.p95, l, 2), n: v.n,
+                                      null: v.null ? v.null[l] : "–"}, l));
     return `<p class="ree-cell-verdict" data-verdict="${v.code}">${bi(l => data.ui.validation[l])}: <b>${v.label}</b> · ${fig}${link}</p>`;
   }
   function html(t, k, deposit) {
