@@ -59,10 +59,16 @@ VERDICTS = {
 MIN_SITES = 5  # layers/validation: fewer sites are too few to validate
 
 
-def _sample(path: Path, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
-    """Band 1 of ``path`` at each (lon, lat): the value of the cell containing it (NaN: nodata, outside)."""
+def _sample(path: Path, lons: np.ndarray, lats: np.ndarray, projected: dict | None = None) -> np.ndarray:
+    """Band 1 of ``path`` at each (lon, lat): the value of the cell containing it (NaN: nodata, outside).
+    ``projected``: a dict kept by the caller for these same points, holding their coordinates per CRS
+    (projecting them took most of the panel's time when repeated for every grid)."""
+    projected = {} if projected is None else projected
     with rasterio.open(path) as src:
-        xs, ys = Transformer.from_crs(WEB_CRS, src.crs, always_xy=True).transform(lons, lats)
+        key = src.crs.to_wkt()
+        if key not in projected:
+            projected[key] = Transformer.from_crs(WEB_CRS, src.crs, always_xy=True).transform(lons, lats)
+        xs, ys = projected[key]
         rows, cols = rasterio.transform.rowcol(src.transform, xs, ys)
         rows, cols = np.asarray(rows), np.asarray(cols)
         band = src.read(1, masked=True).filled(np.nan).astype("float32")
@@ -137,8 +143,10 @@ def panel_data(out_dir: Path, types: list[str], refs: pd.DataFrame | None = None
     width, height = int(np.ceil((e - w) / PREVIEW_CELL_DEG)), int(np.ceil((n - s) / PREVIEW_CELL_DEG))
     lon, lat = np.meshgrid(w + (np.arange(width) + 0.5) * PREVIEW_CELL_DEG, n - (np.arange(height) + 0.5) * PREVIEW_CELL_DEG)
     # the grid's national cells: wherever some score has a value (a type with no evidence has none)
-    land = np.logical_or.reduce([~np.isnan(_sample(p, lon.ravel(), lat.ravel())) for p in firsts if p.exists()])
+    mesh: dict = {}
+    land = np.logical_or.reduce([~np.isnan(_sample(p, lon.ravel(), lat.ravel(), mesh)) for p in firsts if p.exists()])
     lon, lat = lon.ravel()[land], lat.ravel()[land]
+    at: dict = {}  # the land points' coordinates per CRS, for every _sample below
     explain = out_dir / GRIDS_DIR / EXPLAIN_DIR
     reports = out_dir / "reports"
     refs = refs.set_index("id", drop=False) if refs is not None and "id" in refs else None
@@ -171,9 +179,9 @@ def panel_data(out_dir: Path, types: list[str], refs: pd.DataFrame | None = None
                        "unit": {"vi": safe(unit.vi), "en": safe(unit.en)} if unit else None,
                        "classes": {k: {"vi": safe(v.vi), "en": safe(v.en)} for k, v in classes.items()} or None,
                        "refs": cite(ev.refs), "basis": safe(ev.basis),
-                       "mu": _pack(_sample(mu_path, lon, lat)) if mu_path.exists() else None, "value": None}
+                       "mu": _pack(_sample(mu_path, lon, lat, at)) if mu_path.exists() else None, "value": None}
                 if v_path.exists():
-                    v = _sample(v_path, lon, lat)
+                    v = _sample(v_path, lon, lat, at)
                     lo, hi = (float(np.nanmin(v)), float(np.nanmax(v))) if not np.isnan(v).all() else (0.0, 1.0)
                     row.update(value=_pack(v, lo, hi), lo=lo, hi=hi)
                 rows.append(row)
@@ -183,7 +191,7 @@ def panel_data(out_dir: Path, types: list[str], refs: pd.DataFrame | None = None
                 hit = m.iloc[0] if len(m) else None
             fig = reports / f"validation_{sc}_{t}.png"  # the success-rate and prediction-area figure
             groups.append({"score": sc, "label": {"vi": safe(SCORE_NAMES[sc].vi), "en": safe(SCORE_NAMES[sc].en)},
-                           "data": _pack(_sample(p, lon, lat)), "evidence": rows, "verdict": _verdict(hit, verdicts, nulls),
+                           "data": _pack(_sample(p, lon, lat, at)), "evidence": rows, "verdict": _verdict(hit, verdicts, nulls),
                            "figure": safe(f"../reports/{fig.name}") if fig.exists() else None})
         data["types"][t] = {"title": {"vi": safe(model.title.vi), "en": safe(model.title.en)},
                             "operator": safe(model.operator), "gamma": model.gamma, "refs": cite(model.refs),
