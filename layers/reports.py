@@ -4,6 +4,7 @@ two nulls' AUC distributions beside the sites' AUC (or, with fewer than 5 sites,
 type, the ablation of the evidence score; build/reports/validation.html (layers/validation/page.py)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,21 @@ def _curves(hist: np.ndarray, scores: np.ndarray):
     area = np.cumsum(hist[::-1])[::-1] / max(hist.sum(), 1)
     pred = np.array([(s >= x).mean() for x in thr]) if len(s) else np.zeros(BINS)
     return xs, ys, thr, 100 * area, 100 * pred
+
+
+def _title(run, names: str) -> str:
+    """The readers' English titles of evidence ``names`` ("a;b" or "a + b" lists keep their separators)."""
+    spec = getattr(run, "spec", None)
+    if spec is None:
+        return names
+    return re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: spec.evidence_title(m.group(0)).en, str(names))
+
+
+def _type(run, t: str) -> str:
+    """The readers' English title of deposit type ``t`` (the model's ``title``; the id if it has none)."""
+    model = getattr(getattr(run, "spec", None), "types", {}).get(t)
+    title = getattr(model, "title", None)
+    return title.en if title is not None and getattr(title, "en", None) else t
 
 
 def _save(fig, path: Path) -> Path:
@@ -57,7 +73,7 @@ def write_reports(run, tables: dict[str, pd.DataFrame], out_dir: Path) -> list[P
             ax1.set_xlabel("share of scored land, highest scores first")
             ax1.set_ylabel("share of validation sites captured")
             head = TOO_FEW.split(":")[0] if few else f"AUC {row.success_auc:.3f}"
-            ax1.set_title(f"Success rate, {t} {s} score\n{n} of {row.n_sites} validation sites located; {head}", fontsize=9)
+            ax1.set_title(f"Success rate, {s} score: {_type(run, t)}\n{n} of {row.n_sites} validation sites located; {head}", fontsize=9)
             ax1.legend(fontsize=7, loc="lower right")
             ax2.plot(thr, pred, color="#3b528b", label="% of sites predicted (score >= threshold)")
             ax2.plot(thr, 100 - area, color="#d95f02", label="100 - % of land with score >= threshold")
@@ -99,7 +115,7 @@ def write_reports(run, tables: dict[str, pd.DataFrame], out_dir: Path) -> list[P
         rows = ab[ab.deposit_type == t]
         use_auc = rows.success_auc.notna().all()
         vals = (rows.success_auc if use_auc else rows.median_site_rank / 100).astype(float).to_numpy()
-        labels = [("all evidence" if m == "all" else f"{m} {e}") + (" (simplest)" if simp else "")
+        labels = [("all evidence" if m == "all" else f"{m} {_title(run, e)}") + (" (simplest)" if simp else "")
                   for m, e, simp in zip(rows.model, rows.evidence, rows.simplest)]
         fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.4), dpi=100)
         colours = ["#440154" if m == "all" else "#d95f02" if m == "without" else "#21918c" for m in rows.model]
@@ -116,7 +132,7 @@ def write_reports(run, tables: dict[str, pd.DataFrame], out_dir: Path) -> list[P
             ax.axvline(r.null_auc_p95, color="#d95f02", ls=":", lw=1, label=f"type's null, 95th pct {r.null_auc_p95:.3f}")
             ax.legend(fontsize=7, loc="lower right")
         ax.set_xlabel("success-rate AUC" if use_auc else "median percentile rank of the sites (fewer than 5: no AUC)")
-        ax.set_title(f"Ablation of the {t} evidence score ({run.grid.res:g} m grid)", fontsize=9)
+        ax.set_title(f"Ablation of the evidence score: {_type(run, t)} ({run.grid.res:g} m grid)", fontsize=9)
         fig.tight_layout()
         paths.append(_save(fig, out_dir / f"ablation_{t}.png"))
         plt.close(fig)
