@@ -27,7 +27,7 @@ RUN = r'''
 import json, sys, time, tempfile
 from layers.derived.prospectivity import GRID_TABLES
 from layers.load import load_layers
-from layers.prospectivity import run_grids
+from layers.model.prospectivity import run_grids
 res, jobs, scheduler = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3] or None
 frames = load_layers(skip=GRID_TABLES)
 with tempfile.TemporaryDirectory() as out:

@@ -22,11 +22,11 @@ WHOLE = r'''
 import json, sys, time
 import numpy as np
 from scipy import ndimage
-from geo.fuzzy import combine, linear_decay
+from geo.raster.fuzzy import combine, linear_decay
 from geo.grid import burn
 from layers.load import load_layers
-from layers.model_spec import load_spec
-from layers.prospectivity import national_grid, prepare
+from layers.model.model_spec import load_spec
+from layers.model.prospectivity import national_grid, prepare
 from rasterio.windows import Window
 res = float(sys.argv[1])
 inputs = prepare(load_layers()); spec = load_spec()

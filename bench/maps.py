@@ -2,7 +2,7 @@
 interactive in headless Chromium (``maps/headless.py``), with ratios.
 
 Every page is opened from file:// with no network: in the pages that link CDNs, each link that has a
-vendored copy (``maps/offline.py``; folium's Leaflet 1.9.3 link gets the vendored 1.9.4) is rewritten to
+vendored copy (``maps/web/offline.py``; folium's Leaflet 1.9.3 link gets the vendored 1.9.4) is rewritten to
 the file:// URI of that copy and every other script or stylesheet link (jQuery, Bootstrap, Font Awesome)
 is dropped, so no page waits on the network. (Playwright's request routing does not see requests made by
 a file:// page with Debian's Chromium: the links are rewritten instead. Tile requests of the --cdn page
@@ -24,9 +24,9 @@ from layers import CATALOG_DIR
 from layers.load import load_layers
 from maps.composition import load_compositions
 from maps.headless import chromium, time_to_interactive
-from maps.offline import LOCAL, VENDOR
-from layers.overlay import GRIDS_DIR
-from maps.render import page_html, render
+from maps.web.offline import LOCAL, VENDOR
+from layers.model.overlay import GRIDS_DIR
+from maps.web.render import page_html, render
 
 EXTRA = {"https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js": LOCAL[next(u for u in LOCAL if u.endswith("leaflet.js"))],
          "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css": LOCAL[next(u for u in LOCAL if u.endswith("leaflet.css"))]}

@@ -15,9 +15,9 @@ import numpy as np
 import rasterio
 from rio_tiler.io import Reader
 
-from geo.tiles import TILE_SIZE, candidate_tiles, mercator_vrt
-from layers.overlay import grid_layers
-from maps.tiles import grid_colour, write_grid_tiles
+from geo.raster.tiles import TILE_SIZE, candidate_tiles, mercator_vrt
+from layers.model.overlay import grid_layers
+from maps.web.tiles import grid_colour, write_grid_tiles
 
 SAMPLE = 200  # tiles timed both ways
 

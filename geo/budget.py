@@ -1,12 +1,12 @@
 """What a tiled grid run needs (cells, memory, disk) against what this machine has, checked before any work.
 
-The figures are estimates from measurements of this project's grid engine (``layers/prospectivity.py``
-on :mod:`geo.cog`), kept here with their basis:
+The figures are estimates from measurements of this project's grid engine (``layers/model/prospectivity.py``
+on :mod:`geo.raster.cog`), kept here with their basis:
 
 - memory: a base for the inputs and the process (:data:`BASE_MEMORY`), plus, per worker thread, one tile
   being computed at :data:`BYTES_PER_TILE_CELL` per cell (measured: 30 m with one thread 665 MB peak,
   two threads 883 MB, tiles of 1,024 x 1,024 cells: ~210 bytes per cell per thread). Tiles grow with the
-  grid (:func:`geo.cog.tile_size`: each overview cell must lie in one tile): 4,096 x 4,096 cells at 1 m.
+  grid (:func:`geo.raster.cog.tile_size`: each overview cell must lie in one tile): 4,096 x 4,096 cells at 1 m.
 - disk: each COG at :data:`BYTES_PER_CELL` per cell of the country, overviews included (measured at 500 m
   over 30 layers: 1.0 on average, 4.3 for the densest layer), and the tiles' scratch files as much again
   until the COGs are published.

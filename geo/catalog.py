@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from geo.errors import CatalogError, Problem
-from geo.tomlfile import toml_problems
+from geo.files.tomlfile import toml_problems
 
 GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
 FIELD_TYPES = ("string", "integer", "real", "boolean", "date")
@@ -83,7 +83,7 @@ class Style:
     uncertainty_field: str | None = None  # point layers: a field of position uncertainty in metres
     labels_always: bool = False  # show the label field on the map at all times, not only on hover
     # place names: the label field is drawn as a name (a polygon's at a representative point) from this web
-    # zoom on, or from each feature's own zoom in ``label_zoom_field`` (maps/place_labels.py, the print sheets)
+    # zoom on, or from each feature's own zoom in ``label_zoom_field`` (maps/web/place_labels.py, the print sheets)
     label_min_zoom: int | None = None
     label_zoom_field: str | None = None
 

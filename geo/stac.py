@@ -26,7 +26,7 @@ from pystac.extensions.scientific import ScientificExtension
 from rasterio.errors import RasterioError
 from rasterio.warp import transform_bounds
 
-from geo.atomic import output_errors, replace_dir, temp_dir
+from geo.files.atomic import output_errors, replace_dir, temp_dir
 from geo.crs import WEB_CRS
 
 CATALOG_DIR = "stac"

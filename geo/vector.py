@@ -13,7 +13,7 @@ import shapely
 from geo.catalog import LayerSpec
 from geo.crs import WEB_CRS
 from geo.errors import Problem
-from geo.table import CONTROL_PATTERN, PANDAS_DTYPES, text_problems
+from geo.files.table import CONTROL_PATTERN, PANDAS_DTYPES, text_problems
 
 
 def declared_frame(spec: LayerSpec, frame: pd.DataFrame) -> pd.DataFrame:
@@ -118,7 +118,7 @@ _GEOS_NAME = {"Point": "POINT", "MultiPoint": "MULTIPOINT", "LineString": "LINES
 
 
 def _value_problems(path: Path, frame: pd.DataFrame, spec: LayerSpec) -> list[Problem]:
-    """Required properties present and unique ones unique, as in a CSV source (geo/table.py)."""
+    """Required properties present and unique ones unique, as in a CSV source (geo/files/table.py)."""
     problems = []
     for f in spec.source_fields:
         if f.name not in frame or not (f.required or f.unique):

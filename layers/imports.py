@@ -2,9 +2,9 @@
 
 A file (CSV with lon/lat or x/y columns, GeoJSON, KML/KMZ, GeoPackage, zipped Shapefile) is read through
 GDAL (pyogrio) or, for CSV, decoded strictly in the given encoding. Its rows become a plain UTF-8 table
-checked by the same code as the project's own sources (:func:`geo.table.read_table`: required values,
+checked by the same code as the project's own sources (:func:`geo.files.table.read_table`: required values,
 duplicate ids, Unicode NFC, numbers that are numbers; :func:`geo.points.coordinate_problems`: bounds and
-swapped longitude/latitude; :func:`layers.rules.in_vietnam`: land or territorial sea). Every problem is
+swapped longitude/latitude; :func:`layers.model.rules.in_vietnam`: land or territorial sea). Every problem is
 reported at once, under the user's file name and the row of the file.
 
 A clean file is written to ``DIR/NAME.geojson`` (WGS 84, numbers typed as numbers, longitude and latitude
@@ -32,16 +32,16 @@ import tomli_w
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
-from geo.atomic import output_errors, sweep_stale, temp_dir
+from geo.files.atomic import output_errors, sweep_stale, temp_dir
 from geo.catalog import Catalog, FieldSpec, declaration_files, LayerSpec, Source, Symbol, Text, load_catalog
 from geo.crs import WEB_CRS
 from geo.errors import GeoError, Problem, SourceDataError, raise_if
-from geo.paths import safe_user_path
+from geo.files.paths import safe_user_path
 from geo.points import coordinate_problems
-from geo.table import csv_rows, decode_text, read_table
+from geo.files.table import csv_rows, decode_text, read_table
 from geo.text import snake_name
-from geo.userfiles import empty_file, geojson_text_problems, shapefile_encoding, zip_problems
-from layers.rules import VIETNAM_BOUNDS, in_vietnam
+from geo.files.userfiles import empty_file, geojson_text_problems, shapefile_encoding, zip_problems
+from layers.model.rules import VIETNAM_BOUNDS, in_vietnam
 
 IMPORTS_DIR = "imports"  # default directory of imported layers (relative to the working directory)
 IMPORT_ORDER = 900  # imported layers come after the project's own in the catalog (drawn on top)

@@ -9,10 +9,11 @@ import pandas as pd
 from geo.catalog import Catalog, LayerSpec, load_catalog
 from geo.errors import Problem, SourceDataError, raise_if
 from geo.points import coordinate_problems, to_points
-from geo.table import check_foreign_keys, read_table
+from geo.files.table import check_foreign_keys, read_table
 from geo.vector import read_vector
 from layers import CATALOG_DIR, ROOT
-from layers import registry, rules
+from layers import registry
+from layers.model import rules
 import layers.derived  # noqa: F401  (registers the builders)
 
 

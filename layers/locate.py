@@ -18,7 +18,7 @@ import click
 from pyproj import Geod
 
 from geo.errors import Problem, SourceDataError
-from geo.table import split_list
+from geo.files.table import split_list
 from layers import ROOT
 
 PACKAGE = "vietnamadminunits"

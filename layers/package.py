@@ -12,7 +12,7 @@ from geo import __version__
 from geo.catalog import Catalog
 from geo.gpkg.write import DatasetInfo, write_gpkg
 from geo.gpkg.qgis_project import Project
-from geo.table import split_list
+from geo.files.table import split_list
 from layers import ROOT
 
 GPKG_NAME = "vietnam_ree.gpkg"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from geo.paths import safe_user_path
-from layers.prospectivity import default_jobs  # the CPUs this process may use
+from geo.files.paths import safe_user_path
+from layers.model.prospectivity import default_jobs  # the CPUs this process may use
 
 MAX_RESOLUTION_M = 100_000.0  # a coarser grid would have a handful of cells over the whole country
 

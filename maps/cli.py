@@ -12,17 +12,17 @@ from rich.console import Console
 
 from geo.catalog import load_catalog
 from geo.errors import GeoError, one_line
-from geo.paths import safe_user_path
+from geo.files.paths import safe_user_path
 from geo.text import snake_name
 from layers import CATALOG_DIR
 from layers.imports import IMPORTS_DIR, KINDS, check_encoding, check_file, check_name, with_imports, write_import
-from layers.grid_styles import write_grid_styles
+from layers.model.grid_styles import write_grid_styles
 from layers.load import load_layers
 from layers.derived.summary import occurrence_statement
 from layers.derived.prospectivity import AUC, GRID_TABLES, VALIDATION, grid_tables
-from layers.overlay import GRIDS_DIR, grid_layers
+from layers.model.overlay import GRIDS_DIR, grid_layers
 from layers.package import GPKG_NAME, write_package
-from layers.prospectivity import run_grids
+from layers.model.prospectivity import run_grids
 from maps.arguments import EXPLAIN_RESOLUTION, LATITUDE, LONGITUDE, RESOLUTION, cap_jobs, cap_scheduler, output_dir
 from maps.composition import load_compositions
 from maps.export import FORMATS, check_choices, export_layer
@@ -121,9 +121,9 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
            explain: bool = False):
     """Run the prospectivity model, write OUT/grids/*.tif and OUT/reports/*.png, print the paths and
     the validation tables; return the run and its GeoPackage tables."""
-    from layers.model_spec import load_spec
-    from layers.reports import write_reports
-    from layers.uncertainty import write_spread
+    from layers.model.model_spec import load_spec
+    from layers.model.reports import write_reports
+    from layers.model.uncertainty import write_spread
     jobs, scheduler = cap_jobs(jobs, obj.note), cap_scheduler(scheduler, obj.note)
     spec = load_spec(model) if model else load_spec()
     with obj.step(f"Prospectivity grids at {resolution:g} m"):
@@ -159,7 +159,7 @@ def build(obj: Context, out: Path, cdn: bool, offline_alias: bool, resolution: f
     """Build every layer into OUT/vietnam_ree.gpkg, the grids into OUT/grids/ and every map into OUT/maps/."""
     catalog = obj.catalog()
     offline = not cdn
-    from maps.render import render, save_map  # folium: imported only by the commands that draw maps
+    from maps.web.render import render, save_map  # folium: imported only by the commands that draw maps
     comps = load_compositions(catalog)
     with obj.step("Reading and checking layers"):
         frames = load_layers(catalog, skip=GRID_TABLES)  # made from this build's own grid run below
@@ -212,8 +212,8 @@ def grid(obj: Context, out: Path, resolution: float, types, evidence, jobs, mode
 @click.pass_obj
 def tiles(obj: Context, names, min_zoom: int, max_zoom: int, out: Path, build_dir: Path, jobs):
     """Full-resolution XYZ PNG tiles of chosen grids, in the maps' colours, sparse; then redraw the maps."""
-    from layers.overlay import grid_layers
-    from maps.tiles import TILES_DIR, write_grid_tiles
+    from layers.model.overlay import grid_layers
+    from maps.web.tiles import TILES_DIR, write_grid_tiles
     if min_zoom > max_zoom:
         raise click.BadParameter(f"--min-zoom {min_zoom} is deeper than --max-zoom {max_zoom}", param_hint="--min-zoom")
     layers = {gl.path.stem: gl for gl in grid_layers(build_dir) if gl.kind != "spread"}
@@ -234,7 +234,7 @@ def tiles(obj: Context, names, min_zoom: int, max_zoom: int, out: Path, build_di
     if Path(out).resolve() != (Path(build_dir) / TILES_DIR).resolve():
         obj.note(f"the maps use tiles in {Path(build_dir) / TILES_DIR} only: maps not redrawn")
         return
-    from maps.render import render, save_map
+    from maps.web.render import render, save_map
     from maps.stac import write_build_catalog
     catalog = obj.catalog()
     comps = load_compositions(catalog)
@@ -263,8 +263,8 @@ def tiles(obj: Context, names, min_zoom: int, max_zoom: int, out: Path, build_di
 def explain(obj: Context, deposit_type: str, lon: float, lat: float, resolution: float, model):
     """Why is this cell high? Each evidence of DEPOSIT_TYPE at LON LAT (WGS 84): value, membership,
     score, mineral-system component and citation; then each score at the cell."""
-    from layers.explain import explain as explain_cell
-    from layers.model_spec import load_spec
+    from layers.model.explain import explain as explain_cell
+    from layers.model.model_spec import load_spec
     spec = load_spec(model) if model else load_spec()
     if deposit_type not in spec.types:
         raise click.BadParameter(f"no model for {deposit_type!r}; choose one of {', '.join(spec.types)}",
@@ -317,7 +317,7 @@ def validate(obj: Context):
 def map_(obj: Context, name: str, out: Path, cdn: bool, offline_alias: bool):
     """Render the map composition NAME to OUT/maps/NAME.html (offline single file unless --cdn)."""
     offline = not cdn
-    from maps.render import render, save_map
+    from maps.web.render import render, save_map
     catalog = obj.catalog()
     comps = load_compositions(catalog)
     if name not in comps:
@@ -344,8 +344,8 @@ def map_(obj: Context, name: str, out: Path, cdn: bool, offline_alias: bool):
 @click.pass_obj
 def print_(obj: Context, out: Path, names, langs, figures: bool):
     """Static A3 map sheets and figures for reports (PDF with vector text, PNG at 300 dpi), no network."""
-    from maps.print_figures import print_figures  # matplotlib: imported only when printing
-    from maps.print_sheet import print_sheets
+    from maps.print.figures import print_figures  # matplotlib: imported only when printing
+    from maps.print.sheet import print_sheets
     catalog = obj.catalog()
     comps = load_compositions(catalog)
     unknown = [n for n in names if n not in comps] + [lang for lang in langs if lang not in ("vi", "en")]

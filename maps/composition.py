@@ -6,8 +6,8 @@ from pathlib import Path
 
 from geo.catalog import Catalog, Text
 from geo.errors import CatalogError, Problem
-from geo.tomlfile import toml_problems
-from layers.evidence import SCORES
+from geo.files.tomlfile import toml_problems
+from layers.model.evidence import SCORES
 from maps import COMPOSITIONS_DIR
 
 GROUPS = ("deposits", "zones", "admin", "base")
@@ -36,7 +36,7 @@ class Composition:
     grids: bool = False  # the prospectivity grids (when built) as overlays, off by default
     imports: str | None = None  # the group of the layers users imported (`geo import`), drawn on top
     grid_scores: tuple[str, ...] = ("evidence",)  # `grids = ["evidence", "proximity"]`: the scores drawn
-    explain: bool = False  # a click on a land cell explains the grid overlay that is on (maps/cell_panel.py)
+    explain: bool = False  # a click on a land cell explains the grid overlay that is on (maps/web/cell_panel.py)
     fit: tuple[str, ...] = ()  # layers the opening view must include (else it zooms out to them, e.g. on a phone)
     open_grid: str | None = None  # the grid shown as the map opens (its file stem, e.g. "evidence_coastal_placer")
 

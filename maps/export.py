@@ -16,13 +16,13 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 
-from geo.atomic import atomic_path, temp_dir
+from geo.files.atomic import atomic_path, temp_dir
 from geo.catalog import Catalog, LayerSpec, Symbol
 from geo.colour import hex_rgba
 from geo.crs import EXPORT_CRS, WEB_CRS
 from geo.errors import ExportError, Problem
 from geo.vector import declared_frame
-from maps.popup import REFERENCES, attribute_table
+from maps.web.popup import REFERENCES, attribute_table
 
 FORMATS = {  # name -> (GDAL driver, file suffix)
     "gpkg": ("GPKG", ".gpkg"), "geojson": ("GeoJSON", ".geojson"), "kml": ("LIBKML", ".kml"),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geo.catalog import LANGS, Text
-from geo.tomlfile import read_toml
+from geo.files.tomlfile import read_toml
 from maps.escape import safe
 
 LABELS_FILE = Path(__file__).resolve().parent / "labels.toml"
@@ -52,12 +52,12 @@ class GridStyle:
 
     def alpha(self, values):
         """Opacity 0-1 of each value (NaN: 0)."""
-        from geo.preview import ramp_alpha
+        from geo.raster.preview import ramp_alpha
         return ramp_alpha(values, self.transparent_below, self.opacity)
 
     def rgba(self, values, ramp: tuple[str, ...], levels: int | None = None):
-        """uint8 RGBA of ``values`` through ``ramp`` with this alpha ramp (``geo.preview.ramp_rgba``)."""
-        from geo.preview import ramp_rgba
+        """uint8 RGBA of ``values`` through ``ramp`` with this alpha ramp (``geo.raster.preview.ramp_rgba``)."""
+        from geo.raster.preview import ramp_rgba
         return ramp_rgba(values, ramp, self.transparent_below, self.opacity, levels)
 
 

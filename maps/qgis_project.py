@@ -11,14 +11,14 @@ from geo.catalog import Catalog
 from geo.crs import METRIC_CRS, WEB_CRS
 from geo.gpkg.qgis_project import Project, ProjectGroup, ProjectLayer, layer_id
 from geo.gpkg.qml import bilingual, layer_qml
-from layers.grid_styles import grid_qml
-from layers.overlay import GRIDS_DIR, grid_layers
+from layers.model.grid_styles import grid_qml
+from layers.model.overlay import GRIDS_DIR, grid_layers
 from maps.composition import Composition
 from maps.i18n import load_labels
 
 QGIS_PROJECT = "national"  # the composition stored in the GeoPackage as a QGIS project of the same name
 # QGIS draws groups in layer-tree order (top first): as on the web map, the grids lie just above the base
-# geography and below the administrative layers, zones and deposits (maps/grids.py panes)
+# geography and below the administrative layers, zones and deposits (maps/web/grids.py panes)
 TREE_ORDER = ("deposits", "zones", "admin", "grids", "base")
 _KIND = {"Point": "Point", "MultiPoint": "Point", "LineString": "Line", "MultiLineString": "Line",
          "Polygon": "Polygon", "MultiPolygon": "Polygon"}

@@ -12,11 +12,11 @@ import pystac
 
 from geo.catalog import Catalog
 from geo.stac import AssetSpec, Citation, Group, ItemSpec, write_catalog
-from geo.table import split_list
-from layers.model_spec import load_spec
-from layers.overlay import GRIDS_DIR, SCORE_NAMES, grid_layers
+from geo.files.table import split_list
+from layers.model.model_spec import load_spec
+from layers.model.overlay import GRIDS_DIR, SCORE_NAMES, grid_layers
 from layers.package import ABSTRACT, GPKG_NAME, TITLE, build_stamp
-from layers.prospectivity import EXPLAIN_DIR
+from layers.model.prospectivity import EXPLAIN_DIR
 
 GRIDS_LICENCE = "CC-BY-4.0"  # README, "Data sources and licences": computed by this project's model
 PROVIDER = pystac.Provider("Vietnam REE prospect map project", roles=[pystac.ProviderRole.PROCESSOR,

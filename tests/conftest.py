@@ -145,9 +145,9 @@ def project():
 def offline_maps(project, tmp_path_factory):
     """The national, coastal and prospectivity maps rendered offline, with 1 km prospectivity grids:
     name -> HTML path."""
-    from layers.overlay import GRIDS_DIR
-    from layers.prospectivity import run_grids
-    from maps.render import render, save_map
+    from layers.model.overlay import GRIDS_DIR
+    from layers.model.prospectivity import run_grids
+    from maps.web.render import render, save_map
     catalog, frames, comps = project
     out = tmp_path_factory.mktemp("maps")
     run_grids(frames, GRID_TEST_RESOLUTION_M, out_dir=out / GRIDS_DIR, explain=True)  # the cell panel's COGs

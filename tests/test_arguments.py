@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from conftest import ROOT, geo_in_process
-from layers.prospectivity import default_jobs
+from layers.model.prospectivity import default_jobs
 
 
 def one_line_error(rc: int, err: str) -> str:

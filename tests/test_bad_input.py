@@ -114,10 +114,10 @@ def test_one_line_from_a_real_process(tmp_path):
 
 
 def test_every_project_toml_goes_through_one_reader():
-    """No module parses TOML itself (geo/tomlfile.py turns every decode error into the project's error)."""
+    """No module parses TOML itself (geo/files/tomlfile.py turns every decode error into the project's error)."""
     users = [p for p in ROOT.glob("*/**/*.py") if ".venv" not in p.parts and "tests" not in p.parts
              and "tomllib" in p.read_text(encoding="utf-8")]
-    assert [p.relative_to(ROOT).as_posix() for p in users] == ["geo/tomlfile.py"]
+    assert [p.relative_to(ROOT).as_posix() for p in users] == ["geo/files/tomlfile.py"]
 
 
 def test_numbers_in_messages_are_plain():

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from layers.model_spec import load_spec
+from layers.model.model_spec import load_spec
 
 from conftest import GOOD_REFS, ROOT
 from maps.headless import CHROMIUM
@@ -74,7 +74,7 @@ def test_every_layer_is_in_the_control_toggles_and_the_legend_follows(national, 
     grids = 2 * len(load_spec().types)
     expected = sum(len(catalog[ml.layer].style.categories) or 1 for ml in comps["national"].layers) + grids
     if "coastal_placer_zones" in {ml.layer for ml in comps["national"].layers}:  # its risk symbols, one per topic
-        from maps.risk_symbols import risk_points
+        from maps.web.risk_symbols import risk_points
         expected += risk_points(catalog, project[1])["topic"].nunique()
     national.open_groups()
     inputs = national.page.locator(".leaflet-control-layers-overlays input")
@@ -170,7 +170,7 @@ def test_script_payloads_in_sources_show_as_text(make_catalog, tmp_path, browser
     from geo.catalog import Text, load_catalog
     from layers.load import load_layers
     from maps.composition import Composition, MapLayer
-    from maps.render import render, save_map
+    from maps.web.render import render, save_map
     sites = [{"id": f"s{i}", "name": p, "kind": "ab"[i % 2], "lon": str(103.5 + i * 0.05), "lat": "22.3",
               "refs": "r1"} for i, p in enumerate(PAYLOADS)]
     cat_dir = make_catalog(sites=sites, refs=GOOD_REFS)
@@ -317,10 +317,10 @@ def test_lowest_grid_score_looks_the_same_with_the_grid_on_and_off(browser, offl
     import numpy as np
     from PIL import Image
 
-    from geo.preview import wgs84_preview
-    from maps.grids import PREVIEW_CELL_DEG
+    from geo.raster.preview import wgs84_preview
+    from maps.web.grids import PREVIEW_CELL_DEG
     from maps.i18n import load_labels
-    from layers.overlay import overlay
+    from layers.model.overlay import overlay
     cut = load_labels().grids.transparent_below
 
     def spot(values, w, n, pick):

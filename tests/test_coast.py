@@ -43,7 +43,7 @@ def test_open_water_cuts_narrow_channels_and_what_lies_behind_them():
 @pytest.fixture(scope="module")
 def cells(project):
     """The coastal placer evidence explained at Việt Trì, the reservoir and a beach (1 km cells)."""
-    from layers.explain import explain
+    from layers.model.explain import explain
     frames = project[1]
     return {name: {r.evidence: r.membership for r in explain(frames, "coastal_placer", *p, resolution=1000)[1]}
             for name, p in {"viet_tri": VIET_TRI, "reservoir": RESERVOIR, "beach": BEACH}.items()}
@@ -62,9 +62,9 @@ def test_every_cell_more_than_30_km_from_the_open_sea_scores_at_most_0_1(project
     (by the same distance function, layers.derived.coast.open_sea_distance) and wherever the old,
     land-boundary distance said "coast" but the open sea is far (the Red River, the reservoirs)."""
     from layers.derived.coast import open_sea
-    from layers.evidence import RunContext
-    from layers.model_spec import load_spec
-    from layers.prospectivity import bind, national_grid, prepare, score_tile
+    from layers.model.evidence import RunContext
+    from layers.model.model_spec import load_spec
+    from layers.model.prospectivity import bind, national_grid, prepare, score_tile
     frames = project[1]
     spec = load_spec()
     model = spec.types["coastal_placer"]
@@ -99,9 +99,9 @@ def test_a_fault_coverage_makes_cells_outside_it_missing(project, tmp_path):
     """The same fault evidence with and without a coverage box: outside the box every cell is missing
     (NaN, counted in the uncertainty), inside it the memberships are unchanged."""
     from rasterio.windows import Window
-    from layers.evidence import Evidence, RunContext, KINDS
-    from layers.model_spec import load_spec
-    from layers.prospectivity import national_grid, prepare, score_tile, bind
+    from layers.model.evidence import Evidence, RunContext, KINDS
+    from layers.model.model_spec import load_spec
+    from layers.model.prospectivity import national_grid, prepare, score_tile, bind
     spec = load_spec()
     model = spec.types["alkaline_carbonatite"]
     ev = next(e for e in model.evidence if e.name == "deep_faults")

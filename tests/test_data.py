@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.table import split_list
-from layers.rules import model_refs
+from geo.files.table import split_list
+from layers.model.rules import model_refs
 from layers.load import default_catalog, load_layers
 from layers.locate import REF_ID, locate
 
@@ -382,7 +382,7 @@ def test_beach_placers_far_from_the_sea_are_flagged(deposits):
 
 
 def test_two_same_type_sites_3_km_apart_fail_unless_merged_or_reasoned(frames):
-    from layers.rules import double_counts
+    from layers.model.rules import double_counts
     fr = _fresh(frames)
     deps = frames["deposits"]
     twin = deps[deps["id"] == "cam_nhuong"].copy()
@@ -400,7 +400,7 @@ def test_two_same_type_sites_3_km_apart_fail_unless_merged_or_reasoned(frames):
 
 def test_the_project_has_no_unexplained_double_count_and_no_shared_record(frames):
     from layers.derived.positions import chosen_positions
-    from layers.rules import close_sites
+    from layers.model.rules import close_sites
     pairs = {frozenset(p[:2]) for p in close_sites(frames)}
     kept = {frozenset(p) for p in zip(frames["distinct_sites"]["site_a"], frames["distinct_sites"]["site_b"])}
     assert pairs == kept  # every kept pair is still close (no stale reasons)

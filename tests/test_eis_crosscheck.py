@@ -23,8 +23,8 @@ except ImportError as exc:  # make test installs it; a plain pytest run without 
     raise ImportError(f"EIS Toolkit is not installed ({exc}); run `make test`, or: pip install --no-deps "
                       "--ignore-requires-python eis-toolkit==1.1.6 'beartype<0.14' scikit-learn") from exc
 
-from geo import fuzzy
-from geo.zonal import BINS, to_bins
+from geo.raster import fuzzy
+from geo.raster.zonal import BINS, to_bins
 from layers.derived.prospectivity import success_auc
 
 TOL = 1e-6

@@ -146,9 +146,9 @@ def survey(tmp_path_factory):
 
 def test_users_model_memberships_cell_by_cell(survey, project):
     """The tile function's memberships on the survey equal the hand-worked values."""
-    from layers.evidence import RunContext
-    from layers.model_spec import load_spec
-    from layers.prospectivity import bind, national_grid, prepare, score_tile
+    from layers.model.evidence import RunContext
+    from layers.model.model_spec import load_spec
+    from layers.model.prospectivity import bind, national_grid, prepare, score_tile
     from rasterio.windows import Window
     spec = load_spec(survey / "model.toml")
     model = spec.types["weathering_crust"]
@@ -199,7 +199,7 @@ BAD = MODEL.replace('kind = "point_values"', 'kind = "point_value"') \
 
 
 def test_a_model_with_several_mistakes_gets_one_error_naming_all(survey):
-    from layers.model_spec import load_spec
+    from layers.model.model_spec import load_spec
     bad = survey / "bad.toml"
     bad.write_text(BAD)
     with pytest.raises(CatalogError) as err:
@@ -219,7 +219,7 @@ def test_a_model_with_several_mistakes_gets_one_error_naming_all(survey):
 
 
 def test_a_raster_without_crs_is_reported(survey):
-    from layers.model_spec import load_spec
+    from layers.model.model_spec import load_spec
     d = survey / "nocrs"
     d.mkdir()
     with rasterio.open(d / "dem.tif", "w", driver="GTiff", width=2, height=2, count=1, dtype="float32") as ds:
@@ -234,8 +234,8 @@ def test_a_raster_without_crs_is_reported(survey):
 
 
 def test_every_registered_kind_is_documented_and_every_shipped_parameter_has_a_range_and_component():
-    from layers.evidence import KINDS, SCORES, numeric_leaves
-    from layers.model_spec import RESERVED, load_spec
+    from layers.model.evidence import KINDS, SCORES, numeric_leaves
+    from layers.model.model_spec import RESERVED, load_spec
     assert {"raster", "raster_derivative", "vector_distance", "vector_class", "point_values", "site_distance",
             "zone_membership", "shoreline_distance", "unavailable"} <= set(KINDS)
     for name, cls in KINDS.items():
@@ -255,7 +255,7 @@ def test_moving_a_known_site_changes_no_byte_of_any_evidence_grid(project, tmp_p
     """A copy of the sources with one weathering-crust site moved 30 km (its zone drawn again from the
     moved site): every evidence COG and its uncertainty are byte-identical, the proximity COGs differ."""
     from layers.derived.zones import prospect_zones
-    from layers.prospectivity import run_grids
+    from layers.model.prospectivity import run_grids
     catalog, frames, _ = project
     moved = dict(frames)
     deps = frames["deposits"].copy()
@@ -279,7 +279,7 @@ def test_moving_a_known_site_changes_no_byte_of_any_evidence_grid(project, tmp_p
 
 
 def test_membership_functions_follow_their_formulas():
-    from geo.fuzzy import class_table, gaussian, linear_ramp, sigmoid
+    from geo.raster.fuzzy import class_table, gaussian, linear_ramp, sigmoid
     x = np.array([0, 50, 100, 150, np.nan], dtype=np.float32)
     np.testing.assert_allclose(linear_ramp(x, 50, 150, 1.0, 0.0), [1, 1, 0.5, 0, np.nan])
     np.testing.assert_allclose(linear_ramp(x, 150, 50, 0.2, 0.8), [0.8, 0.8, 0.5, 0.2, np.nan])
@@ -319,8 +319,8 @@ def test_explain_a_cell_gives_each_evidence_value_membership_and_the_score(surve
     """`explain` at a survey cell: the raw values, the memberships and the score worked out by hand."""
     from pyproj import Transformer
 
-    from layers.explain import explain
-    from layers.model_spec import load_spec
+    from layers.model.explain import explain
+    from layers.model.model_spec import load_spec
     r, c = 2, 3
     lon, lat = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True).transform(*centre(r, c))
     scores, rows = explain(project[1], "weathering_crust", lon, lat, RES, load_spec(survey / "model.toml"))

@@ -86,12 +86,12 @@ def test_kill_9_at_random_moments(previous, tmp_path, capsys):
     # a run killed while its grids were being written leaves scratch folders (deterministic, in-process)
     script = textwrap.dedent(f"""
         import os, signal
-        import layers.prospectivity
-        real = layers.prospectivity.write_tile
+        import layers.model.prospectivity
+        real = layers.model.prospectivity.write_tile
         def write(*a, **k):
             real(*a, **k)
             os.kill(os.getpid(), signal.SIGKILL)
-        layers.prospectivity.write_tile = write
+        layers.model.prospectivity.write_tile = write
         from maps.cli import main
         main(["-q", "build", "--out", {str(out)!r}, "--resolution", "5000"])
     """)

@@ -225,7 +225,7 @@ def _init(base: str, out: str) -> None:
     _W.update(root=root, out=Path(out))
     os.chdir(root)  # a command line's relative --out lands in the worker's own folder
     import dataclasses
-    import layers.model_spec as model_spec
+    import layers.model.model_spec as model_spec
     real = model_spec.load_spec
 
     def coarse(*args, **kwargs):  # the validation tables at 20 km, not 2 km: same code, 100x fewer cells
@@ -258,7 +258,7 @@ def _run_case(case) -> tuple:
     try:
         if kind in ("model", "usermodel", "vrt"):
             from geo.errors import GeoError
-            from layers.model_spec import load_spec
+            from layers.model.model_spec import load_spec
             try:
                 load_spec(root / "usermodel" / "model.toml" if kind == "vrt" else path)
                 rc, err = 0, ""

@@ -12,8 +12,8 @@ import rasterio
 from rio_cogeo.cogeo import cog_validate
 from shapely.geometry import Point, box
 
-from geo.cog import NODATA, CogWriter
-from geo.fuzzy import combine, fuzzy_gamma, linear_decay
+from geo.raster.cog import NODATA, CogWriter
+from geo.raster.fuzzy import combine, fuzzy_gamma, linear_decay
 from geo.grid import Grid, burn, point_influence
 
 A = np.array([0.2, 0.5, 0.9, np.nan], dtype=np.float32)
@@ -151,8 +151,8 @@ refs = ["r"]
 
 @pytest.fixture(scope="module")
 def synthetic_run(tmp_path_factory):
-    from layers.model_spec import load_spec
-    from layers.prospectivity import run_grids
+    from layers.model.model_spec import load_spec
+    from layers.model.prospectivity import run_grids
     d = tmp_path_factory.mktemp("grid")
     (d / "spec.toml").write_text(SPEC)
     return run_grids(_frames(), 250, out_dir=d / "grids", spec=load_spec(d / "spec.toml"))
@@ -227,8 +227,8 @@ def test_leave_one_out_derives_the_zones_again_without_the_site(tmp_path):
 
     from shapely.geometry import LineString
 
-    from layers.model_spec import load_spec
-    from layers.prospectivity import run_grids
+    from layers.model.model_spec import load_spec
+    from layers.model.prospectivity import run_grids
     frames = _frames()
     metric = frames["deposits"].to_crs("EPSG:3405")
     circles = gpd.GeoSeries(metric.buffer(5000).union_all(), crs="EPSG:3405").to_crs("EPSG:4326")
@@ -271,8 +271,8 @@ def test_overviews_are_exact_means_of_the_valid_cells(tmp_path):
 
 
 def test_grids_do_not_depend_on_the_number_of_threads(tmp_path):
-    from layers.model_spec import load_spec
-    from layers.prospectivity import run_grids
+    from layers.model.model_spec import load_spec
+    from layers.model.prospectivity import run_grids
     (tmp_path / "spec.toml").write_text(SPEC)
     spec = load_spec(tmp_path / "spec.toml")
     runs = {j: run_grids(_frames(), 20, out_dir=tmp_path / f"j{j}", spec=spec, jobs=j) for j in (1, 2)}
@@ -291,8 +291,8 @@ def test_user_evidence_raster_is_reprojected_and_its_nodata_counts_as_missing(tm
     'absent' layer), never the proximity score."""
     from affine import Affine
 
-    from layers.model_spec import load_spec
-    from layers.prospectivity import run_grids
+    from layers.model.model_spec import load_spec
+    from layers.model.prospectivity import run_grids
     user = tmp_path / "user.tif"
     a = np.full((60, 80), -1.0, dtype=np.float32)
     a[:, :40] = 0.8  # lon 104.9-105.2
@@ -320,8 +320,8 @@ def test_user_evidence_raster_is_reprojected_and_its_nodata_counts_as_missing(tm
 
 def test_bad_user_evidence_raster_is_a_clear_error(tmp_path):
     from geo.errors import SourceDataError
-    from layers.model_spec import load_spec
-    from layers.prospectivity import run_grids
+    from layers.model.model_spec import load_spec
+    from layers.model.prospectivity import run_grids
     bad = tmp_path / "not_a_raster.tif"
     bad.write_text("hello")
     (tmp_path / "spec.toml").write_text(SPEC)
@@ -332,8 +332,8 @@ def test_bad_user_evidence_raster_is_a_clear_error(tmp_path):
 
 def test_statistics_without_files_match_the_run_that_writes_them(synthetic_run, tmp_path):
     """``run_grids`` with no output folder (the GeoPackage tables' run) writes nothing and counts the same."""
-    from layers.model_spec import load_spec
-    from layers.prospectivity import run_grids
+    from layers.model.model_spec import load_spec
+    from layers.model.prospectivity import run_grids
     (tmp_path / "spec.toml").write_text(SPEC)
     run = run_grids(_frames(), 250, spec=load_spec(tmp_path / "spec.toml"))
     assert run.types["kind_a"].paths == {} and list(tmp_path.iterdir()) == [tmp_path / "spec.toml"]

@@ -25,7 +25,7 @@ import pytest
 import shapely
 
 from conftest import geo_in_process, run_geo
-from geo.tomlfile import read_toml
+from geo.files.tomlfile import read_toml
 
 HANOI = (105.8342, 21.0278)
 DONG_PAO = (103.55, 22.30)
@@ -167,8 +167,8 @@ def test_a_refusal_from_a_real_process_is_one_line(tmp_path):
 
 def test_zip_unpacking_beyond_the_size_limit_is_refused(tmp_path, monkeypatch):
     """The total limit (1 GiB) checked on the zip's directory, before anything is unpacked (lowered here)."""
-    import geo.userfiles
-    monkeypatch.setattr(geo.userfiles, "MAX_UNZIPPED_BYTES", 1 << 20)
+    import geo.files.userfiles
+    monkeypatch.setattr(geo.files.userfiles, "MAX_UNZIPPED_BYTES", 1 << 20)
     big = _zip(tmp_path / "big.zip", {"sites.shp": os.urandom(700_000), "sites.dbf": os.urandom(700_000)},
                zipfile.ZIP_STORED)
     rc, _, err = geo_in_process("import", str(big), "--as", "occurrences", "--dir", str(tmp_path / "imports"))
@@ -379,10 +379,10 @@ def test_spreadsheet_safe_covers_tab_and_carriage_return():
 def test_a_dense_point_layer_is_a_density_grid_with_its_legend_row(tmp_path, monkeypatch, project):
     """Above MAX_WEB_POINTS a point layer is drawn as counted cells (lowered here to 50 points), said in the
     legend; the page does not carry one marker per point."""
-    import maps.density
+    import maps.web.density
     from layers.imports import with_imports
     from maps.composition import load_compositions
-    from maps.render import page_html, render
+    from maps.web.render import page_html, render
     catalog, frames, _ = project
     n = 60
     lines = ["id,lon,lat,ce_ppm"] + [f"p{i},{DONG_PAO[0] + (i % 10) / 500},{DONG_PAO[1] + (i // 10) / 500},{i}"
@@ -390,7 +390,7 @@ def test_a_dense_point_layer_is_a_density_grid_with_its_legend_row(tmp_path, mon
     f = _csv(tmp_path / "dense.csv", "\n".join(lines) + "\n")
     assert geo_in_process("import", str(f), "--as", "samples", "--dir", str(tmp_path / "imports"))[0] == 0
     cat = with_imports(catalog, tmp_path / "imports")
-    monkeypatch.setattr(maps.density, "MAX_WEB_POINTS", 50)
+    monkeypatch.setattr(maps.web.density, "MAX_WEB_POINTS", 50)
     from layers.load import load_layers
     dense = load_layers(cat)["dense"]
     html = page_html(render(load_compositions(cat)["national"], cat, {**frames, "dense": dense}, offline=False))

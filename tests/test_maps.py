@@ -10,8 +10,8 @@ import pytest
 
 from conftest import ROOT
 from maps.escape import safe, script_json
-from maps.offline import LOCAL, VENDOR, OfflineError, inline
-from maps.search import fold
+from maps.web.offline import LOCAL, VENDOR, OfflineError, inline
+from maps.web.search import fold
 
 BUDGET = 1_500_000  # bytes of HTML for the national map, offline (scripts inlined) or not
 
@@ -54,7 +54,7 @@ def test_offline_map_links_nothing_and_fits_the_budget(offline_maps, name):
 
 
 def test_online_national_map_fits_the_budget(project):
-    from maps.render import page_html, render
+    from maps.web.render import page_html, render
     catalog, frames, comps = project
     html = page_html(render(comps["national"], catalog, frames))
     assert len(html.encode()) <= BUDGET

@@ -18,7 +18,7 @@ from rasterio.crs import CRS
 
 from conftest import geo_in_process
 from geo.errors import GeoError
-from layers.model_spec import load_spec
+from layers.model.model_spec import load_spec
 
 X0, Y0, RES, N = 560_000.0, 2_350_000.0, 5000.0, 10  # near Hà Nội, VN-2000 / UTM 48N
 

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from conftest import run_geo
-from maps.print_sheet import A3_PORTRAIT_IN, DPI
+from maps.print.sheet import A3_PORTRAIT_IN, DPI
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils (.ci/run installs it)")
 

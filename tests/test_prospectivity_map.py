@@ -13,7 +13,7 @@ from conftest import ROOT
 from maps.headless import CHROMIUM
 
 SHOTS = ROOT / "build" / "screenshots"
-STEP = 1 / 254  # maps/cell_panel.py QUANT
+STEP = 1 / 254  # maps/web/cell_panel.py QUANT
 
 
 def test_prospectivity_map_is_one_offline_file_under_3_mb(offline_maps):
@@ -32,11 +32,11 @@ def _cog(path, lon, lat):
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
 @pytest.mark.parametrize("viewport", [(1400, 900), (390, 844)])
 def test_click_on_a_high_cell_shows_the_cog_values(offline_maps, project, viewport):
-    from geo.preview import wgs84_preview
-    from layers.model_spec import load_spec
-    from layers.overlay import GRIDS_DIR, overlay
-    from layers.prospectivity import EXPLAIN_DIR
-    from maps.grids import PREVIEW_CELL_DEG
+    from geo.raster.preview import wgs84_preview
+    from layers.model.model_spec import load_spec
+    from layers.model.overlay import GRIDS_DIR, overlay
+    from layers.model.prospectivity import EXPLAIN_DIR
+    from maps.web.grids import PREVIEW_CELL_DEG
     from maps.headless import chromium
 
     out = offline_maps["prospectivity"].parent

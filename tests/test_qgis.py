@@ -19,8 +19,8 @@ from geo.crs import METRIC_CRS
 from geo.gpkg.qgis_project import PROJECT_TABLE, read_project_qgs
 from geo.gpkg.qml import bilingual
 from layers.load import default_catalog
-from layers.model_spec import load_spec
-from layers.overlay import grid_layers
+from layers.model.model_spec import load_spec
+from layers.model.overlay import grid_layers
 from maps.composition import load_compositions
 from maps.i18n import load_labels
 from maps.qgis_project import QGIS_PROJECT, TREE_ORDER

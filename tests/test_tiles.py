@@ -22,10 +22,10 @@ TYPE, SCORE = "alkaline_carbonatite", "proximity"  # the score that is high arou
 @pytest.fixture(scope="module")
 def tiled(project, tmp_path_factory):
     """A build folder: 1 km grids, tiles of the proximity grid to zoom 11, the prospectivity map."""
-    from layers.overlay import GRIDS_DIR, grid_layers
-    from layers.prospectivity import run_grids
-    from maps.render import render, save_map
-    from maps.tiles import TILES_DIR, write_grid_tiles
+    from layers.model.overlay import GRIDS_DIR, grid_layers
+    from layers.model.prospectivity import run_grids
+    from maps.web.render import render, save_map
+    from maps.web.tiles import TILES_DIR, write_grid_tiles
     catalog, frames, comps = project
     out = tmp_path_factory.mktemp("tiled")
     run_grids(frames, 1000, out_dir=out / GRIDS_DIR, explain=True)
@@ -37,7 +37,7 @@ def tiled(project, tmp_path_factory):
 
 
 def test_tiles_are_sparse_pngs_of_the_grid_in_its_colours(tiled):
-    from maps.tiles import grid_colour
+    from maps.web.tiles import grid_colour
     out, gl, ts, _ = tiled
     pngs = sorted(ts.path.rglob("*.png"))
     assert len(pngs) == ts.tiles > 0 and ts.read >= ts.tiles
@@ -83,9 +83,9 @@ def _visible_tiles(page):
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
 def test_map_shows_the_tiles_at_zoom_11_over_dong_pao(tiled, project):
     from maps.headless import chromium
-    from layers.overlay import overlay
+    from layers.model.overlay import overlay
     from maps.i18n import load_labels
-    from maps.grids import overlay_rgba
+    from maps.web.grids import overlay_rgba
     out, gl, ts, html = tiled
     deposits = project[1]["deposits"]
     site = deposits[deposits["name_vi"].str.contains("Đông Pao")].geometry.iloc[0]

@@ -98,8 +98,8 @@ def run(tmp_path_factory):
     import rasterio
     from affine import Affine
 
-    from layers.model_spec import load_spec
-    from layers.prospectivity import run_grids
+    from layers.model.model_spec import load_spec
+    from layers.model.prospectivity import run_grids
     d = tmp_path_factory.mktemp("valid")
     ramp = np.repeat(np.linspace(1, 0, 30, dtype=np.float32)[:, None], 40, axis=1)  # 1 in the north, 0 south
     with rasterio.open(d / "north.tif", "w", driver="GTiff", width=40, height=30, count=1, dtype="float32", crs=CRS,
@@ -286,7 +286,7 @@ def test_the_median_rule_compares_each_site_with_a_random_point_of_the_same_radi
 
 
 def test_the_summary_page_escapes_and_shows_the_tables(run, tables, tmp_path):
-    from layers.reports import write_reports
+    from layers.model.reports import write_reports
     paths = write_reports(run, tables, tmp_path)
     page = tmp_path / "validation.html"
     assert page in paths and (tmp_path / "ablation_coastal_placer.png").exists()
@@ -309,7 +309,7 @@ def test_the_summary_page_in_chromium(run, tables, tmp_path, viewport):
     """The page in real headless Chromium: every figure loads, the page never scrolls sideways (wide tables
     scroll in their own box), and the verdict cell shows the domain's labels."""
     from maps.headless import CHROMIUM, chromium
-    from layers.reports import write_reports
+    from layers.model.reports import write_reports
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium (.ci/run installs it)")
     write_reports(run, tables, tmp_path)

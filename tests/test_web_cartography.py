@@ -54,8 +54,8 @@ def _url(path, hash_: str = "") -> str:
 
 def _high_cell(path):
     """(lat, lon, value) at the centre of a high cell of the Web Mercator preview inside a high 3x3 block."""
-    from geo.preview import mercator_preview
-    from maps.grids import PREVIEW_CELL_DEG, PREVIEW_LEVELS
+    from geo.raster.preview import mercator_preview
+    from maps.web.grids import PREVIEW_CELL_DEG, PREVIEW_LEVELS
     values, (w, s, e, n) = mercator_preview(path, PREVIEW_CELL_DEG)
     q = np.round(np.nan_to_num(values, nan=-1) * PREVIEW_LEVELS) / PREVIEW_LEVELS
     top = q.max()
@@ -68,14 +68,14 @@ def _high_cell(path):
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_overlay_pixels_are_the_legend_colours(browser, offline_maps, viewport):
-    """The grid image's own pixels are exactly ``geo.preview.ramp_rgba`` of the class value (no rescaling),
+    """The grid image's own pixels are exactly ``geo.raster.preview.ramp_rgba`` of the class value (no rescaling),
     the legend's gradient declares the same colours and opacities, and the pixel on screen is that colour
     blended with its alpha over the map beneath."""
     from PIL import Image
 
     from geo.colour import rgb
-    from layers.overlay import overlay
-    from maps.grids import PREVIEW_LEVELS
+    from layers.model.overlay import overlay
+    from maps.web.grids import PREVIEW_LEVELS
     from maps.i18n import load_labels
     style = load_labels().grids
     ov = overlay("coastal_placer", offline_maps["national"].parent)
@@ -109,7 +109,7 @@ def test_overlay_pixels_are_the_legend_colours(browser, offline_maps, viewport):
             expect = style.rgba(np.array([i / n]), ov.ramp)[0]
             assert list(rgb(colour)) == expect[:3].tolist() and abs(opacity * 255 - expect[3]) <= 1.5, (offset, colour)
     # on screen: the image drawn at the cell's position, blended over what lies beneath
-    from geo.preview import mercator_preview  # noqa: F401  (the cell centre below is the image's)
+    from geo.raster.preview import mercator_preview  # noqa: F401  (the cell centre below is the image's)
     lat, lon = page.js("""([r, c, h, w]) => { const o = Object.values(%s._layers).find(l => l instanceof L.ImageOverlay);
         const b = o.getBounds(), m = %s, nw = m.project(b.getNorthWest(), 0), se = m.project(b.getSouthEast(), 0);
         const p = L.point(nw.x + (c + 0.5) * (se.x - nw.x) / w, nw.y + (r + 0.5) * (se.y - nw.y) / h);
@@ -139,7 +139,7 @@ def test_overlay_pixels_are_the_legend_colours(browser, offline_maps, viewport):
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_click_on_a_marker_with_a_grid_on_opens_the_panel_naming_it(browser, offline_maps, viewport):
-    from layers.model_spec import load_spec
+    from layers.model.model_spec import load_spec
     w, h = viewport
     spec = load_spec()
     page = Page(browser, _url(offline_maps["prospectivity"]), viewport)
@@ -312,9 +312,9 @@ def test_no_legend_row_without_features_and_ramp_ends_under_the_ramp(browser, of
 
 
 def test_each_grid_legend_names_only_its_models_evidence():
-    from layers.evidence import KINDS
-    from layers.model_spec import load_spec
-    from layers.overlay import overlay
+    from layers.model.evidence import KINDS
+    from layers.model.model_spec import load_spec
+    from layers.model.overlay import overlay
     spec = load_spec()
     titles = {e.name: spec.evidence_title(e.name) for t in spec.types.values() for e in t.evidence}
     assert all(t.vi != name and t.en != name for name, t in titles.items()), "an evidence without a declared title"
@@ -355,7 +355,7 @@ def test_the_url_hash_reopens_the_same_map(browser, offline_maps, viewport):
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_about_lists_grid_sources_and_build_date_and_closes_on_escape_or_outside(browser, offline_maps, project,
                                                                                  viewport):
-    from layers.model_spec import load_spec
+    from layers.model.model_spec import load_spec
     refs = project[1]["references"].set_index("id")
     page = Page(browser, _url(offline_maps["prospectivity"]), viewport)
     panel = page.page.locator("#ree-about")

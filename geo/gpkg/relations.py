@@ -8,7 +8,7 @@ import pandas as pd
 import pyogrio
 
 from geo.catalog import Catalog, LayerSpec
-from geo.table import split_list
+from geo.files.table import split_list
 
 RTE = "http://www.opengis.net/doc/IS/gpkg-rte/1.0"
 _DDL = """

@@ -16,7 +16,7 @@ import pandas as pd
 import pyogrio
 from pyproj import CRS
 
-from geo.atomic import atomic_path
+from geo.files.atomic import atomic_path
 from geo.catalog import Catalog, LayerSpec
 from geo.gpkg.metadata import add_metadata, fix_timestamps, qgis_metadata_xml
 from geo.gpkg.relations import write_relations

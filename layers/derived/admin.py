@@ -6,7 +6,7 @@ import pandas as pd
 import shapely
 
 from geo.crs import METRIC_CRS, WEB_CRS, area_km2
-from geo.table import LIST_SEP
+from geo.files.table import LIST_SEP
 from geo.vector import buffer_parts, promote_to_multi
 from layers.registry import builder, computed
 

@@ -18,7 +18,7 @@ from scipy import ndimage
 from geo.crs import METRIC_CRS
 from geo.errors import Problem, SourceDataError, raise_if
 from geo.grid import Grid, Shapes, burn
-from geo.tomlfile import read_toml
+from geo.files.tomlfile import read_toml
 from geo.vector import open_water
 from layers import ROOT
 from layers.registry import params_check

@@ -5,14 +5,14 @@ import json
 
 import pandas as pd
 
-from geo.table import LIST_SEP
+from geo.files.table import LIST_SEP
 from layers.registry import builder
 
 
 @builder("prospectivity_evidence")
 def prospectivity_evidence(spec, frames) -> pd.DataFrame:
     """One row per declared evidence of every modelled type (layers/models/prospectivity.toml)."""
-    from layers.model_spec import load_spec
+    from layers.model.model_spec import load_spec
     model = load_spec()
     rows = []
     for t in model.types.values():

@@ -1,6 +1,6 @@
 """Every cited position of a site, and the one rule that chooses the site's position (rule v2).
 
-The rule (declared here once, checked against ``deposits.csv`` by :mod:`layers.rules`):
+The rule (declared here once, checked against ``deposits.csv`` by :mod:`layers.model.rules`):
 
 1. a position outside Vietnam's land and territorial sea (12 nmi) is never the site's position;
 2. a position that conflicts with an administrative unit a source names for the site (commune or

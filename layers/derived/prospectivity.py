@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-import layers.prospectivity as engine  # (module import: layers.prospectivity imports the zone rules of this package)
+import layers.model.prospectivity as engine  # (module import: layers.model.prospectivity imports the zone rules of this package)
 from layers.registry import builder
 from layers.validation.stats import (MIN_SITES, NULL_DRAWS, area_above, null_aucs, pa_intersection, ranks,  # noqa: F401
                                      median_score, site_radius, success_auc, summary, verdict)
@@ -28,7 +28,7 @@ def _table_run(frames) -> engine.GridRun:
     key = (id(frames["deposits"]), id(frames["prospect_zones"]))
     if key not in _cache:
         _cache.clear()
-        from layers.model_spec import load_spec
+        from layers.model.model_spec import load_spec
         spec = load_spec()
         _cache[key] = engine.run_grids(frames, spec.table_resolution_m, spec=spec)
     return _cache[key]

@@ -6,7 +6,7 @@ import pandas as pd
 import shapely
 
 from geo.crs import METRIC_CRS
-from geo.table import LIST_SEP
+from geo.files.table import LIST_SEP
 from layers.derived.admin import P2025, pre_to_2025
 from layers.registry import builder
 

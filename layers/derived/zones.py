@@ -11,10 +11,10 @@ import shapely
 from geo.catalog import Catalog, LayerSpec, TableReader
 from geo.crs import METRIC_CRS, WEB_CRS, area_km2
 from geo.errors import Problem, SourceDataError, raise_if
-from geo.table import LIST_SEP
+from geo.files.table import LIST_SEP
 from geo.vector import buffer_parts, promote_to_multi
 from layers.derived.admin import P2025, pre_to_2025, vietnam_area
-from geo.tomlfile import read_toml, toml_problems
+from geo.files.tomlfile import read_toml, toml_problems
 from layers.registry import builder, params_check
 
 RISK_ORDER = ("radioactivity", "erosion", "groundwater", "other")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from geo.zonal import BINS, to_bins
+from geo.raster.zonal import BINS, to_bins
 
 NULL_BLOCK_M = 1000.0  # block of the nulls' random points (a power-of-two number of cells, at most this)
 

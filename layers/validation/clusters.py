@@ -22,7 +22,7 @@ TIERS = ("multiple_independent", "single_primary", "secondary_only")
 
 @dataclass(frozen=True)
 class Cluster:
-    """One validation site: ``members`` index the type's sites (layers.prospectivity.Inputs.sites)."""
+    """One validation site: ``members`` index the type's sites (layers.model.prospectivity.Inputs.sites)."""
 
     key: str  # member ids joined by "+"
     members: tuple[int, ...]

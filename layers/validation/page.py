@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.atomic import atomic_path
+from geo.files.atomic import atomic_path
 from geo.catalog import load_catalog
 from layers import CATALOG_DIR
 

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from geo.zonal import BINS
+from geo.raster.zonal import BINS
 
 NULL_DRAWS = 999
 NULL_SEED = 20261201

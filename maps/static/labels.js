@@ -1,4 +1,4 @@
-/* Place names (maps/place_labels.py): each name shows from its zoom; where two would overlap, the one
+/* Place names (maps/web/place_labels.py): each name shows from its zoom; where two would overlap, the one
    shown from the lower zoom (then the one listed first) wins. Names never take clicks. */
 REE.labels = (function () {
   "use strict";

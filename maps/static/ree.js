@@ -5,12 +5,12 @@ var REE = (function () {
   var features = {}; // search key -> {layer, group}
   var patterns = {};
 
-  function fold(s) {  // must match maps/search.py fold()
+  function fold(s) {  // must match maps/web/search.py fold()
     return s.replace(/đ/g, "d").replace(/Đ/g, "D").normalize("NFD").replace(/[\u0300-\u036f]/g, "")
       .replace(/\s+/g, " ").trim().toLowerCase();
   }
 
-  function decodeLine(str, scale) {  // encoded polyline (maps/features.py encode_line) -> [[x, y], ...]
+  function decodeLine(str, scale) {  // encoded polyline (maps/web/features.py encode_line) -> [[x, y], ...]
     var out = [], i = 0, x = 0, y = 0, n = str.length;
     function next() {
       var b, shift = 0, v = 0;
@@ -23,7 +23,7 @@ var REE = (function () {
   function decodeCoords(c, scale) {
     return typeof c === "string" ? decodeLine(c, scale) : c.map(function (x) { return decodeCoords(x, scale); });
   }
-  function decode(g, scale) {  // geometry from maps/features.py geometry_json(), in place
+  function decode(g, scale) {  // geometry from maps/web/features.py geometry_json(), in place
     if (!g) return g;
     if (g.type === "GeometryCollection") { g.geometries.forEach(function (x) { decode(x, scale); }); return g; }
     if (g.type !== "Point" && g.type !== "MultiPoint") g.coordinates = decodeCoords(g.coordinates, scale);
@@ -82,7 +82,7 @@ var REE = (function () {
             className: "ree-popup-card"};
   }
 
-  var pieces = null;  // the page's shared popup pieces (maps/popup.py Pieces), parsed on first use
+  var pieces = null;  // the page's shared popup pieces (maps/web/popup.py Pieces), parsed on first use
   function card(p) {  // a popup: HTML, or a list of inline HTML and indices into the shared pieces
     if (typeof p === "string") return p;
     if (pieces === null) pieces = JSON.parse(document.getElementById("ree_pieces").textContent);
@@ -169,7 +169,7 @@ var REE = (function () {
     sync();
   }
 
-  var controlled = {};  // layer key (maps/render.py: catalog name[.category] or grid file stem) -> its layer
+  var controlled = {};  // layer key (maps/web/render.py: catalog name[.category] or grid file stem) -> its layer
   function layerControl(map, cfg) {  // basemaps and grouped overlays; groups fold, the panel fits the window
     map.createPane("reeSea").style.zIndex = 150;
     foldsRelayout(map);
@@ -416,7 +416,7 @@ var REE = (function () {
 /* Click anywhere on the land cells while a prospectivity overlay is on: the panel explaining its type's two
    scores there, each evidence grouped under the score it feeds, with its title, measured value and unit,
    membership and mineral-system component, the combining rule, the validation verdict and the sources
-   (data: maps/cell_panel.py; strings arrive escaped). A click on a marker opens the panel too and names it. */
+   (data: maps/web/cell_panel.py; strings arrive escaped). A click on a marker opens the panel too and names it. */
 REE.cellPanel = function (map, overlays, data) {
   const bytes = s => Uint8Array.from(atob(s), c => c.charCodeAt(0));
   const decoded = new Map();

@@ -34,7 +34,7 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 from rio_tiler.io import Reader
 
-from geo.atomic import output_errors, replace_dir, temp_dir
+from geo.files.atomic import output_errors, replace_dir, temp_dir
 from geo.crs import WEB_CRS
 
 TILE_SIZE = 256

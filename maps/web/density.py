@@ -54,7 +54,7 @@ def _label(spec: LayerSpec, low: int, high: int | None, n: int) -> Text:
 def density_layer(spec: LayerSpec, frame: gpd.GeoDataFrame):
     """``(spec, groups)`` drawing ``frame`` as a density grid: a polygon spec of the layer's own colour
     and one group (legend row) per class of count, each its cells' squares."""
-    from maps.features import Group  # maps.features imports folium; keep this module light
+    from maps.web.features import Group  # maps.web.features imports folium; keep this module light
     cells = density_cells(frame)
     sym = spec.style.symbol
     poly = replace(spec, geometry="MultiPolygon",

@@ -17,7 +17,7 @@ from geo.catalog import Catalog, LayerSpec, Symbol, Text
 from geo.simplify import WEB_DECIMALS
 from maps.escape import safe, script_json
 from maps.i18n import Card, bi_html
-from maps.popup import Pieces, empty, popup_html
+from maps.web.popup import Pieces, empty, popup_html
 from maps.symbols import leaflet_style, marker_size, swatch_svg
 
 
@@ -99,7 +99,7 @@ def options(spec: LayerSpec, sym: Symbol, interactive: bool) -> dict:
     """What ree.js needs to draw a group: path styles or marker icons, hatch, highlight, uncertainty."""
     hl = spec.style.highlight
     hs, hw = (hl.stroke, hl.stroke_width) if hl else (None, None)
-    # no per-layer attribution: the credits are in the "About / Sources" panel (maps/controls.py About)
+    # no per-layer attribution: the credits are in the "About / Sources" panel (maps/web/controls.py About)
     out = {"scale": SCALE, "interactive": interactive, "style": leaflet_style(sym), "styleFlag": leaflet_style(sym, hs, hw),
            "hatch": sym.hatch, "uncColor": sym.fill, "labels": spec.style.labels_always}
     if spec.geometry.endswith("Point"):
@@ -162,7 +162,7 @@ var {{ this.get_name() }} = REE.layer({{ this._parent._parent.get_name() }}, {{ 
 
 
 class PopupPieces(MacroElement):
-    """The shared table of popup pieces (``maps.popup.Pieces``) as ``<script type="application/json"
+    """The shared table of popup pieces (``maps.web.popup.Pieces``) as ``<script type="application/json"
     id="ree_pieces">``, read by ``REE.card`` when a layer is first built."""
 
     _template = Template("""{% macro html(this, kwargs) %}<script type="application/json" id="ree_pieces">

@@ -1,6 +1,6 @@
 """Figures for reports, from the catalog's tables: Vietnam's REE reserves in each USGS Mineral
 Commodity Summaries edition (the largest revision marked) and the cited occurrences by province.
-Same fonts, formats and languages as the map sheets (``maps/print_sheet.py``)."""
+Same fonts, formats and languages as the map sheets (``maps/print/sheet.py``)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +9,7 @@ import pandas as pd
 
 from geo.catalog import Catalog
 from maps.i18n import load_labels
-from maps.print_sheet import build_date, save, setup_matplotlib
+from maps.print.sheet import build_date, save, setup_matplotlib
 
 FIGURE_IN = (10.0, 6.0)
 COUNTRY = "Vietnam"

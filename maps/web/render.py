@@ -1,7 +1,7 @@
 """Render a map composition with Folium, reading every style and label from the catalog.
 
 The page carries both languages (``maps/i18n.py``); ``offline=True`` inlines every script and
-stylesheet (``maps/offline.py``) and opens on the project's own land layer instead of web tiles."""
+stylesheet (``maps/web/offline.py``) and opens on the project's own land layer instead of web tiles."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,30 +11,30 @@ import numpy as np
 import pandas as pd
 from branca.element import Element
 
-from geo.atomic import write_text
+from geo.files.atomic import write_text
 from geo.catalog import Catalog
 from geo.crs import WEB_CRS
 from geo.simplify import for_web
 from layers.package import build_stamp
-from maps.cell_panel import add_cell_panel, panel_data
+from maps.web.cell_panel import add_cell_panel, panel_data
 from maps.composition import CONTROL_ORDER, Composition
-from maps.controls import (About, LandMiniMap, Language, LayerControl, Legend, Ready, Scale, Search, Title, View,
+from maps.web.controls import (About, LandMiniMap, Language, LayerControl, Legend, Ready, Scale, Search, Title, View,
                            add_tools, grid_sources, page_assets)
-from maps.density import density_layer, is_dense
+from maps.web.density import density_layer, is_dense
 from maps.escape import safe
-from maps.features import GeoLayer, Group, PopupPieces, collection, geometry_json, groups, options
-from maps.grids import BASE_PANE, MARK_PANE_Z, Panes, grid_groups
-from maps.tiles import MAP_MAX_ZOOM, MAP_MIN_ZOOM
+from maps.web.features import GeoLayer, Group, PopupPieces, collection, geometry_json, groups, options
+from maps.web.grids import BASE_PANE, MARK_PANE_Z, Panes, grid_groups
+from maps.web.tiles import MAP_MAX_ZOOM, MAP_MIN_ZOOM
 from maps.i18n import bi, load_labels
-from maps.offline import LEAFLET_CSS, LEAFLET_JS, inline
-from maps.place_labels import PlaceLabels, add_label_assets, has_names, names_only
-from maps.popup import REFERENCES, Pieces
-from maps.risk_symbols import RISKS, ZONES, add_risk_layers
+from maps.web.offline import LEAFLET_CSS, LEAFLET_JS, inline
+from maps.web.place_labels import PlaceLabels, add_label_assets, has_names, names_only
+from maps.web.popup import REFERENCES, Pieces
+from maps.web.risk_symbols import RISKS, ZONES, add_risk_layers
 from maps.symbols import leaflet_style, swatch_svg
 
 AUC_TABLE = "prospectivity_auc"  # the validation table whose verdicts the cell panel states
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = Path(__file__).resolve().parent.parent / "static"
 MINIMAP_TOLERANCE_M, MINIMAP_MIN_AREA_KM2 = 5000, 200  # the overview map's land: coarse and small
 
 
@@ -99,7 +99,7 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
         spec = catalog[ml.layer]
         credits.append((spec.title, spec.attribution, spec.licence))
         interactive = ml.popup
-        if is_dense(spec, frames[ml.layer]):  # too many points for a page: a density grid (maps/density.py)
+        if is_dense(spec, frames[ml.layer]):  # too many points for a page: a density grid (maps/web/density.py)
             spec, layer_groups = density_layer(spec, frames[ml.layer])
             interactive = False
         else:
@@ -122,7 +122,7 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
                 opts["pane"] = BASE_PANE[0]
             if mark_pane:
                 opts["markerPane"] = mark_pane
-            if has_names(spec):  # names by zoom (maps/place_labels.py), not permanent tooltips
+            if has_names(spec):  # names by zoom (maps/web/place_labels.py), not permanent tooltips
                 opts["labels"] = False
                 add_label_assets(m)
                 PlaceLabels(spec, g.rows).add_to(g.layer)

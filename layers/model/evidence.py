@@ -4,10 +4,10 @@ A kind declares which score its evidence feeds (``evidence``: independent layers
 known sites and the zones drawn from them), its numeric parameters, how its files are checked when
 the model is loaded (:meth:`Kind.check`), and, bound to one grid run, how a tile's membership is made
 (:meth:`Kind.membership`) and how a known site is rescored with itself left out (:meth:`Kind.loo`).
-The engine (layers/prospectivity.py) only calls these methods; adding a kind is one class here.
+The engine (layers/model/prospectivity.py) only calls these methods; adding a kind is one class here.
 
 Measured values become memberships through the declared function (:data:`MEMBERSHIPS`, formulas in
-geo/fuzzy.py); class layers through their class -> membership table.
+geo/raster/fuzzy.py); class layers through their class -> membership table.
 """
 from __future__ import annotations
 
@@ -28,9 +28,9 @@ from rasterio.windows import Window
 
 from geo.crs import METRIC_CRS
 from geo.errors import Problem
-from geo.fuzzy import class_table, gaussian, identity, linear_decay, linear_ramp, sigmoid
+from geo.raster.fuzzy import class_table, gaussian, identity, linear_decay, linear_ramp, sigmoid
 from geo.grid import Grid, Shapes, burn, point_influence
-from geo.paths import reads_beyond, safe_user_path
+from geo.files.paths import reads_beyond, safe_user_path
 from geo.raster.classes import class_values
 from geo.raster.derivative import relief, slope
 from geo.raster.distance import feature_distance
@@ -124,7 +124,7 @@ def check_membership(decl, where: str, file: str, problems: list[Problem]) -> No
 class RunContext:
     """What binding a kind to one grid run may use."""
 
-    inputs: object  # layers.prospectivity.Inputs
+    inputs: object  # layers.model.prospectivity.Inputs
     grid: object  # geo.grid.Grid
     deposit_type: str
     frames: dict | None = None
@@ -322,7 +322,7 @@ def _check_raster(ev, where, file, problems) -> None:
 
 def _far_from_vietnam(ds) -> str | None:
     """Why the raster cannot be evidence anywhere in Vietnam (its extent misses it), or None."""
-    from layers.rules import VIETNAM_BOUNDS
+    from layers.model.rules import VIETNAM_BOUNDS
     try:
         w, s, e, n = transform_bounds(ds.crs, "EPSG:4326", *ds.bounds, densify_pts=21)
     except Exception as exc:  # noqa: BLE001 — PROJ refuses the transformation

@@ -1,6 +1,6 @@
 """Full-resolution tiles of the prospectivity grids (`geo tiles`) and their layer on the web maps.
 
-The tiles are coloured by the overlay's own RGBA function (``maps.grids.overlay_rgba``: the model
+The tiles are coloured by the overlay's own RGBA function (``maps.web.grids.overlay_rgba``: the model
 spec's ramp and the alpha ramp of ``labels.toml`` ``[grids]``), so tiles, preview and legend share one
 colour source. A map drawn when current tiles of a grid exist in ``OUT/tiles/<grid>/`` (their
 ``tilejson.json`` names the SHA-256 of the COG they were cut from) shows them from zoom 10 on, from the
@@ -14,8 +14,8 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
-from geo.tiles import TileSet, current_tiles, write_tiles
-from layers.overlay import GridLayer
+from geo.raster.tiles import TileSet, current_tiles, write_tiles
+from layers.model.overlay import GridLayer
 from maps.i18n import load_labels
 
 TILES_DIR = "tiles"  # OUT/tiles/<grid stem>/{z}/{x}/{y}.png
@@ -28,7 +28,7 @@ MAP_MIN_ZOOM = 2  # the map's own floor: without it Leaflet takes its layers' lo
 
 def grid_colour(gl: GridLayer):
     """values -> uint8 RGBA of the grid ``gl`` exactly as its overlay is drawn."""
-    from maps.grids import overlay_rgba
+    from maps.web.grids import overlay_rgba
     style = load_labels().grids
     return lambda values: overlay_rgba(values, gl.ramp, style)
 

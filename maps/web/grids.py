@@ -10,11 +10,11 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geo.catalog import Symbol
-from geo.preview import mercator_preview, png_data_uri
-from layers.overlay import grid_layers
-from maps.features import Group
+from geo.raster.preview import mercator_preview, png_data_uri
+from layers.model.overlay import grid_layers
+from maps.web.features import Group
 from maps.i18n import GridStyle, bi, load_labels
-from maps.tiles import add_tile_layer
+from maps.web.tiles import add_tile_layer
 
 # Leaflet panes: the base geography draws below the grids, which draw below every other layer
 # (overlayPane, z-index 400); all vector layers otherwise share one canvas and could not interleave.
@@ -65,14 +65,14 @@ def gradient_svg(ramp: tuple[str, ...], style: GridStyle, key: str, width: int =
 
 def overlay_rgba(values: np.ndarray, ramp: tuple[str, ...], style: GridStyle) -> np.ndarray:
     """RGBA of a grid preview: the ramp's colours with the declared alpha ramp (low values clear), in
-    :data:`PREVIEW_LEVELS` classes (``geo.preview.ramp_rgba``)."""
+    :data:`PREVIEW_LEVELS` classes (``geo.raster.preview.ramp_rgba``)."""
     return style.rgba(values, ramp, PREVIEW_LEVELS)
 
 
 def grid_groups(m: folium.Map, out_dir: Path, scores: tuple[str, ...] = ("evidence",)) -> list[tuple[Group, str, str]]:
     """Add the overlays of every modelled type whose grids exist under ``out_dir``; return, for the
     layer control and the legend, each overlay's group with its swatch and its legend (HTML naming the
-    grid and its score, read from what ``layers.overlay.grid_layers`` returns). ``scores``: the scores
+    grid and its score, read from what ``layers.model.overlay.grid_layers`` returns). ``scores``: the scores
     drawn (the national map: the evidence score only, from independent layers); each group knows its
     ``deposit_type``."""
     labels = load_labels()

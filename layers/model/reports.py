@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.atomic import atomic_path
-from geo.zonal import BINS
+from geo.files.atomic import atomic_path
+from geo.raster.zonal import BINS
 from layers.derived.prospectivity import ABLATION, AUC, MIN_SITES, SITES, TOO_FEW, area_above, site_scores, validation
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 from rasterio.errors import NotGeoreferencedWarning
 
-from geo.cog import CogLayer, CogSet, InProcess, gdal_env, tile_size
-from layers.evidence import RunContext
-from layers.model_spec import ModelSpec, TypeModel
-from layers.prospectivity import (TILE, bind, default_jobs, national_grid, prepare, score_groups, score_tile, tile_at,
+from geo.raster.cog import CogLayer, CogSet, InProcess, gdal_env, tile_size
+from layers.model.evidence import RunContext
+from layers.model.model_spec import ModelSpec, TypeModel
+from layers.model.prospectivity import (TILE, bind, default_jobs, national_grid, prepare, score_groups, score_tile, tile_at,
                                   user_evidence)
 
 

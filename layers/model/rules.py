@@ -9,11 +9,11 @@ import shapely
 from geo.catalog import Catalog
 from geo.crs import METRIC_CRS, WEB_CRS
 from geo.errors import Problem
-from geo.table import split_list
+from geo.files.table import split_list
 from layers.derived.admin import pre_to_2025, province_at, vietnam_area
 from layers.derived.positions import (DATABASE_POINT, TERRITORIAL_SEA_M, UNCERTAINTY_PERCENTILE, chosen_positions,
                                       database_point_uncertainty, moved_note)
-from layers.model_spec import SPEC_PATH, load_spec
+from layers.model.model_spec import SPEC_PATH, load_spec
 
 # Vietnam with the Hoàng Sa and Trường Sa archipelagos, in WGS84 (lon_min, lat_min, lon_max, lat_max)
 VIETNAM_BOUNDS = (102.0, 6.0, 118.0, 23.5)

@@ -6,7 +6,7 @@ import re
 import pandas as pd
 
 from geo.catalog import Catalog, LayerSpec
-from geo.table import split_list
+from geo.files.table import split_list
 from maps.escape import safe
 from maps.i18n import Card, bi, bi_html, load_labels, number
 

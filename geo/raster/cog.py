@@ -39,7 +39,7 @@ import rasterio.shutil
 from affine import Affine
 from rasterio.windows import Window
 
-from geo.atomic import output_errors, temp_dir
+from geo.files.atomic import output_errors, temp_dir
 from geo.errors import ExportError
 from geo.grid import Grid
 

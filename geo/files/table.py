@@ -17,7 +17,7 @@ import pandas as pd
 
 from geo.catalog import Catalog, FieldSpec, LayerSpec
 from geo.errors import Problem, plain
-from geo.userfiles import bom_encoding
+from geo.files.userfiles import bom_encoding
 
 LIST_SEP = ";"
 _TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from geo.catalog import HEX_COLOUR, TableReader, Text
 from geo.errors import CatalogError, Problem, raise_if
-from geo.fuzzy import OPERATORS
-from geo.tomlfile import read_toml
-from layers.evidence import (COMPONENTS, KINDS, MEMBERSHIP_VALUES, Evidence, check_coverage, check_membership,
+from geo.raster.fuzzy import OPERATORS
+from geo.files.tomlfile import read_toml
+from layers.model.evidence import (COMPONENTS, KINDS, MEMBERSHIP_VALUES, Evidence, check_coverage, check_membership,
                              numeric_leaves)
 from layers import ROOT
 
@@ -41,7 +41,7 @@ class ModelSpec:
     types: dict[str, TypeModel]
     style: dict
     raw: dict = field(repr=False)
-    ensemble_runs: int = 20  # members of the parameter ensemble (layers/uncertainty.py)
+    ensemble_runs: int = 20  # members of the parameter ensemble (layers/model/uncertainty.py)
     ensemble_seed: int = 1
     ensemble_resolution_m: float = 5000.0
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from geo.catalog import Text
 from geo.errors import CatalogError, Problem
-from layers.evidence import KINDS, MISSABLE, SCORES
-from layers.model_spec import load_spec
+from layers.model.evidence import KINDS, MISSABLE, SCORES
+from layers.model.model_spec import load_spec
 
 GRIDS_DIR = "grids"
 SCORE_NAMES = {  # how each score is named beside the type's title

@@ -3,7 +3,7 @@ its model, the measured value, membership, mineral-system component and citation
 
 Everything is sampled (nearest cell) from the COGs of the grid run — the score COGs and the per-evidence
 ``membership_*`` / ``value_*`` COGs under ``grids/explain/`` — at the centres of the web preview grid
-(``maps.grids.PREVIEW_CELL_DEG``), so a value shown is the COG's value at that cell centre, stored as
+(``maps.web.grids.PREVIEW_CELL_DEG``), so a value shown is the COG's value at that cell centre, stored as
 uint8 (``round(v * QUANT)``, 255 = no data) in one JSON block, base64.
 """
 from __future__ import annotations
@@ -21,12 +21,12 @@ from rasterio.warp import transform_bounds
 
 from geo.catalog import Text
 from geo.crs import WEB_CRS
-from layers.evidence import KINDS
-from layers.model_spec import load_spec
-from layers.overlay import GRIDS_DIR, SCORE_NAMES, grid_paths
-from layers.prospectivity import EXPLAIN_DIR
+from layers.model.evidence import KINDS
+from layers.model.model_spec import load_spec
+from layers.model.overlay import GRIDS_DIR, SCORE_NAMES, grid_paths
+from layers.model.prospectivity import EXPLAIN_DIR
 from maps.escape import safe, script_json
-from maps.grids import PREVIEW_CELL_DEG
+from maps.web.grids import PREVIEW_CELL_DEG
 from maps.i18n import bi, load_labels
 
 QUANT = 254  # stored step: 1/254 of the score (or of the value's range); 255 = no data

@@ -20,7 +20,7 @@ from geo.simplify import WEB_DECIMALS
 from maps.escape import safe, script_json
 from maps.i18n import bi_html
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 def names_only(spec: LayerSpec) -> bool:

@@ -23,12 +23,12 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo.atomic import atomic_path
+from geo.files.atomic import atomic_path
 from geo.catalog import Catalog, Symbol
 from geo.crs import METRIC_CRS, WEB_CRS
 from geo.simplify import for_web
 from maps.composition import Composition
-from maps.features import groups
+from maps.web.features import groups
 from maps.i18n import Labels, load_labels
 
 A3_PORTRAIT_IN = (297 / 25.4, 420 / 25.4)  # the country and the coast are tall: portrait
@@ -253,7 +253,7 @@ class Labeller:
 
 def _names(spec, frame: gpd.GeoDataFrame, lang: str) -> list[tuple[float, float, str]]:
     """(lon, lat, name in ``lang``) of every named feature; polygons at a representative point."""
-    from maps.place_labels import anchor_points, label_text
+    from maps.web.place_labels import anchor_points, label_text
     field = spec.style.label_field
     return [(p.x, p.y, label_text(row, field, lang)) for (_, row), p in zip(frame.iterrows(), anchor_points(frame))
             if p is not None and not p.is_empty and not pd.isna(row.get(field))]
@@ -412,8 +412,8 @@ def _notes(fig, comp: Composition, catalog: Catalog, lang: str, x: float, top: f
 
 
 def _draw_risks(ax, names: Labeller, catalog: Catalog, frames, lang: str, zorder: int) -> list:
-    """The risk symbols beside the placer zones (``maps/risk_symbols.py``); returns their legend rows."""
-    from maps.risk_symbols import risk_points
+    """The risk symbols beside the placer zones (``maps/web/risk_symbols.py``); returns their legend rows."""
+    from maps.web.risk_symbols import risk_points
     spec = catalog[RISKS]
     st = spec.style
     pts = risk_points(catalog, frames)
@@ -437,7 +437,7 @@ def _zone_table(fig, catalog: Catalog, frames, lang: str, x: float, top: float, 
     """The placer zones north to south: province, placer sites, Th/U, sourced risk topics (symbols).
     Returns the table's lower edge (figure fraction)."""
     from matplotlib.lines import Line2D
-    from maps.risk_symbols import unplaced, zone_topics
+    from maps.web.risk_symbols import unplaced, zone_topics
     spec = catalog[ZONES]
     zones = frames[ZONES]
     order = zones.geometry.to_crs(METRIC_CRS).representative_point().to_crs(WEB_CRS).y.sort_values(ascending=False)

@@ -79,19 +79,19 @@ def risk_frame(catalog: Catalog, frames) -> gpd.GeoDataFrame:
 def add_risk_layers(m, catalog: Catalog, frames, refs, next_key, pieces, show: bool = True) -> list:
     """The risk symbols as map groups (one per topic, cards from ``placer_risks``' fields, named "Risk
     topic: …" from the topic domain), added to ``m`` (shown with the zones); returns the
-    ``maps.features.Group``s for the layer control and the legend."""
+    ``maps.web.features.Group``s for the layer control and the legend."""
     import dataclasses
 
     import folium
 
-    from maps.features import GeoLayer, collection, groups, options
+    from maps.web.features import GeoLayer, collection, groups, options
     spec = dataclasses.replace(catalog[RISKS], geometry="Point")  # the table, drawn where its findings apply
     what = catalog.domain_of(spec.field(spec.style.category_field)).description
     out = []
     for i, g in enumerate(groups(spec, risk_frame(catalog, frames), catalog)):
         if g.rows.empty:
             continue
-        g.key = f"{RISKS}.{i}"  # stable id in the URL hash, as the other layers' (maps/render.py)
+        g.key = f"{RISKS}.{i}"  # stable id in the URL hash, as the other layers' (maps/web/render.py)
         g.label = Text(f"{what.vi}: {g.label.vi}", f"{what.en}: {g.label.en}")
         g.layer = folium.FeatureGroup(name=spec.name, show=show, control=False)
         GeoLayer(collection(spec, g, catalog, refs, True, next_key, None, pieces),

@@ -8,7 +8,7 @@ import mimetypes
 import re
 from pathlib import Path
 
-VENDOR = Path(__file__).resolve().parent / "vendor"
+VENDOR = Path(__file__).resolve().parent.parent / "vendor"
 
 LEAFLET_JS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js"
 LEAFLET_CSS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css"
@@ -50,7 +50,7 @@ class OfflineError(ValueError):
 
 def vendored(url: str) -> Path:
     if url not in LOCAL:
-        raise OfflineError(f"no vendored copy of {url}: add it to maps/vendor (refresh.sh) and maps/offline.py")
+        raise OfflineError(f"no vendored copy of {url}: add it to maps/vendor (refresh.sh) and maps/web/offline.py")
     return VENDOR / LOCAL[url]
 
 

@@ -15,9 +15,9 @@ from rasterio.windows import Window
 
 from geo.crs import METRIC_CRS
 from geo.errors import Problem, SourceDataError
-from layers.evidence import RunContext
-from layers.model_spec import ModelSpec, load_spec
-from layers.prospectivity import bind, national_grid, prepare, score_groups, score_tile
+from layers.model.evidence import RunContext
+from layers.model.model_spec import ModelSpec, load_spec
+from layers.model.prospectivity import bind, national_grid, prepare, score_groups, score_tile
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 One pass over the grid serves every type and both of its scores (``evidence``: independent layers;
 ``proximity``: known sites and the zones drawn from them). :func:`score_tile` computes a window's
-memberships and scores from the bound evidence kinds (layers/evidence.py) and returns arrays; the
+memberships and scores from the bound evidence kinds (layers/model/evidence.py) and returns arrays; the
 writers and statistics stay outside it. Each known site is rescored with itself left out of every
 evidence it shaped (the kinds' ``loo``). Tiles run on a thread pool; their statistics are merged in
 grid order.
@@ -24,16 +24,16 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
 
 from geo.budget import check_fits, need
-from geo.cog import CogLayer, CogSet, TileRecord, gdal_env, tile_size, write_tile
+from geo.raster.cog import CogLayer, CogSet, TileRecord, gdal_env, tile_size, write_tile
 from geo.crs import METRIC_CRS
 from geo.errors import Problem, SourceDataError
 from geo.executor import executor
-from geo.fuzzy import combine
+from geo.raster.fuzzy import combine
 from geo.grid import Grid, Shapes, burn, windows_meeting
-from geo.zonal import BINS, ScoreStats, to_bins
+from geo.raster.zonal import BINS, ScoreStats, to_bins
 from layers.derived.coast import open_sea, open_sea_distance
-from layers.evidence import KINDS, MISSABLE, SCORES, Evidence, Kind, RunContext, ShorelineDistance
-from layers.model_spec import ModelSpec, TypeModel, load_spec
+from layers.model.evidence import KINDS, MISSABLE, SCORES, Evidence, Kind, RunContext, ShorelineDistance
+from layers.model.model_spec import ModelSpec, TypeModel, load_spec
 from layers.validation.cells import (Blocks, ScoreValidation, SiteCells, TileValidation, block_factor, disc_cells)
 from layers.validation.clusters import Cluster, site_clusters
 
@@ -346,7 +346,7 @@ TileResult = dict[tuple[str, str], tuple[ScoreStats, TileValidation]]  # (type, 
 
 def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units: int, keys: tuple,
               scratch: Path | None, size: int, block: int) -> tuple[TileResult, TileRecord | None] | None:
-    """Score one tile, write its layers (those of ``keys``) into the scratch folder (:func:`geo.cog.write_tile`)
+    """Score one tile, write its layers (those of ``keys``) into the scratch folder (:func:`geo.raster.cog.write_tile`)
     and return its statistics and what it wrote, without touching other shared state: a worker thread or
     a cluster worker process runs it alike."""
     ts = score_tile(inputs, grid, win, {t: (r.model, r.kinds) for t, r in runs.items()})

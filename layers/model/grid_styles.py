@@ -1,12 +1,12 @@
 """A QGIS style (``.qml``) beside each grid COG: the web map's colour ramp (the model spec's ``[style]``,
-read through :func:`layers.overlay.grid_layers`), pseudocolour, nodata transparent."""
+read through :func:`layers.model.overlay.grid_layers`), pseudocolour, nodata transparent."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from geo.atomic import write_text
+from geo.files.atomic import write_text
 from geo.gpkg.qml import bilingual, raster_qml
-from layers.overlay import GridLayer, grid_layers
+from layers.model.overlay import GridLayer, grid_layers
 
 
 def qml_path(cog: Path) -> Path:

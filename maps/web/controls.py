@@ -11,9 +11,9 @@ from jinja2 import Template
 
 from geo.catalog import Text
 from maps.escape import safe, script_json
-from maps.features import SCALE, Group
+from maps.web.features import SCALE, Group
 from maps.i18n import Basemap, Labels, bi
-from maps.search import entry
+from maps.web.search import entry
 
 
 OPEN_GROUPS = ("deposits", "zones")  # layer-control groups open on a wide screen; the others start folded
@@ -107,8 +107,8 @@ class About(MacroElement):
 def grid_sources(types: list[str], refs) -> list[tuple[Text, list[str]]]:
     """Per modelled type on the map: its title and the citations (safe HTML) of its operator and every
     evidence of its model, in model order, each once."""
-    from layers.model_spec import load_spec
-    from maps.popup import citation
+    from layers.model.model_spec import load_spec
+    from maps.web.popup import citation
     spec = load_spec()
     out = []
     for t in types:
@@ -238,7 +238,7 @@ def _default_icon() -> str:
     """Leaflet's default marker images as data URIs (a plugin's transient marker asked for
     ``marker-icon.png`` beside the offline page: a failed request)."""
     import base64
-    from maps.offline import VENDOR
+    from maps.web.offline import VENDOR
     d = VENDOR / "leaflet@1.9.4" / "dist" / "images"
     uri = {k: "data:image/png;base64," + base64.b64encode((d / f).read_bytes()).decode("ascii")
            for k, f in (("iconUrl", "marker-icon.png"), ("iconRetinaUrl", "marker-icon-2x.png"),
