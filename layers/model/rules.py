@@ -230,15 +230,22 @@ def types_named(text: str) -> set[str]:
     return {t for t, words in TYPE_WORDS.items() if t in low or any(w in low for w in words)}
 
 
+def _deposit_rows(catalog: Catalog, frames: dict[str, pd.DataFrame]):
+    """(the deposits' source file, (source row number, row) pairs); no rows without a deposits layer."""
+    if "deposits" not in frames:
+        return "", []
+    deps = frames["deposits"]
+    numbers = deps.attrs.get("rows") or range(1, len(deps) + 1)
+    return (str(catalog.root / catalog["deposits"].source.files[0]),
+            [(n, r) for n, (_, r) in zip(numbers, deps.iterrows())])
+
+
 def note_types(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
     """A note that names a deposit type names the row's own type and no other."""
-    if "deposits" not in frames:
-        return []
-    deps = frames["deposits"]
-    src = str(catalog.root / catalog["deposits"].source.files[0])
-    rows = deps.attrs.get("rows") or range(1, len(deps) + 1)
+    src, rows = _deposit_rows(catalog, frames)
+    deps = frames.get("deposits")
     problems = []
-    for row, (_, r) in zip(rows, deps.iterrows()):
+    for row, r in rows:
         for f in NOTE_FIELDS:
             if f not in deps or pd.isna(r[f]):
                 continue
@@ -260,13 +267,9 @@ ONE_COMPILER = {"usgs_major_deposits": "usgs_ofr_02_189_ree"}
 def independent_sources(catalog: Catalog, frames: dict[str, pd.DataFrame]) -> list[Problem]:
     """``multiple_independent`` needs two sources that count (not the untraceable textbook excerpt,
     the administrative-centre package or an encyclopedia entry; both USGS databases count once)."""
-    if "deposits" not in frames:
-        return []
-    deps = frames["deposits"]
-    src = str(catalog.root / catalog["deposits"].source.files[0])
-    rows = deps.attrs.get("rows") or range(1, len(deps) + 1)
+    src, rows = _deposit_rows(catalog, frames)
     problems = []
-    for row, (_, r) in zip(rows, deps.iterrows()):
+    for row, r in rows:
         if r["confidence"] != "multiple_independent":
             continue
         counted = {ONE_COMPILER.get(x, x) for x in split_list(r["refs"])} - NOT_A_SOURCE_OF_THE_SITE
