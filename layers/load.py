@@ -50,6 +50,19 @@ def build_order(catalog: Catalog) -> list[LayerSpec]:
                                                 fix="break the cycle in source.inputs")]) from exc
 
 
+def load_sources(names: Collection[str], catalog: Catalog | None = None) -> dict[str, pd.DataFrame]:
+    """Read and check only the source layers ``names`` (no builders, computed fields or cross-layer
+    rules): for a caller that needs a few layers as they are, e.g. `geo import`'s land and sea."""
+    catalog = catalog or default_catalog()
+    frames: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
+    for name in names:
+        frames[name], found = _read_files(catalog, catalog[name])
+        problems += found
+    raise_if(problems, SourceDataError)
+    return frames
+
+
 def load_layers(catalog: Catalog | None = None, skip: Collection[str] = ()) -> dict[str, pd.DataFrame]:
     """Read, derive and check every layer; raise one :class:`SourceDataError` with all problems.
 

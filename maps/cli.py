@@ -17,7 +17,8 @@ from geo.text import snake_name
 from layers import CATALOG_DIR
 from layers.imports import IMPORTS_DIR, KINDS, check_encoding, check_file, check_name, with_imports, write_import
 from layers.model.grid_styles import write_grid_styles
-from layers.load import load_layers
+from layers.derived.admin import VIETNAM_AREA_LAYERS
+from layers.load import load_layers, load_sources
 from layers.derived.summary import occurrence_statement
 from layers.derived.prospectivity import AUC, GRID_TABLES, VALIDATION, grid_tables
 from layers.model.overlay import GRIDS_DIR, grid_layers
@@ -411,7 +412,7 @@ def import_(obj: Context, file: str, kind: str, name: str | None, crs: str | Non
     name = name or snake_name(path.stem)
     check_name(name, catalog)
     def frames():  # loaded once the file is read: a broken file is refused before this
-        return load_layers(obj.catalog(imports=False), skip=GRID_TABLES)  # land and sea: no grid tables needed
+        return load_sources(VIETNAM_AREA_LAYERS, obj.catalog(imports=False))  # land and sea only
     with obj.step(f"Checking {path}"):
         points, fields, fmt, crs_used = check_file(path, kind, frames, crs, encoding, lon, lat, x, y)
     for written in write_import(points, fields, name, kind, path, fmt, crs_used, directory):  # checked, then published

@@ -16,7 +16,7 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from conftest import run_geo, skip_without
+from conftest import geo_in_process, run_geo, skip_without
 from layers.imports import KINDS
 
 HANOI = (105.8342, 21.0278)
@@ -142,12 +142,12 @@ def test_every_bad_file_exits_2_with_one_line_naming_it(bad_dir):
     cases = _bad_cases(bad_dir)
     assert len(cases) >= 20
     failures = []
-    for name, args, expected in cases:
-        res = run_geo("import", *args, "--dir", str(bad_dir / "imports"))
-        lines = res.stderr.strip().splitlines()
-        if res.returncode != 2 or len(lines) != 1 or not lines[0].startswith("error: ") \
-                or not all(e in lines[0] for e in expected) or "Traceback" in res.stderr:
-            failures.append(f"{name}: rc={res.returncode} stderr={res.stderr.strip()!r} expected {expected}")
+    for name, args, expected in cases:  # in this process (the exit status of a real process: the tests below)
+        rc, _, err = geo_in_process("import", *args, "--dir", str(bad_dir / "imports"))
+        lines = err.strip().splitlines()
+        if rc != 2 or len(lines) != 1 or not lines[0].startswith("error: ") \
+                or not all(e in lines[0] for e in expected) or "Traceback" in err:
+            failures.append(f"{name}: rc={rc} stderr={err.strip()!r} expected {expected}")
     assert not failures, "\n".join(failures)
     assert not (bad_dir / "imports").exists(), "a refused file must write nothing"
 

@@ -62,6 +62,7 @@ def provinces_2025(spec, frames) -> gpd.GeoDataFrame:
     return out.reset_index(drop=True)
 
 
+VIETNAM_AREA_LAYERS = (PRE2025, "archipelagos")  # what vietnam_area reads
 _AREA = "_vietnam_area_metric"  # cache key in the build's frames (never written out)
 
 
