@@ -106,16 +106,22 @@ def test_map_shows_the_tiles_at_zoom_11_over_dong_pao(tiled, project):
         # only the base geography and the grid: vector layers above would hide the pixels compared
         stops = page.evaluate("""(id) => [...document.querySelectorAll('#' + id + ' stop')].map(
             s => s.getAttribute('stop-color'))""", "g-" + "".join(ch if ch.isalnum() else "-" for ch in gl.path.stem))
+        # (the project's own panes too: deposit markers and place names draw above the grid; the title and the
+        # overview map are not in the control container's flow)
         hide = page.add_style_tag(content=".leaflet-overlay-pane, .leaflet-marker-pane, .leaflet-shadow-pane,"
-                                   ".leaflet-tooltip-pane, .leaflet-popup-pane, .leaflet-control-container"
-                                   " { visibility: hidden !important; }")
+                                   ".leaflet-tooltip-pane, .leaflet-popup-pane, .leaflet-control-container,"
+                                   ".leaflet-pane[class*='-ree']:not(.leaflet-reeGrids-pane)"
+                                   " { visibility: hidden !important; }"
+                                   ".ree-title, .leaflet-control-minimap, .ree-place { display: none !important; }")
         page.evaluate("""([lat, lon]) => { const m = """ + MAP_JS + """;
             m.setView([lat, lon], 11, {animate: false}); }""", [site.y, site.x])
         # the grid's tiles start at zoom 10; the map must still zoom out to the whole country (it once could not)
         assert page.evaluate("() => REE.map.getMinZoom()") <= 5
         page.wait_for_function("""() => { const t = [...document.querySelectorAll('.ree-grid-tiles img.leaflet-tile')];
             return t.length && t.every(i => i.complete) && t.some(i => i.classList.contains('leaflet-tile-loaded')); }""")
-        page.wait_for_timeout(500)  # Leaflet's tile fade-in
+        page.wait_for_function("""() => [...document.querySelectorAll('.ree-grid-tiles img.leaflet-tile-loaded')]
+            .every(i => getComputedStyle(i).opacity === '1')""")  # Leaflet's tile fade-in, however slow the machine
+        page.wait_for_timeout(200)
         tiles = _visible_tiles(page)
         preview_opacity = page.evaluate("""() => [...document.querySelectorAll('img.leaflet-image-layer')]
             .filter(i => i.closest('.leaflet-pane') && getComputedStyle(i).display !== 'none').map(i => i.style.opacity)""")
