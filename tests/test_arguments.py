@@ -3,9 +3,10 @@ outside the grid, output folders that are empty or the package's own, grid reque
 hold (refused before any work), and worker counts capped at the CPUs. Each refusal: exit 2, one line."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -61,14 +62,24 @@ def test_explain_outside_the_grid_names_its_extent():
     assert "longitude 102.10 to 116.56 and latitude 7.96 to 23.37" in line
 
 
+# The child reports its own peak (VmHWM, per address space, reset at exec): its ru_maxrss from wait4 also
+# counts the parent's resident memory at fork, so a pytest worker grown to 1.5 GB made a 300 MB run read 1.5 GB.
+_REPORT_PEAK = ("import atexit, sys\n"
+                "def report(path=sys.argv[1]):\n"
+                "    kb = next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]\n"
+                "    open(path, 'w').write(kb)\n"
+                "atexit.register(report)\n"
+                "from maps.cli import main\n"
+                "sys.exit(main(sys.argv[2:]))\n")
+
+
 def _peak(args: list[str], timeout: int = 600) -> tuple[int, str, int]:
-    """(exit status, stderr, peak resident bytes) of `python -m geo ARGS` in a child process."""
-    p = subprocess.Popen([sys.executable, "-m", "geo", *args], cwd=ROOT, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, text=True)
-    err = p.stderr.read()
-    _, status, usage = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    return p.returncode, err, usage.ru_maxrss * 1024
+    """(exit status, stderr, peak resident bytes) of the `geo` CLI with ARGS in a child process."""
+    with tempfile.TemporaryDirectory() as d:
+        report = Path(d) / "peak"
+        p = subprocess.run([sys.executable, "-c", _REPORT_PEAK, str(report), *args], cwd=ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=timeout)
+        return p.returncode, p.stderr, int(report.read_text()) * 1024
 
 
 def test_a_grid_too_large_is_refused_before_any_work(tmp_path):
