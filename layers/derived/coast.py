@@ -53,19 +53,19 @@ def open_sea(frames) -> shapely.Geometry:
     per land and rule in a process (the layer checks and the grids of one build read separate frames;
     3 s each on the national land, measured)."""
     if _KEY not in frames:
-        land = frames["land"].to_crs(METRIC_CRS).geometry.values
+        land, rule = frames["land"].to_crs(METRIC_CRS).geometry.values, open_sea_rule()
         digest = hashlib.sha256(b"".join(shapely.to_wkb(np.asarray(land, dtype=object)))
-                                + repr(sorted(open_sea_rule().items())).encode()).hexdigest()
+                                + repr(sorted(rule.items())).encode()).hexdigest()
         if digest not in _MEMO:
             _MEMO.clear()  # one land at a time: the memo never grows
-            _MEMO[digest] = open_sea_of(land)
+            _MEMO[digest] = open_sea_of(land, rule)
         frames[_KEY] = _MEMO[digest]
     return frames[_KEY]
 
 
-def open_sea_of(land) -> shapely.Geometry:
-    """The open sea around ``land`` (polygons in the metric CRS) by the declared rule."""
-    rule = open_sea_rule()
+def open_sea_of(land, rule: dict | None = None) -> shapely.Geometry:
+    """The open sea around ``land`` (polygons in the metric CRS) by the declared rule (``rule``: it, read)."""
+    rule = open_sea_rule() if rule is None else rule
     return open_water(land, float(rule["min_width_m"]), int(rule.get("quad_segs", 2)))
 
 

@@ -159,8 +159,10 @@ def load_spec(path: str | Path = SPEC_PATH) -> ModelSpec:
     raise_if(structure_problems(path, raw), CatalogError)
     problems: list[Problem] = []
     types = {}
+    named = set()  # every evidence name of every type, as written (a malformed evidence still has its name)
     for name, t in (raw.get("types") or {}).items():
         where = f"types.{name}"
+        named.update(e.get("name") for e in t.get("evidence") or [])
         op = t.get("operator")
         if op not in OPERATORS:
             problems.append(_problem(path, f"{where}.operator", "unknown fuzzy operator", op,
@@ -182,6 +184,10 @@ def load_spec(path: str | Path = SPEC_PATH) -> ModelSpec:
                                 val)
     if not types:
         problems.append(_problem(path, "types", "no deposit type is modelled", fix="add a [types.NAME] table"))
+    for name in raw.get("evidence_text") or {}:  # a reader's title for an evidence the model does not have
+        if name not in named:
+            problems.append(_problem(path, f"evidence_text.{name}", "names no evidence of any type", name,
+                                     "use the name of an evidence in [[types.*.evidence]] or remove the table"))
     style = raw.get("style") or {}
     for key in ("score_ramp", "uncertainty_ramp"):
         if not isinstance(style.get(key), list) or len(style[key]) < 2:
@@ -292,12 +298,4 @@ def structure_problems(path: Path, raw: dict) -> list[Problem]:
         simplest = r.get(val, "simplest", list, f"{where}.validation", required=False)
         if simplest is not None and not all(isinstance(x, str) for x in simplest):
             r.problem(f"{where}.validation.simplest", "must be a list of evidence names", simplest)
-    types, texts = raw.get("types"), raw.get("evidence_text")
-    named = {e.get("name") for t in (types.values() if isinstance(types, dict) else ()) if isinstance(t, dict)
-             for e in (t.get("evidence") if isinstance(t.get("evidence"), list) else [])
-             if isinstance(e, dict) and isinstance(e.get("name"), str)}
-    for name in texts if isinstance(texts, dict) else ():
-        if name not in named:
-            r.problem(f"evidence_text.{name}", "names no evidence of any type", name,
-                      fix="use the name of an evidence in [[types.*.evidence]] or remove the table")
     return problems

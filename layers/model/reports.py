@@ -4,7 +4,6 @@ two nulls' AUC distributions beside the sites' AUC (or, with fewer than 5 sites,
 type, the ablation of the evidence score; build/reports/validation.html (layers/validation/page.py)."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -28,19 +27,14 @@ def _curves(hist: np.ndarray, scores: np.ndarray):
     return xs, ys, thr, 100 * area, 100 * pred
 
 
-def _title(run, names: str) -> str:
-    """The readers' English titles of evidence ``names`` ("a;b" or "a + b" lists keep their separators)."""
-    spec = getattr(run, "spec", None)
-    if spec is None:
-        return names
-    return re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: spec.evidence_title(m.group(0)).en, str(names))
+def _title(run, evidence: str) -> str:
+    """The readers' English title of an evidence of the run's model."""
+    return run.spec.evidence_title(evidence).en
 
 
 def _type(run, t: str) -> str:
-    """The readers' English title of deposit type ``t`` (the model's ``title``; the id if it has none)."""
-    model = getattr(getattr(run, "spec", None), "types", {}).get(t)
-    title = getattr(model, "title", None)
-    return title.en if title is not None and getattr(title, "en", None) else t
+    """The readers' English title of deposit type ``t`` (the model's ``title``; its id if it has none)."""
+    return run.spec.types[t].title.en
 
 
 def _save(fig, path: Path) -> Path:
