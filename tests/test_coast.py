@@ -40,6 +40,31 @@ def test_open_water_cuts_narrow_channels_and_what_lies_behind_them():
     assert narrow.contains(shapely.Point(15_000, 20_000))
 
 
+def test_the_open_sea_is_cached_by_content_and_a_bad_entry_is_computed_again(project, tmp_path, monkeypatch):
+    """The cached open sea is the computed one, byte for byte; another rule is another entry; an unreadable entry
+    is computed again and replaced; an unwritable cache folder is only not used."""
+    from layers.derived import coast
+    land = project[1]["land"]
+    monkeypatch.setenv("GEO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(coast, "_MEMO", {})
+    fresh = coast.open_sea_of(land.to_crs(METRIC_CRS).geometry.values)
+    first = coast.open_sea({"land": land})
+    [entry] = (tmp_path / "cache").glob("open_sea-*.wkb")
+    assert shapely.to_wkb(first) == shapely.to_wkb(fresh) == entry.read_bytes()
+    coast._MEMO.clear()
+    entry.write_bytes(b"not wkb")
+    assert shapely.to_wkb(coast.open_sea({"land": land})) == shapely.to_wkb(fresh)
+    assert entry.read_bytes() == shapely.to_wkb(fresh)  # replaced
+    coast._MEMO.clear()
+    monkeypatch.setattr(coast, "open_sea_rule", lambda path=None: {"min_width_m": 500, "quad_segs": 2, "basis": "judgement"})
+    narrow = coast.open_sea({"land": land})
+    assert len(list((tmp_path / "cache").glob("open_sea-*.wkb"))) == 2 and narrow.area > fresh.area
+    coast._MEMO.clear()
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("GEO_CACHE_DIR", str(tmp_path / "file" / "cache"))  # a path under a file: not writable
+    assert coast.open_sea({"land": land}).area == narrow.area
+
+
 @pytest.fixture(scope="module")
 def cells(project):
     """The coastal placer evidence explained at Việt Trì, the reservoir and a beach (1 km cells)."""

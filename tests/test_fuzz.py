@@ -38,7 +38,7 @@ import pytest
 from conftest import ROOT, copy_sources
 
 SEED = int(os.environ.get("FUZZ_SEED", "20261201"))
-BUDGET_S = float(os.environ.get("FUZZ_BUDGET_S", "60"))
+BUDGET_S = float(os.environ.get("FUZZ_BUDGET_S", "30"))  # make test; a long hunt: FUZZ_BUDGET_S=3600
 MAX_CASES = 2000
 MIN_CASES = 40  # a slow or busy machine (make test runs modules side by side) runs on until it has these,
 HARD_FACTOR = 3  # for at most this many budgets
@@ -430,7 +430,7 @@ def test_mutated_sources_end_in_success_or_one_line_exit_2(fuzz_root, capsys):
 
 # ---- `geo import` files (issue 22): seeded mutations of good files in six formats, run in this process ----
 
-IMPORT_BUDGET_S = float(os.environ.get("FUZZ_IMPORT_BUDGET_S", "45"))
+IMPORT_BUDGET_S = float(os.environ.get("FUZZ_IMPORT_BUDGET_S", "20"))
 IMPORT_MUTATIONS = ("byte_flip", "truncate", "line_delete", "line_duplicate", "cell_replace", "byte_insert")
 
 

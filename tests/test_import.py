@@ -211,20 +211,20 @@ def good_build(tmp_path_factory):
                                        [P(*xy) for _, _, xy, _ in GOOD_SAMPLES]),
                       ["--as", "occurrences"]),
     }
-    for name, (path, args) in files.items():
-        res = run_geo("import", str(path), *args, "--dir", str(imports))
-        assert res.returncode == 0, f"{name}: {res.stderr}"
-        assert res.stdout.split() == [str(imports / f"{name}.geojson"), str(imports / "catalog" / f"{name}.toml")]
+    for name, (path, args) in files.items():  # imports and exports in this process (the CLI's exit status: above)
+        rc, stdout, err = geo_in_process("import", str(path), *args, "--dir", str(imports))
+        assert rc == 0, f"{name}: {err}"
+        assert stdout.split() == [str(imports / f"{name}.geojson"), str(imports / "catalog" / f"{name}.toml")]
     out = d / "build"
     res = run_geo("--imports", str(imports), "build", "--out", str(out), "--resolution", "5000", "--offline",
                   timeout=600)
     assert res.returncode == 0, res.stderr
     exports = {}
     for fmt in ("geojson", "kml", "shp", "csv"):
-        res = run_geo("--imports", str(imports), "export", "--format", fmt, "--layers", ",".join(files),
-                      "--out", str(d / "export" / fmt))
-        assert res.returncode == 0, res.stderr
-        exports[fmt] = [Path(p) for p in res.stdout.split()]
+        rc, stdout, err = geo_in_process("--imports", str(imports), "export", "--format", fmt, "--layers",
+                                         ",".join(files), "--out", str(d / "export" / fmt))
+        assert rc == 0, err
+        exports[fmt] = [Path(p) for p in stdout.split()]
     return files, imports, out, exports
 
 

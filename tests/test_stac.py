@@ -15,7 +15,6 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT7
 
-from conftest import run_geo
 
 SCHEMAS = Path(__file__).parent / "stac_schemas"
 CORE = "https://schemas.stacspec.org/v1.1.0"
@@ -50,12 +49,10 @@ def _registry() -> Registry:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("stac-build")
-    res = run_geo("build", "--out", str(out), "--resolution", "5000", timeout=600)
-    assert res.returncode == 0, res.stderr
-    assert str(out / "stac" / "catalog.json") in res.stdout.split()
-    return out
+def built(build_5km):
+    """The run's shared 5 km build (tests/conftest.py); read only."""
+    assert str(build_5km.out / "stac" / "catalog.json") in build_5km.stdout.split()
+    return build_5km.out
 
 
 def _documents(out: Path) -> list[Path]:
