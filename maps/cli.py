@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -130,8 +131,15 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
     with obj.step(f"Prospectivity grids at {resolution:g} m"):
         run = run_grids(frames, resolution, types, out / GRIDS_DIR, evidence, spec=spec, jobs=jobs,
                         scheduler=scheduler, explain=explain)
-    with obj.step("Parameter ensemble (score spread)"):
-        spread = write_spread(frames, spec, types, out / GRIDS_DIR, evidence, jobs=jobs)
+    # the ensemble's tiles (numpy, GDAL: they release the GIL) run beside the figures (matplotlib, in this
+    # thread): 2.6 s of the 100 m run hidden on 2 cores; the paths are printed in the same order either way
+    with obj.step("Parameter ensemble (score spread) and validation figures"), ThreadPoolExecutor(1) as side:
+        spreading = side.submit(write_spread, frames, spec, types, out / GRIDS_DIR, evidence, jobs=jobs)
+        try:
+            tables = grid_tables(run)
+            reports = write_reports(run, tables, out / "reports")
+        finally:
+            spread = spreading.result()  # the ensemble is awaited (and its error raised) even when a figure fails
     for tr in run.types.values():
         for path in tr.paths.values():
             obj.say(str(path))
@@ -139,8 +147,7 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
         obj.say(str(path))
     for path in write_grid_styles(out):  # QGIS's default style beside each COG
         obj.say(str(path))
-    tables = grid_tables(run)
-    for path in write_reports(run, tables, out / "reports"):
+    for path in reports:
         obj.say(str(path))
     if len(tables[VALIDATION]):
         obj.note(tables[VALIDATION][["deposit_type", "score", "top_pct", "area_pct", "n_sites", "n_in_top",

@@ -367,6 +367,9 @@ def test_lowest_grid_score_looks_the_same_with_the_grid_on_and_off(browser, offl
     before = {k: pixel(*p) for k, p in (("low", low), ("high", high))}
     page.open_groups()
     label.locator("input").check()
+    # the overlay's image is in the page and loaded before any pixel is read (a loaded machine is slow to add it)
+    page.page.wait_for_function("() => [...document.querySelectorAll('.leaflet-reeGrids-pane img')].some("
+                                "i => i.complete && i.naturalWidth > 0)", timeout=30_000)
     page.js(fold)
     after = {k: pixel(*p) for k, p in (("low", low), ("high", high))}
     page.shot(f"national-grid-{viewport[0]}x{viewport[1]}")

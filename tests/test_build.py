@@ -85,7 +85,7 @@ def test_killed_build_keeps_previous_geopackage(tmp_path, default_build):
             os.kill(os.getpid(), signal.SIGKILL)   # die right after the first layer is written
         pyogrio.write_dataframe = killing
         from maps.cli import main
-        main(["build", "--out", {str(tmp_path)!r}])
+        main(["build", "--out", {str(tmp_path)!r}, "--resolution", "5000"])  # 5 km: the grids in seconds
     """)
     res = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, timeout=300)
     assert res.returncode == -9

@@ -40,14 +40,15 @@ def test_open_water_cuts_narrow_channels_and_what_lies_behind_them():
     assert narrow.contains(shapely.Point(15_000, 20_000))
 
 
-def test_the_open_sea_is_cached_by_content_and_a_bad_entry_is_computed_again(project, tmp_path, monkeypatch):
-    """The cached open sea is the computed one, byte for byte; another rule is another entry; an unreadable entry
-    is computed again and replaced; an unwritable cache folder is only not used."""
+def test_the_open_sea_is_cached_by_content_and_a_bad_entry_is_computed_again(tmp_path, monkeypatch):
+    """The cached open sea is the computed one, byte for byte; another land or rule is another entry; an
+    unreadable entry is computed again and replaced; an unwritable cache folder is only not used."""
     from layers.derived import coast
-    land = project[1]["land"]
+    island = shapely.box(0, 0, 40_000, 40_000).difference(shapely.box(-1, 19_500, 10_000, 20_500))  # a 1 km channel
+    land = gpd.GeoDataFrame(geometry=[island], crs=METRIC_CRS)
     monkeypatch.setenv("GEO_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(coast, "_MEMO", {})
-    fresh = coast.open_sea_of(land.to_crs(METRIC_CRS).geometry.values)
+    fresh = coast.open_sea_of([island])
     first = coast.open_sea({"land": land})
     [entry] = (tmp_path / "cache").glob("open_sea-*.wkb")
     assert shapely.to_wkb(first) == shapely.to_wkb(fresh) == entry.read_bytes()
@@ -57,8 +58,11 @@ def test_the_open_sea_is_cached_by_content_and_a_bad_entry_is_computed_again(pro
     assert entry.read_bytes() == shapely.to_wkb(fresh)  # replaced
     coast._MEMO.clear()
     monkeypatch.setattr(coast, "open_sea_rule", lambda path=None: {"min_width_m": 500, "quad_segs": 2, "basis": "judgement"})
-    narrow = coast.open_sea({"land": land})
+    narrow = coast.open_sea({"land": land})  # the channel is open sea for a 500 m disc
     assert len(list((tmp_path / "cache").glob("open_sea-*.wkb"))) == 2 and narrow.area > fresh.area
+    coast._MEMO.clear()
+    coast.open_sea({"land": gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 30_000, 30_000)], crs=METRIC_CRS)})
+    assert len(list((tmp_path / "cache").glob("open_sea-*.wkb"))) == 3
     coast._MEMO.clear()
     (tmp_path / "file").write_text("x")
     monkeypatch.setenv("GEO_CACHE_DIR", str(tmp_path / "file" / "cache"))  # a path under a file: not writable
