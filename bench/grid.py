@@ -2,7 +2,7 @@
 
 Each run is a child process, so its wall time and peak memory (ru_maxrss) are its own:
 
-    python -m bench.grid [--resolution 100] [--skip-whole] [--skip-serial]
+    python -m bench.grid [--resolution 100] [--skip-whole] [--skip-serial] [--cold]
 
 The whole-array version computes the site, zone and shoreline memberships and fuzzy gamma on full national
 arrays (scipy's exact distance transform for the shoreline, numpy for distances to sites) and writes
@@ -59,12 +59,12 @@ print(json.dumps({"seconds": time.perf_counter() - t0}))
 '''
 
 
-def child(cmd: list[str]) -> dict:
+def child(cmd: list[str], env: dict | None = None) -> dict:
     """Run ``cmd``; return its wall time (s) and its own peak resident memory (MB), read with
     ``os.wait4`` (RUSAGE_CHILDREN would report the largest child so far, e.g. an earlier browser)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -75,10 +75,12 @@ def child(cmd: list[str]) -> dict:
     return {"wall_s": wall, "peak_mb": usage.ru_maxrss / 1024, "out": stdout}
 
 
-def _tiled(resolution: float, jobs: int | None) -> dict:
+def _tiled(resolution: float, jobs: int | None, cache: str | None = None) -> dict:
+    """A tiled run in a child process; ``cache``: its derived-geometry cache folder (geo/files/cache.py)."""
     with tempfile.TemporaryDirectory() as out:
         cmd = [sys.executable, "-m", "geo", "-q", "grid", "--resolution", str(resolution), "--out", out]
-        return child(cmd + (["--jobs", str(jobs)] if jobs else []))
+        env = {**os.environ, "GEO_CACHE_DIR": cache} if cache else None
+        return child(cmd + (["--jobs", str(jobs)] if jobs else []), env)
 
 
 def _line(label: str, r: dict) -> str:
@@ -91,9 +93,13 @@ def main(argv=None) -> None:
     ap.add_argument("--resolution", type=float, default=100)
     ap.add_argument("--skip-whole", action="store_true", help="only the tiled runs (e.g. at 30 m)")
     ap.add_argument("--skip-serial", action="store_true", help="no one-thread tiled run")
+    ap.add_argument("--cold", action="store_true", help="also a run with an empty derived-geometry cache")
     a = ap.parse_args(argv)
-    tiled = _tiled(a.resolution, None)
+    tiled = _tiled(a.resolution, None)  # warm: the cache filled by an earlier command (or by this run, then it is cold)
     print(_line(f"geo grid --resolution {a.resolution:g} (all types, tiled, all CPUs: evidence, proximity, uncertainty and spread COGs, validation figures)", tiled))
+    if a.cold:
+        with tempfile.TemporaryDirectory() as empty:
+            print(_line("  the same with an empty cache (the open sea computed)", _tiled(a.resolution, None, empty)))
     if not a.skip_serial:
         serial = _tiled(a.resolution, 1)
         print(_line("  the same with --jobs 1", serial))

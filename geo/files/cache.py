@@ -4,8 +4,8 @@ A derived geometry that takes seconds to compute (e.g. the open sea: a buffer an
 land, 3.2 s) is stored as WKB under a key that is the SHA-256 of everything it is made from: its
 inputs, its parameters and the source code of the functions that make it. The same inputs give the
 same key and the same bytes back (WKB round-trips exactly); any change of input or code gives
-another key, so an entry is never stale. The folder is ``$GEO_CACHE_DIR``, else
-``$XDG_CACHE_HOME/vietnam-ree-map``, else ``~/.cache/vietnam-ree-map``; ``GEO_CACHE_DIR=off``
+another key, so an entry is never stale. The folder is ``$GEO_CACHE_DIR``, else ``build/.cache`` of
+the working directory (where the outputs go by default; ``make clean`` empties it); ``GEO_CACHE_DIR=off``
 turns the cache off. Deleting the folder is always safe. An entry that cannot be read is computed
 again and replaced; a folder that cannot be written is only not used.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import inspect
+import marshal
 import os
 from pathlib import Path
 from typing import Callable
@@ -22,7 +23,7 @@ import shapely
 
 from geo.files.atomic import atomic_path
 
-APP = "vietnam-ree-map"
+DEFAULT_DIR = "build/.cache"  # beside the default outputs (--out build), never committed
 
 
 def cache_dir() -> Path | None:
@@ -30,14 +31,21 @@ def cache_dir() -> Path | None:
     given = os.environ.get("GEO_CACHE_DIR")
     if given:
         return None if given.lower() == "off" else Path(given)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / APP
+    return Path(DEFAULT_DIR).absolute()
+
+
+def _code(fn: Callable) -> bytes | str:
+    """The source of ``fn``; its compiled code where the source is not shipped."""
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
+        return marshal.dumps(fn.__code__)
 
 
 def digest(*parts: bytes | str, code: tuple[Callable, ...] = ()) -> str:
     """SHA-256 of ``parts`` and of the source code of the functions ``code``."""
     h = hashlib.sha256()
-    for part in (*parts, *(inspect.getsource(fn) for fn in code)):
+    for part in (*parts, *map(_code, code)):
         data = part.encode() if isinstance(part, str) else part
         h.update(len(data).to_bytes(8, "little"))
         h.update(data)
