@@ -7,7 +7,7 @@ from pathlib import Path
 from geo.catalog import Text
 from geo.errors import CatalogError, Problem
 from layers.model.evidence import KINDS, MISSABLE, SCORES
-from layers.model.model_spec import load_spec
+from layers.model.model_spec import ModelSpec, load_spec
 
 GRIDS_DIR = "grids"
 SCORE_NAMES = {  # how each score is named beside the type's title
@@ -65,10 +65,11 @@ def score_legend(spec, deposit_type: str, score: str) -> Text:
     return Text(out["vi"], out["en"])
 
 
-def overlay(deposit_type: str, out_dir: str | Path = "build", score: str = "evidence") -> Overlay:
+def overlay(deposit_type: str, out_dir: str | Path = "build", score: str = "evidence",
+            spec: ModelSpec | None = None) -> Overlay:
     """The ``score`` overlay (``evidence`` or ``proximity``) of ``deposit_type`` as written by
-    ``geo grid --out OUT_DIR`` (the files may not exist yet)."""
-    spec = load_spec()
+    ``geo grid --out OUT_DIR`` (the files may not exist yet); ``spec``: the model (read when not given)."""
+    spec = spec or load_spec()
     problems = []
     if deposit_type not in spec.types:
         problems.append(Problem(str(spec.path), "no model for this deposit type", field="types",
@@ -95,7 +96,7 @@ def grid_layers(out_dir: str | Path = "build", scores=SCORES) -> list[GridLayer]
     out = []
     for t in spec.types:
         for score in scores:
-            ov = overlay(t, out_dir, score)
+            ov = overlay(t, out_dir, score, spec)
             out.append(GridLayer(ov.path, ov.title, ov.ramp, ov.legend, s.get("score_unit", ""), t, score))
             if score in MISSABLE:
                 out.append(GridLayer(ov.uncertainty_path, Text(f"{ov.title.vi} — độ bất định", f"{ov.title.en} — uncertainty"),
