@@ -1,7 +1,7 @@
 """Distance from each cell of a grid window to the nearest feature (points, lines, polygons).
 
-Points: the exact Euclidean distance from each cell centre to the nearest point (a k-d tree, scipy's
-``cKDTree``; only cells within ``reach_m`` of the points' box are queried). Lines and polygons: the features are burnt into the window padded by the reach (a cell is a feature cell when a line
+Points: the exact Euclidean distance from each cell centre to the nearest point (:func:`point_distance`:
+few points, numpy over each point's reach; many, scipy's ``cKDTree``). Lines and polygons: the features are burnt into the window padded by the reach (a cell is a feature cell when a line
 or point passes through it or its centre lies in a polygon: GDAL's rasterize with ``all_touched``),
 then scipy's exact Euclidean distance transform (Maurer, Qi & Raghavan 2003) gives the distance
 between cell centres, so the error is at most half a cell diagonal. Beyond ``reach_m`` (or with no
@@ -22,11 +22,34 @@ import shapely
 from geo.grid import Grid, Shapes
 
 
+BRUTE_FORCE_RATIO = 100  # squared differences per k-d tree query that still pay (measured: 2.5 ns vs 600 ns a cell)
+
+
 def point_distance(grid: Grid, win: Window, tree: cKDTree, reach_m: float, mask: np.ndarray | None = None) -> np.ndarray:
     """Distance (m, float32) from each cell centre of ``win`` to the nearest point of ``tree``, capped at
-    ``reach_m``; with ``mask``, only the cells it marks are computed (the others are NaN)."""
+    ``reach_m``; with ``mask``, only the cells it marks are wanted (the others are NaN).
+
+    Few points in reach (the cells of their reach boxes at most :data:`BRUTE_FORCE_RATIO` times the
+    window's): per point, ``dy**2 + dx**2`` over its reach box in float64, the least kept, one square
+    root (the k-d tree's arithmetic, so the same bits; 8x faster for the 46 river mouths at 100 m).
+    Many points: the k-d tree queried at the cells within ``reach_m`` of the points' box."""
     xs, ys = grid.centres(win)
-    out = np.full((len(ys), len(xs)), np.float32(reach_m), dtype=np.float32)
+    shape = (len(ys), len(xs))
+    pts = tree.data
+    c0, c1 = np.searchsorted(xs, pts[:, 0] - reach_m), np.searchsorted(xs, pts[:, 0] + reach_m, side="right")
+    r0, r1 = np.searchsorted(-ys, -(pts[:, 1] + reach_m)), np.searchsorted(-ys, -(pts[:, 1] - reach_m), side="right")
+    inside = (c0 < c1) & (r0 < r1)
+    if ((c1 - c0) * (r1 - r0))[inside].sum() <= BRUTE_FORCE_RATIO * shape[0] * shape[1]:
+        best = np.full(shape, np.inf)
+        for k in np.flatnonzero(inside):
+            rows, cols = slice(r0[k], r1[k]), slice(c0[k], c1[k])
+            d2 = (ys[rows, None] - pts[k, 1]) ** 2 + (xs[None, cols] - pts[k, 0]) ** 2
+            np.minimum(best[rows, cols], d2, out=best[rows, cols])
+        out = np.minimum(np.sqrt(best, out=best), reach_m).astype(np.float32)
+        if mask is not None:
+            out[~mask] = np.nan
+        return out
+    out = np.full(shape, np.float32(reach_m), dtype=np.float32)
     near = ((xs >= tree.mins[0] - reach_m) & (xs <= tree.maxes[0] + reach_m))[None, :] & \
         ((ys >= tree.mins[1] - reach_m) & (ys <= tree.maxes[1] + reach_m))[:, None]
     if mask is not None:
