@@ -588,11 +588,18 @@ class SiteDistance(Kind):
         return point_influence(tile.grid, tile.win, self.sites[["x", "y"]].to_numpy(), self.far, self._mu, self.p["low"])
 
     def loo(self, tile, cluster, xs, ys):
-        s = self.sites
+        """The membership at the points without the sites ``cluster.removed``; a site whose ``far``
+        (where its membership has fallen to ``low``) does not reach the points' box is skipped: it
+        would change nothing."""
         out = np.full(np.shape(xs), self.p["low"], dtype=np.float32)
-        for j in range(len(s)):
-            if j not in cluster.removed:
-                d = np.hypot(xs - s["x"].iloc[j], ys - s["y"].iloc[j]).astype(np.float32)
+        if not np.size(xs):
+            return out
+        sx, sy = self.sites["x"].to_numpy(float), self.sites["y"].to_numpy(float)
+        gap = np.hypot(np.maximum(0, np.maximum(xs.min() - sx, sx - xs.max())),
+                       np.maximum(0, np.maximum(ys.min() - sy, sy - ys.max())))
+        for j in range(len(sx)):
+            if j not in cluster.removed and gap[j] < self.far[j] + 1:  # + 1 m: float32 rounding of d
+                d = np.hypot(xs - sx[j], ys - sy[j]).astype(np.float32)
                 np.maximum(out, self._mu(d, j), out=out)
         return out
 

@@ -283,7 +283,7 @@ def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int) ->
             cells = disc_cells(tile.grid, tile.win, xy, u, cluster.members)
             if cells is None:
                 continue
-            rows, cols, xs, ys, in_disc, dist = cells
+            rows, cols, xs, ys, discs, dist = cells
             off = ~ts.national[rows, cols]  # at sea or abroad: not scored
             for s, idx in groups.items():
                 vals = []
@@ -293,11 +293,11 @@ def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int) ->
                 ones = np.ones(len(rows), bool)
                 score = combine_missing(model.operator, model.gamma, vals, ones)[0].astype(float)
                 score[off] = np.nan
-                out[s].sites.add(ci, score, in_disc, dist)
+                out[s].sites.add(ci, score, discs, dist)
                 for name, vidx in (variants.items() if s == "evidence" else ()):
                     v = _variant(model, [_at(mems[i], rows, cols) for i in vidx], ones).astype(float)
                     v[off] = np.nan
-                    out[s].variants[name][1].add(ci, v, in_disc, dist)
+                    out[s].variants[name][1].add(ci, v, discs, dist)
     null = run.model.validation.get("null", "land")
     domain = None
     for s in out:
