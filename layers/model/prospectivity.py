@@ -200,14 +200,20 @@ def score_groups(kinds: list[Kind]) -> dict[str, list[int]]:
 
 
 def combine_missing(operator: str, gamma, mems: list[np.ndarray | None], cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(score, share of evidence missing) at the ``cells`` mask, as 1-D arrays: layers with no data
-    anywhere are left out of the combination (as NaN cells are) and counted as missing."""
-    present = [m[cells] for m in mems if m is not None]
-    missing = np.zeros(present[0].shape if present else int(cells.sum()), dtype=np.float32)
-    missing += np.float32(sum(m is None for m in mems))
+    """(score, share of evidence missing) at the ``cells`` mask, as 1-D arrays: :func:`combine_flat` of
+    the layers taken at the cells."""
+    return combine_flat(operator, gamma, [None if m is None else m[cells] for m in mems], int(cells.sum()))
+
+
+def combine_flat(operator: str, gamma, layers: list[np.ndarray | None], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(score, share of evidence missing) of 1-D layers of ``n`` cells: layers with no data anywhere
+    (None) are left out of the combination (as NaN cells are) and counted as missing."""
+    present = [m for m in layers if m is not None]
+    missing = np.zeros(n, dtype=np.float32)
+    missing += np.float32(sum(m is None for m in layers))
     for m in present:
         missing += np.isnan(m)
-    missing /= np.float32(len(mems))
+    missing /= np.float32(len(layers))
     if not present:
         return np.full(missing.shape, np.nan, dtype=np.float32), missing
     return combine(operator, present, gamma), missing
@@ -221,6 +227,7 @@ class TileScores:
     labels: np.ndarray  # province index per national cell (-1: none)
     zones: list[np.ndarray]  # per prospect zone, mask of national cells inside it
     mems: dict[str, list[np.ndarray | None]]  # per type, one membership per bound kind
+    flat: dict[str, list[np.ndarray | None]]  # the same at the national cells (1-D), taken once for every combination
     scores: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]  # (type, score) -> (score, missing) at national cells
     tile: "_Tile"
 
@@ -249,12 +256,14 @@ def score_tile(inputs: Inputs, grid: Grid, win, types: dict[str, tuple[TypeModel
     if tile is None:
         return None
     national, labels, zones = tile.national, tile.labels, tile.zones
-    mems, scores = {}, {}
+    mems, flat, scores = {}, {}, {}
+    n = int(national.sum())
     for t, (model, kinds) in types.items():
         mems[t] = [k.evaluate(tile) for k in kinds]
+        flat[t] = [None if m is None else m[national] for m in mems[t]]
         for s, idx in score_groups(kinds).items():
-            scores[(t, s)] = combine_missing(model.operator, model.gamma, [mems[t][i] for i in idx], national)
-    return TileScores(national, labels, zones, mems, scores, tile)
+            scores[(t, s)] = combine_flat(model.operator, model.gamma, [flat[t][i] for i in idx], n)
+    return TileScores(national, labels, zones, mems, flat, scores, tile)
 
 
 def _at(a: np.ndarray | None, rows, cols) -> np.ndarray | None:
@@ -275,7 +284,7 @@ def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int) ->
     for s in out:
         if s == "evidence":
             for name, idx in variants.items():
-                v = _variant(model, [mems[i] for i in idx], ts.national)
+                v = _variant(model, [ts.flat[t][i] for i in idx], len(ts.labels))  # labels: one per national cell
                 out[s].variants[name] = (np.bincount(to_bins(v[~np.isnan(v)]), minlength=BINS), SiteCells.empty(n))
     if sites is not None:
         xy, u = sites[["x", "y"]].to_numpy(float), sites["uncertainty_m"].to_numpy(float)
@@ -290,12 +299,11 @@ def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int) ->
                 for i in idx:
                     v = kinds[i].loo(tile, cluster, xs, ys)
                     vals.append(v if v is not None else _at(mems[i], rows, cols))
-                ones = np.ones(len(rows), bool)
-                score = combine_missing(model.operator, model.gamma, vals, ones)[0].astype(float)
+                score = combine_flat(model.operator, model.gamma, vals, len(rows))[0].astype(float)
                 score[off] = np.nan
                 out[s].sites.add(ci, score, discs, dist)
                 for name, vidx in (variants.items() if s == "evidence" else ()):
-                    v = _variant(model, [_at(mems[i], rows, cols) for i in vidx], ones).astype(float)
+                    v = _variant(model, [_at(mems[i], rows, cols) for i in vidx], len(rows)).astype(float)
                     v[off] = np.nan
                     out[s].variants[name][1].add(ci, v, discs, dist)
     null = run.model.validation.get("null", "land")
@@ -318,13 +326,13 @@ def type_clusters(model: TypeModel, sites: pd.DataFrame | None) -> list[Cluster]
     return site_clusters(sites, reach)
 
 
-def _variant(model: TypeModel, mems: list, cells: np.ndarray) -> np.ndarray:
-    """An ablation variant's score at ``cells``; one evidence alone is its membership (what every fuzzy
-    operator gives for a single layer), without combining."""
-    if len(mems) == 1:
-        m = mems[0]
-        return np.full(int(cells.sum()), np.nan, np.float32) if m is None else m[cells]
-    return combine_missing(model.operator, model.gamma, mems, cells)[0]
+def _variant(model: TypeModel, layers: list, n: int) -> np.ndarray:
+    """An ablation variant's score from 1-D ``layers`` of ``n`` cells; one evidence alone is its membership
+    (what every fuzzy operator gives for a single layer), without combining."""
+    if len(layers) == 1:
+        m = layers[0]
+        return np.full(n, np.nan, np.float32) if m is None else m
+    return combine_flat(model.operator, model.gamma, layers, n)[0]
 
 
 def ablation_variants(kinds: list[Kind], idx: list[int]) -> dict[str, list[int]]:
