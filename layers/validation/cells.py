@@ -135,21 +135,32 @@ class Blocks:
 
     @staticmethod
     def of_tile(score: np.ndarray, domain: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(top, n_land, n_null) of a tile's 2-D ``score`` (NaN: not scored) and null ``domain`` mask."""
+        """(top, n_land, n_null) of a tile's 2-D ``score`` (NaN: not scored; scores lie in [0, 1]) and
+        null ``domain`` mask. The bin of a block's best score is the best of its cells' bins (binning is
+        monotone), so the scores are reduced first and only the block maxima binned."""
         h, w = score.shape
         H, W = -(-h // k) * k, -(-w // k) * k
         ok = ~np.isnan(score)
-        top = np.zeros((H, W), np.uint16)
-        top[:h, :w][ok] = to_bins(score[ok]).astype(np.uint16) + 1
-        land = np.zeros((H, W), np.uint8)
+        best = np.full((H, W), -1, np.float32)  # -1: no scored cell
+        np.copyto(best[:h, :w], score, where=ok)
+        land = np.zeros((H, W), np.uint16)
         land[:h, :w] = ok
-        null = np.zeros((H, W), np.uint8)
+        null = np.zeros((H, W), np.uint16)
         null[:h, :w] = ok & domain
 
-        def blocks(a, op, dtype):  # k strided slices combined element-wise, columns then rows (fast for small k)
-            cols = op.reduce([a[:, i::k].astype(dtype, copy=False) for i in range(k)])
-            return op.reduce([cols[i::k] for i in range(k)])
-        return blocks(top, np.maximum, np.uint16), blocks(land, np.add, np.uint16), blocks(null, np.add, np.uint16)
+        def blocks(a, op):  # k strided slices folded in place, columns then rows (fast for small k)
+            cols = a[:, 0::k].copy()
+            for i in range(1, k):
+                op(cols, a[:, i::k], out=cols)
+            out = cols[0::k].copy()
+            for i in range(1, k):
+                op(out, cols[i::k], out=out)
+            return out
+        best = blocks(best, np.maximum)
+        top = np.zeros(best.shape, np.uint16)
+        scored = best >= 0
+        top[scored] = to_bins(best[scored]).astype(np.uint16) + 1
+        return top, blocks(land, np.add), blocks(null, np.add)
 
     def add(self, r0: int, c0: int, part) -> None:
         h, w = part[0].shape
