@@ -14,7 +14,7 @@ import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,7 @@ from layers.validation.cells import (Blocks, ScoreValidation, SiteCells, TileVal
 from layers.validation.clusters import Cluster, site_clusters
 
 TILE = 1024
+SITE_CHUNK = 1 << 18  # a validation site's candidate cells scored this many at a time (SiteCells.add merges)
 # what the model reads of a prospect zone; method and parameters (when present) let the validation
 # derive the zone again without the site being scored
 ZONE_COLUMNS = ("id", "name_en", "deposit_type", "confidence", "method", "parameters", "derived_from", "geometry")
@@ -266,8 +267,9 @@ def score_tile(inputs: Inputs, grid: Grid, win, types: dict[str, tuple[TypeModel
     return TileScores(national, labels, zones, mems, flat, scores, tile)
 
 
-def _at(a: np.ndarray | None, rows, cols) -> np.ndarray | None:
-    return None if a is None else a[rows, cols]
+def _at(flat: np.ndarray | None, index: np.ndarray) -> np.ndarray | None:
+    """A membership at national cells (``flat``) taken at the cells whose national index is ``index``."""
+    return None if flat is None else flat[index]
 
 
 def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int) -> dict[str, TileValidation]:
@@ -275,7 +277,7 @@ def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int) ->
     within its discs, scored with the site held out of every evidence it shaped (the kinds' ``loo``);
     for the evidence score, the same and the histogram of every ablation variant; the null blocks."""
     kinds, model, tile = run.kinds, run.model, ts.tile
-    mems = ts.mems[t]
+    flat = ts.flat[t]
     sites = inputs.sites.get(t)
     groups = score_groups(kinds)
     n = len(run.clusters)
@@ -284,28 +286,32 @@ def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int) ->
     for s in out:
         if s == "evidence":
             for name, idx in variants.items():
-                v = _variant(model, [ts.flat[t][i] for i in idx], len(ts.labels))  # labels: one per national cell
+                v = _variant(model, [flat[i] for i in idx], len(ts.labels))  # labels: one per national cell
                 out[s].variants[name] = (np.bincount(to_bins(v[~np.isnan(v)]), minlength=BINS), SiteCells.empty(n))
     if sites is not None:
         xy, u = sites[["x", "y"]].to_numpy(float), sites["uncertainty_m"].to_numpy(float)
+        # each cell's index among the national cells (elsewhere a neighbour's: those cells are set NaN)
+        national_index = np.cumsum(ts.national.ravel(), dtype=np.int32).reshape(ts.national.shape) - 1
         for ci, cluster in enumerate(run.clusters):
             cells = disc_cells(tile.grid, tile.win, xy, u, cluster.members)
             if cells is None:
                 continue
-            rows, cols, xs, ys, discs, dist = cells
-            off = ~ts.national[rows, cols]  # at sea or abroad: not scored
-            for s, idx in groups.items():
-                vals = []
-                for i in idx:
-                    v = kinds[i].loo(tile, cluster, xs, ys)
-                    vals.append(v if v is not None else _at(mems[i], rows, cols))
-                score = combine_flat(model.operator, model.gamma, vals, len(rows))[0].astype(float)
-                score[off] = np.nan
-                out[s].sites.add(ci, score, discs, dist)
-                for name, vidx in (variants.items() if s == "evidence" else ()):
-                    v = _variant(model, [_at(mems[i], rows, cols) for i in vidx], len(rows)).astype(float)
-                    v[off] = np.nan
-                    out[s].variants[name][1].add(ci, v, discs, dist)
+            for c in range(0, len(cells[0]), SITE_CHUNK):  # bounded memory: a site's disc may fill the tile
+                rows, cols, xs, ys, discs, dist = (a[c:c + SITE_CHUNK] for a in cells)
+                off = ~ts.national[rows, cols]  # at sea or abroad: not scored
+                at = national_index[rows, cols]
+                for s, idx in groups.items():
+                    vals = []
+                    for i in idx:
+                        v = kinds[i].loo(tile, cluster, xs, ys)
+                        vals.append(v if v is not None else _at(flat[i], at))
+                    score = combine_flat(model.operator, model.gamma, vals, len(rows))[0]
+                    score[off] = np.nan
+                    out[s].sites.add(ci, score, discs, dist)
+                    for name, vidx in (variants.items() if s == "evidence" else ()):
+                        v = _variant(model, [_at(flat[i], at) for i in vidx], len(rows))
+                        v[off] = np.nan
+                        out[s].variants[name][1].add(ci, v, discs, dist)
     null = run.model.validation.get("null", "land")
     domain = None
     for s in out:
@@ -360,10 +366,12 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
     ts = score_tile(inputs, grid, win, {t: (r.model, r.kinds) for t, r in runs.items()})
     if ts is None:
         return None
+    ts.mems = {}  # the validation and the files read the memberships at the national cells (flat): ~40 MB less a tile
     n_prov = len(inputs.provinces)
     out: TileResult = {}
-    arrays: dict[tuple[str, str], np.ndarray] = {}
+    written: list[TileRecord] = []
     for t, run in runs.items():
+        arrays: dict[tuple[str, str], np.ndarray] = {}
         val = _validate(t, run, ts, inputs, block)
         for s in run.scores:
             score1, missing1 = ts.scores[(t, s)]
@@ -378,12 +386,16 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
                 if (t, name) in keys:
                     arrays[(t, name)] = _full(ts.national, values)
             out[(t, s)] = (stats, val[s])
-        for i, (k, mem) in enumerate(zip(run.kinds, ts.mems[t])):
+        for i, (k, mem) in enumerate(zip(run.kinds, ts.flat[t])):
             for what in ("membership", "value"):
                 if (t, f"{what}:{i}") in keys and mem is not None:
-                    values = mem if what == "membership" else k.covered(ts.tile, k.values(ts.tile))
-                    arrays[(t, f"{what}:{i}")] = _full(ts.national, values[ts.national])
-    return out, (write_tile(scratch, grid, size, keys, win, arrays) if arrays else None)
+                    values = mem if what == "membership" else k.covered(ts.tile, k.values(ts.tile))[ts.national]
+                    arrays[(t, f"{what}:{i}")] = _full(ts.national, values)
+        if arrays:  # written type by type: one type's full-tile arrays in memory at a time
+            written.append(write_tile(scratch, grid, size, keys, win, arrays))
+    if not written:
+        return out, None
+    return out, replace(written[0], keys=tuple(key for r in written for key in r.keys))
 
 
 def _remote_tile(win, *args) -> tuple[TileResult, TileRecord | None] | None:

@@ -112,7 +112,7 @@ def disc_cells(grid, win, xy: np.ndarray, u: np.ndarray, members) -> tuple | Non
         sub = (slice(rows[0] - br0, rows[1] - br0), slice(cols[0] - bc0, cols[1] - bc0))
         np.minimum(near[sub], np.where(keep, d, np.inf), out=near[sub])
         discs[sub] += inside
-    R, C = np.nonzero(np.isfinite(near))
+    R, C = (i.astype(np.int32) for i in np.nonzero(np.isfinite(near)))
     dist, count = near[R, C], discs[R, C]
     R, C = R + br0, C + bc0
     return R - r0, C - c0, grid.x0 + (C + 0.5) * res, grid.y0 - (R + 0.5) * res, count, dist
