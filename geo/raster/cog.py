@@ -114,9 +114,9 @@ def _levels(values: np.ndarray, factors: list[int]) -> list[np.ndarray]:
     nan = np.isnan(values)
     out = [np.where(nan, np.float32(NODATA), values).astype(np.float32, copy=False)]
     total = np.where(nan, np.float32(0), values)  # float32: a 128 x 128 block sum stays exact to 1e-3
-    count = (~nan).astype(np.float32)
-    for _ in factors:
-        total, count = _pool2(total), _pool2(count)
+    count = (~nan).view(np.uint8)  # pooled once as bytes (at most 4: exact, a quarter of the memory read)
+    for i, _ in enumerate(factors):
+        total, count = _pool2(total), _pool2(count).astype(np.float32, copy=False) if i == 0 else _pool2(count)
         with np.errstate(invalid="ignore", divide="ignore"):
             out.append(np.where(count > 0, total / count, NODATA).astype(np.float32))
     return out

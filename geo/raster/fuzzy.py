@@ -67,13 +67,42 @@ def fuzzy_gamma(layers, gamma: float) -> np.ndarray:
     # sum**g * product**(1-g) as exp(g ln sum + (1-g) ln product): numpy's float32 exp and log are
     # vectorised, its power is not (3x faster, within 2e-6 relative); ln 0 = -inf gives exp(-inf) = 0
     g = np.float32(gamma)
+    total, product = _sum_and_product(layers)
     with np.errstate(divide="ignore"):
-        out = np.log(fuzzy_sum(layers))
+        out = np.log(total, out=total)
         out *= g
-        lp = np.log(fuzzy_product(layers))
+        lp = np.log(product, out=product)
     lp *= np.float32(1) - g
     out += lp
     return np.exp(out, out=out)
+
+
+def _sum_and_product(layers) -> tuple[np.ndarray, np.ndarray]:
+    """(:func:`fuzzy_sum`, :func:`fuzzy_product`) of the layers in one pass: each layer's missing cells
+    found once (the same values as the two folds)."""
+    one = np.float32(1)
+    comp = product = all_missing = None
+    complete = False
+    for a in layers:
+        a = np.asarray(a, dtype=np.float32)
+        c = one - a
+        nan = np.isnan(a)
+        if nan.any():
+            a = np.where(nan, one, a)
+            np.copyto(c, one, where=nan)
+            if not complete:
+                all_missing = nan if all_missing is None else all_missing & nan
+        else:
+            complete, all_missing = True, None
+        product = a.copy() if product is None else np.multiply(product, a, out=product)
+        comp = c if comp is None else np.multiply(comp, c, out=comp)
+    if product is None:
+        raise ValueError("no membership layers to combine")
+    total = np.subtract(one, comp, out=comp)
+    if all_missing is not None:
+        total[all_missing] = np.nan
+        product[all_missing] = np.nan
+    return total, product
 
 
 def combine(operator: str, layers, gamma: float | None = None) -> np.ndarray:

@@ -3,6 +3,7 @@
 GDAL's warper does the work (``rasterio.warp.reproject``; nearest, bilinear, cubic, average, mode...):
 the source cells around the window are read (from memory for small rasters, else from the file under
 a lock, since a GDAL dataset is not thread-safe) and warped into the window. Source nodata -> NaN.
+Only the rows holding wanted cells need be warped (:func:`row_span`: the same values).
 """
 from __future__ import annotations
 
@@ -63,8 +64,10 @@ class RasterSource:
         c1, r1 = math.ceil(w.col_off + w.width) + margin, math.ceil(w.row_off + w.height) + margin
         return Window(c0, r0, max(c1 - c0, 1), max(r1 - r0, 1))
 
-    def read(self, grid: Grid, win: Window, method: str = "bilinear") -> np.ndarray:
-        """The raster resampled onto ``win`` of ``grid`` (``win`` may reach past the grid)."""
+    def read(self, grid: Grid, win: Window, method: str = "bilinear", rows: tuple[int, int] | None = None) -> np.ndarray:
+        """The raster resampled onto ``win`` of ``grid`` (``win`` may reach past the grid). ``rows``
+        (start, stop; e.g. :func:`wanted_rows`): only these rows of the window are warped, the others
+        are NaN; the source cells read are those of the whole window, so each warped cell is the same."""
         sw = self.source_window(grid, win)
         if self._all is not None:
             r0, c0 = int(sw.row_off), int(sw.col_off)
@@ -76,9 +79,27 @@ class RasterSource:
             with self._lock:
                 src = self._read(sw)
         out = np.full((int(win.height), int(win.width)), np.nan, dtype=np.float32)
-        if np.isnan(src).all():
+        r0, r1 = rows or (0, int(win.height))
+        if np.isnan(src).all() or r0 >= r1:
             return out
-        reproject(np.ascontiguousarray(src), out, src_transform=self.transform @ Affine.translation(sw.col_off, sw.row_off),
-                  src_crs=self.crs, src_nodata=np.nan, dst_transform=grid.window_transform(win), dst_crs=grid.crs,
-                  dst_nodata=np.nan, resampling=METHODS[method])
+        reproject(np.ascontiguousarray(src), out[r0:r1], src_transform=self.transform @ Affine.translation(sw.col_off, sw.row_off),
+                  src_crs=self.crs, src_nodata=np.nan, dst_transform=grid.window_transform(row_span(win, r0, r1)),
+                  dst_crs=grid.crs, dst_nodata=np.nan, resampling=METHODS[method])
         return out
+
+
+def wanted_rows(mask: np.ndarray | None) -> tuple[int, int] | None:
+    """(first, last + 1) of the rows of ``mask`` with a cell set ((0, 0): none; None: no mask, every row)."""
+    if mask is None:
+        return None
+    r = np.flatnonzero(mask.any(axis=1))
+    return (int(r[0]), int(r[-1]) + 1) if len(r) else (0, 0)
+
+
+def row_span(win: Window, r0: int, r1: int) -> Window:
+    """Rows ``r0`` to ``r1`` of ``win``, whole width. GDAL's warper transforms and resamples a
+    destination row by row (its approximate transformer interpolates along a row, between points
+    it transforms exactly), so the rows of a row span warp to the same values as in ``win`` when the
+    CRS changes (measured: byte-identical COGs at 1000 and 100 m); a column span would not, nor a
+    same-CRS warp (GDAL then composes the geotransforms: some cells moved by a float32 ulp)."""
+    return Window(win.col_off, win.row_off + r0, win.width, r1 - r0)

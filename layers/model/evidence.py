@@ -35,7 +35,7 @@ from geo.raster.classes import class_values
 from geo.raster.derivative import relief, slope
 from geo.raster.distance import feature_distance
 from geo.raster.points import METHODS as POINT_METHODS, PointSamples, grid_points
-from geo.raster.resample import METHODS as RESAMPLING, RasterSource
+from geo.raster.resample import METHODS as RESAMPLING, RasterSource, wanted_rows
 
 SCORES = ("evidence", "proximity")
 MISSABLE = ("evidence",)  # scores whose evidence can be missing at a cell (proximity is computed everywhere)
@@ -389,7 +389,7 @@ class RasterEvidence(_RasterValues):
     def values(self, tile):
         key = (self.src.path, self.src.band, self.p.get("resampling", "bilinear"))
         if key not in tile.cache:  # the same raster read by several evidences of the tile
-            tile.cache[key] = self.src.read(tile.grid, tile.win, key[2])
+            tile.cache[key] = self.src.read(tile.grid, tile.win, key[2], wanted_rows(tile.national))
         return tile.cache[key]
 
 
@@ -420,6 +420,8 @@ class RasterDerivative(_RasterValues):
         cwin = coarse.padded(Window(c0, r0, math.ceil((win.col_off + win.width) / f) - c0,
                                     math.ceil((win.row_off + win.height) / f) - r0), 1)
         out = np.full((int(win.height), int(win.width)), np.nan, dtype=np.float32)
+        # the whole window: a same-CRS warp of fewer rows moved some cells by a float32 ulp (GDAL composes
+        # the two geotransforms), unlike a reprojection (geo.raster.resample.row_span)
         reproject(self._at(coarse, cwin), out, src_transform=coarse.window_transform(cwin), src_crs=grid.crs,
                   src_nodata=np.nan, dst_transform=grid.window_transform(win), dst_crs=grid.crs, dst_nodata=np.nan,
                   resampling=Resampling.bilinear)
@@ -588,11 +590,18 @@ class SiteDistance(Kind):
         return point_influence(tile.grid, tile.win, self.sites[["x", "y"]].to_numpy(), self.far, self._mu, self.p["low"])
 
     def loo(self, tile, cluster, xs, ys):
-        s = self.sites
+        """The membership at the points without the sites ``cluster.removed``; a site whose ``far``
+        (where its membership has fallen to ``low``) does not reach the points' box is skipped: it
+        would change nothing."""
         out = np.full(np.shape(xs), self.p["low"], dtype=np.float32)
-        for j in range(len(s)):
-            if j not in cluster.removed:
-                d = np.hypot(xs - s["x"].iloc[j], ys - s["y"].iloc[j]).astype(np.float32)
+        if not np.size(xs):
+            return out
+        sx, sy = self.sites["x"].to_numpy(float), self.sites["y"].to_numpy(float)
+        gap = np.hypot(np.maximum(0, np.maximum(xs.min() - sx, sx - xs.max())),
+                       np.maximum(0, np.maximum(ys.min() - sy, sy - ys.max())))
+        for j in range(len(sx)):
+            if j not in cluster.removed and gap[j] < self.far[j] + 1:  # + 1 m: float32 rounding of d
+                d = np.hypot(xs - sx[j], ys - sy[j]).astype(np.float32)
                 np.maximum(out, self._mu(d, j), out=out)
         return out
 

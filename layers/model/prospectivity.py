@@ -9,12 +9,13 @@ grid order.
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,10 @@ from layers.validation.cells import (Blocks, ScoreValidation, SiteCells, TileVal
 from layers.validation.clusters import Cluster, site_clusters
 
 TILE = 1024
+# tiles between two returns of freed heap pages (:func:`release_freed_memory`); after every tile, the pages
+# faulted in again cost 5 s of system time at 100 m (peak 950 -> 860 MB)
+TRIM_EVERY = 8
+SITE_CHUNK = 1 << 18  # a validation site's candidate cells scored this many at a time (SiteCells.add merges)
 # what the model reads of a prospect zone; method and parameters (when present) let the validation
 # derive the zone again without the site being scored
 ZONE_COLUMNS = ("id", "name_en", "deposit_type", "confidence", "method", "parameters", "derived_from", "geometry")
@@ -200,14 +205,20 @@ def score_groups(kinds: list[Kind]) -> dict[str, list[int]]:
 
 
 def combine_missing(operator: str, gamma, mems: list[np.ndarray | None], cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(score, share of evidence missing) at the ``cells`` mask, as 1-D arrays: layers with no data
-    anywhere are left out of the combination (as NaN cells are) and counted as missing."""
-    present = [m[cells] for m in mems if m is not None]
-    missing = np.zeros(present[0].shape if present else int(cells.sum()), dtype=np.float32)
-    missing += np.float32(sum(m is None for m in mems))
+    """(score, share of evidence missing) at the ``cells`` mask, as 1-D arrays: :func:`combine_flat` of
+    the layers taken at the cells."""
+    return combine_flat(operator, gamma, [None if m is None else m[cells] for m in mems], int(cells.sum()))
+
+
+def combine_flat(operator: str, gamma, layers: list[np.ndarray | None], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(score, share of evidence missing) of 1-D layers of ``n`` cells: layers with no data anywhere
+    (None) are left out of the combination (as NaN cells are) and counted as missing."""
+    present = [m for m in layers if m is not None]
+    missing = np.zeros(n, dtype=np.float32)
+    missing += np.float32(sum(m is None for m in layers))
     for m in present:
         missing += np.isnan(m)
-    missing /= np.float32(len(mems))
+    missing /= np.float32(len(layers))
     if not present:
         return np.full(missing.shape, np.nan, dtype=np.float32), missing
     return combine(operator, present, gamma), missing
@@ -221,6 +232,7 @@ class TileScores:
     labels: np.ndarray  # province index per national cell (-1: none)
     zones: list[np.ndarray]  # per prospect zone, mask of national cells inside it
     mems: dict[str, list[np.ndarray | None]]  # per type, one membership per bound kind
+    flat: dict[str, list[np.ndarray | None]]  # the same at the national cells (1-D), taken once for every combination
     scores: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]  # (type, score) -> (score, missing) at national cells
     tile: "_Tile"
 
@@ -249,16 +261,19 @@ def score_tile(inputs: Inputs, grid: Grid, win, types: dict[str, tuple[TypeModel
     if tile is None:
         return None
     national, labels, zones = tile.national, tile.labels, tile.zones
-    mems, scores = {}, {}
+    mems, flat, scores = {}, {}, {}
+    n = int(national.sum())
     for t, (model, kinds) in types.items():
         mems[t] = [k.evaluate(tile) for k in kinds]
+        flat[t] = [None if m is None else m[national] for m in mems[t]]
         for s, idx in score_groups(kinds).items():
-            scores[(t, s)] = combine_missing(model.operator, model.gamma, [mems[t][i] for i in idx], national)
-    return TileScores(national, labels, zones, mems, scores, tile)
+            scores[(t, s)] = combine_flat(model.operator, model.gamma, [flat[t][i] for i in idx], n)
+    return TileScores(national, labels, zones, mems, flat, scores, tile)
 
 
-def _at(a: np.ndarray | None, rows, cols) -> np.ndarray | None:
-    return None if a is None else a[rows, cols]
+def _at(flat: np.ndarray | None, index: np.ndarray) -> np.ndarray | None:
+    """A membership at national cells (``flat``) taken at the cells whose national index is ``index``."""
+    return None if flat is None else flat[index]
 
 
 def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int) -> dict[str, TileValidation]:
@@ -266,7 +281,7 @@ def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int) ->
     within its discs, scored with the site held out of every evidence it shaped (the kinds' ``loo``);
     for the evidence score, the same and the histogram of every ablation variant; the null blocks."""
     kinds, model, tile = run.kinds, run.model, ts.tile
-    mems = ts.mems[t]
+    flat = ts.flat[t]
     sites = inputs.sites.get(t)
     groups = score_groups(kinds)
     n = len(run.clusters)
@@ -275,29 +290,32 @@ def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int) ->
     for s in out:
         if s == "evidence":
             for name, idx in variants.items():
-                v = _variant(model, [mems[i] for i in idx], ts.national)
+                v = _variant(model, [flat[i] for i in idx], len(ts.labels))  # labels: one per national cell
                 out[s].variants[name] = (np.bincount(to_bins(v[~np.isnan(v)]), minlength=BINS), SiteCells.empty(n))
     if sites is not None:
         xy, u = sites[["x", "y"]].to_numpy(float), sites["uncertainty_m"].to_numpy(float)
+        # each cell's index among the national cells (elsewhere a neighbour's: those cells are set NaN)
+        national_index = np.cumsum(ts.national.ravel(), dtype=np.int32).reshape(ts.national.shape) - 1
         for ci, cluster in enumerate(run.clusters):
             cells = disc_cells(tile.grid, tile.win, xy, u, cluster.members)
             if cells is None:
                 continue
-            rows, cols, xs, ys, in_disc, dist = cells
-            off = ~ts.national[rows, cols]  # at sea or abroad: not scored
-            for s, idx in groups.items():
-                vals = []
-                for i in idx:
-                    v = kinds[i].loo(tile, cluster, xs, ys)
-                    vals.append(v if v is not None else _at(mems[i], rows, cols))
-                ones = np.ones(len(rows), bool)
-                score = combine_missing(model.operator, model.gamma, vals, ones)[0].astype(float)
-                score[off] = np.nan
-                out[s].sites.add(ci, score, in_disc, dist)
-                for name, vidx in (variants.items() if s == "evidence" else ()):
-                    v = _variant(model, [_at(mems[i], rows, cols) for i in vidx], ones).astype(float)
-                    v[off] = np.nan
-                    out[s].variants[name][1].add(ci, v, in_disc, dist)
+            for c in range(0, len(cells[0]), SITE_CHUNK):  # bounded memory: a site's disc may fill the tile
+                rows, cols, xs, ys, discs, dist = (a[c:c + SITE_CHUNK] for a in cells)
+                off = ~ts.national[rows, cols]  # at sea or abroad: not scored
+                at = national_index[rows, cols]
+                for s, idx in groups.items():
+                    vals = []
+                    for i in idx:
+                        v = kinds[i].loo(tile, cluster, xs, ys)
+                        vals.append(v if v is not None else _at(flat[i], at))
+                    score = combine_flat(model.operator, model.gamma, vals, len(rows))[0]
+                    score[off] = np.nan
+                    out[s].sites.add(ci, score, discs, dist)
+                    for name, vidx in (variants.items() if s == "evidence" else ()):
+                        v = _variant(model, [_at(flat[i], at) for i in vidx], len(rows))
+                        v[off] = np.nan
+                        out[s].variants[name][1].add(ci, v, discs, dist)
     null = run.model.validation.get("null", "land")
     domain = None
     for s in out:
@@ -318,13 +336,13 @@ def type_clusters(model: TypeModel, sites: pd.DataFrame | None) -> list[Cluster]
     return site_clusters(sites, reach)
 
 
-def _variant(model: TypeModel, mems: list, cells: np.ndarray) -> np.ndarray:
-    """An ablation variant's score at ``cells``; one evidence alone is its membership (what every fuzzy
-    operator gives for a single layer), without combining."""
-    if len(mems) == 1:
-        m = mems[0]
-        return np.full(int(cells.sum()), np.nan, np.float32) if m is None else m[cells]
-    return combine_missing(model.operator, model.gamma, mems, cells)[0]
+def _variant(model: TypeModel, layers: list, n: int) -> np.ndarray:
+    """An ablation variant's score from 1-D ``layers`` of ``n`` cells; one evidence alone is its membership
+    (what every fuzzy operator gives for a single layer), without combining: that layer itself, not a copy."""
+    if len(layers) == 1:
+        m = layers[0]
+        return np.full(n, np.nan, np.float32) if m is None else m
+    return combine_flat(model.operator, model.gamma, layers, n)[0]
 
 
 def ablation_variants(kinds: list[Kind], idx: list[int]) -> dict[str, list[int]]:
@@ -352,10 +370,12 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
     ts = score_tile(inputs, grid, win, {t: (r.model, r.kinds) for t, r in runs.items()})
     if ts is None:
         return None
+    ts.mems = {}  # the validation and the files read the memberships at the national cells (flat): ~40 MB less a tile
     n_prov = len(inputs.provinces)
     out: TileResult = {}
-    arrays: dict[tuple[str, str], np.ndarray] = {}
+    written: list[TileRecord] = []
     for t, run in runs.items():
+        arrays: dict[tuple[str, str], np.ndarray] = {}
         val = _validate(t, run, ts, inputs, block)
         for s in run.scores:
             score1, missing1 = ts.scores[(t, s)]
@@ -370,12 +390,16 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
                 if (t, name) in keys:
                     arrays[(t, name)] = _full(ts.national, values)
             out[(t, s)] = (stats, val[s])
-        for i, (k, mem) in enumerate(zip(run.kinds, ts.mems[t])):
+        for i, (k, mem) in enumerate(zip(run.kinds, ts.flat[t])):
             for what in ("membership", "value"):
                 if (t, f"{what}:{i}") in keys and mem is not None:
-                    values = mem if what == "membership" else k.covered(ts.tile, k.values(ts.tile))
-                    arrays[(t, f"{what}:{i}")] = _full(ts.national, values[ts.national])
-    return out, (write_tile(scratch, grid, size, keys, win, arrays) if arrays else None)
+                    values = mem if what == "membership" else k.covered(ts.tile, k.values(ts.tile))[ts.national]
+                    arrays[(t, f"{what}:{i}")] = _full(ts.national, values)
+        if arrays:  # written type by type: one type's full-tile arrays in memory at a time
+            written.append(write_tile(scratch, grid, size, keys, win, arrays))
+    if not written:
+        return out, None
+    return out, replace(written[0], keys=tuple(key for r in written for key in r.keys))
 
 
 def _remote_tile(win, *args) -> tuple[TileResult, TileRecord | None] | None:
@@ -505,6 +529,16 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
     return GridRun(spec, grid, units, runs, inputs.sites)
 
 
+def release_freed_memory() -> None:
+    """Hand the heap pages freed by finished tiles back to the system (glibc's ``malloc_trim``; elsewhere
+    nothing): each worker thread's malloc arena otherwise keeps them resident, and the process grows
+    tile after tile."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _tiles(ex, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], cogs: CogSet, n_units: int, size: int,
            block: int) -> None:
     """Run the tiles a few ahead of the one being counted (bounded memory), in grid order, on the executor
@@ -520,7 +554,9 @@ def _tiles(ex, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], cogs: CogSe
     acc = {(t, s): ScoreValidation(SiteCells.empty(len(r.clusters)), Blocks.national(grid, block))
            for t, r in runs.items() for s in r.scores}
     try:
-        for result in results:
+        for n, result in enumerate(results, 1):
+            if n % TRIM_EVERY == 0:
+                release_freed_memory()
             if result is None:
                 continue
             stats, record = result
@@ -531,5 +567,6 @@ def _tiles(ex, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], cogs: CogSe
                 cogs.add(record)
     finally:
         results.close()  # cancels the tiles still in flight
+    release_freed_memory()  # before the COGs are published and the reports drawn
     for (t, s), v in acc.items():
         runs[t].scores[s].validation = v

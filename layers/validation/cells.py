@@ -41,16 +41,19 @@ class SiteCells:
     def empty(cls, n: int) -> "SiteCells":
         return cls(np.full(n, np.nan), np.zeros(n, np.int64), np.full(n, np.inf), np.full(n, np.nan))
 
-    def add(self, i: int, values: np.ndarray, in_disc: np.ndarray, dist: np.ndarray) -> None:
-        """Add one tile's candidate cells of site ``i`` (``values`` NaN where not scored)."""
+    def add(self, i: int, values: np.ndarray, discs: np.ndarray, dist: np.ndarray) -> None:
+        """Add one tile's candidate cells of site ``i`` (:func:`disc_cells`; ``values`` NaN where not
+        scored): a cell counts in :attr:`n_disc` once per member disc holding it; the nearest scored
+        cell is the snap candidate (ties: the higher value, as between tiles)."""
         ok = ~np.isnan(values)
-        disc = ok & in_disc
+        disc = ok & (discs > 0)
         if disc.any():
             self.best[i] = np.fmax(self.best[i], float(values[disc].max()))
-            self.n_disc[i] += int(disc.sum())
+            self.n_disc[i] += int(discs[disc].sum())
         if ok.any():
-            j = int(np.argmin(np.where(ok, dist, np.inf)))
-            self._snap(i, float(dist[j]), float(values[j]))
+            d = np.where(ok, dist, np.inf)
+            nearest = d == d.min()
+            self._snap(i, float(d.min()), float(values[nearest].max()))
 
     def _snap(self, i: int, d: float, v: float) -> None:
         if d < self.snap_d[i] or (d == self.snap_d[i] and v > self.snap_v[i]):  # ties: the same for any tile order
@@ -72,28 +75,47 @@ class SiteCells:
 
 
 def disc_cells(grid, win, xy: np.ndarray, u: np.ndarray, members) -> tuple | None:
-    """The tile's candidate cells of one validation site: (rows, cols, centre x, centre y, in_disc,
-    distance to the nearest member), tile-relative rows/cols; None when none lies in the tile."""
+    """The tile's candidate cells of one validation site, each once, in row-major order: (rows, cols,
+    centre x, centre y, discs, distance to the nearest member), tile-relative rows/cols; None when none
+    lies in the tile. A cell is a candidate of a member when its centre lies within the member's
+    uncertainty plus half a cell diagonal or it holds the member; ``discs`` counts the members whose disc
+    holds it (centre within the uncertainty, or its own cell). Members' discs overlap (they are one
+    validation site because they do): each cell is scored once, not once per member (the 7-member
+    coastal-placer site, discs of 11-43 km, gave up to 7 copies of a 30 m tile's million cells)."""
     res, slack = grid.res, grid.res * math.sqrt(0.5)
     r0, c0, h, w = int(win.row_off), int(win.col_off), int(win.height), int(win.width)
-    parts = []
+    boxes = []
     for m in members:
         x, y = xy[m]
         reach = u[m] + slack
-        cols = np.arange(max(c0, math.floor((x - reach - grid.x0) / res)), min(c0 + w, math.ceil((x + reach - grid.x0) / res)))
-        rows = np.arange(max(r0, math.floor((grid.y0 - y - reach) / res)), min(r0 + h, math.ceil((grid.y0 - y + reach) / res)))
-        if not len(cols) or not len(rows):
-            continue
-        R, C = np.meshgrid(rows, cols, indexing="ij")
-        cx, cy = grid.x0 + (C + 0.5) * res, grid.y0 - (R + 0.5) * res
-        d = np.hypot(cx - x, cy - y)
-        own_r, own_c = grid.cell_of(x, y)
-        own = (R == own_r) & (C == own_c)
-        keep = (d <= reach) | own
-        parts.append((R[keep] - r0, C[keep] - c0, cx[keep], cy[keep], (d <= u[m])[keep] | own[keep], d[keep]))
-    if not parts:
+        cols = (max(c0, math.floor((x - reach - grid.x0) / res)), min(c0 + w, math.ceil((x + reach - grid.x0) / res)))
+        rows = (max(r0, math.floor((grid.y0 - y - reach) / res)), min(r0 + h, math.ceil((grid.y0 - y + reach) / res)))
+        if cols[0] < cols[1] and rows[0] < rows[1]:
+            boxes.append((m, rows, cols))
+    if not boxes:
         return None
-    return tuple(np.concatenate(p) for p in zip(*parts))
+    # the members' boxes' union box, in tile cells: nearest distance and disc count per cell
+    br0, br1 = min(b[1][0] for b in boxes), max(b[1][1] for b in boxes)
+    bc0, bc1 = min(b[2][0] for b in boxes), max(b[2][1] for b in boxes)
+    near = np.full((br1 - br0, bc1 - bc0), np.inf)
+    discs = np.zeros(near.shape, np.int32)
+    for m, rows, cols in boxes:
+        x, y = xy[m]
+        cx = grid.x0 + (np.arange(*cols) + 0.5) * res
+        cy = grid.y0 - (np.arange(*rows) + 0.5) * res
+        d = np.hypot(cx[None, :] - x, cy[:, None] - y)
+        own_r, own_c = grid.cell_of(x, y)
+        inside = d <= u[m]
+        keep = d <= u[m] + slack
+        if rows[0] <= own_r < rows[1] and cols[0] <= own_c < cols[1]:
+            inside[own_r - rows[0], own_c - cols[0]] = keep[own_r - rows[0], own_c - cols[0]] = True
+        sub = (slice(rows[0] - br0, rows[1] - br0), slice(cols[0] - bc0, cols[1] - bc0))
+        np.minimum(near[sub], np.where(keep, d, np.inf), out=near[sub])
+        discs[sub] += inside
+    R, C = (i.astype(np.int32) for i in np.nonzero(np.isfinite(near)))
+    dist, count = near[R, C], discs[R, C]
+    R, C = R + br0, C + bc0
+    return R - r0, C - c0, grid.x0 + (C + 0.5) * res, grid.y0 - (R + 0.5) * res, count, dist
 
 
 @dataclass
@@ -113,21 +135,32 @@ class Blocks:
 
     @staticmethod
     def of_tile(score: np.ndarray, domain: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(top, n_land, n_null) of a tile's 2-D ``score`` (NaN: not scored) and null ``domain`` mask."""
+        """(top, n_land, n_null) of a tile's 2-D ``score`` (NaN: not scored; scores lie in [0, 1]) and
+        null ``domain`` mask. The bin of a block's best score is the best of its cells' bins (binning is
+        monotone), so the scores are reduced first and only the block maxima binned."""
         h, w = score.shape
         H, W = -(-h // k) * k, -(-w // k) * k
         ok = ~np.isnan(score)
-        top = np.zeros((H, W), np.uint16)
-        top[:h, :w][ok] = to_bins(score[ok]).astype(np.uint16) + 1
-        land = np.zeros((H, W), np.uint8)
+        best = np.full((H, W), -1, np.float32)  # -1: no scored cell
+        np.copyto(best[:h, :w], score, where=ok)
+        land = np.zeros((H, W), np.uint16)
         land[:h, :w] = ok
-        null = np.zeros((H, W), np.uint8)
+        null = np.zeros((H, W), np.uint16)
         null[:h, :w] = ok & domain
 
-        def blocks(a, op, dtype):  # k strided slices combined element-wise, columns then rows (fast for small k)
-            cols = op.reduce([a[:, i::k].astype(dtype, copy=False) for i in range(k)])
-            return op.reduce([cols[i::k] for i in range(k)])
-        return blocks(top, np.maximum, np.uint16), blocks(land, np.add, np.uint16), blocks(null, np.add, np.uint16)
+        def blocks(a, op):  # k strided slices folded in place, columns then rows (fast for small k)
+            cols = a[:, 0::k].copy()
+            for i in range(1, k):
+                op(cols, a[:, i::k], out=cols)
+            out = cols[0::k].copy()
+            for i in range(1, k):
+                op(out, cols[i::k], out=out)
+            return out
+        best = blocks(best, np.maximum)
+        top = np.zeros(best.shape, np.uint16)
+        scored = best >= 0
+        top[scored] = to_bins(best[scored]).astype(np.uint16) + 1
+        return top, blocks(land, np.add), blocks(null, np.add)
 
     def add(self, r0: int, c0: int, part) -> None:
         h, w = part[0].shape
