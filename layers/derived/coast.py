@@ -17,8 +17,8 @@ from geo.crs import METRIC_CRS
 from geo.errors import Problem, SourceDataError, raise_if
 from geo.grid import Grid, Shapes, burn
 from geo.files.cache import cached_geometry, digest
-from geo.raster.distance import inner_distance
 from geo.files.tomlfile import read_toml
+from geo.raster.distance import inner_distance
 from geo.vector import open_water
 from layers import ROOT
 from layers.registry import params_check
@@ -86,7 +86,7 @@ def open_sea_distance(grid: Grid, win: Window, sea: Shapes, reach_m: float, cell
     pad = int(math.ceil(reach_m / grid.res)) + 1
     dry = burn(grid, grid.padded(sub, pad), sea) == 0  # not open sea: land, estuaries, lagoons, lakes
     if not dry.all():
-        d = np.zeros((len(dry) - 2 * pad, dry.shape[1] - 2 * pad)) if not dry.any() else inner_distance(dry, pad)
+        d = np.zeros((dry.shape[0] - 2 * pad, dry.shape[1] - 2 * pad)) if not dry.any() else inner_distance(dry, pad)
         out[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] = d * grid.res
     return out
 
