@@ -53,6 +53,15 @@ class Grid:
         """``win`` grown by ``pad`` cells on each side (may extend past the grid: cells there are real)."""
         return Window(win.col_off - pad, win.row_off - pad, win.width + 2 * pad, win.height + 2 * pad)
 
+    def coarser(self, win: Window, factor: int) -> tuple["Grid", Window]:
+        """The grid of ``factor`` x ``factor`` blocks of this one (same origin) and its window over ``win``,
+        grown by one block so that every cell centre of ``win`` has its four neighbouring block centres."""
+        f = factor
+        coarse = Grid(self.crs, self.x0, self.y0, self.res * f, math.ceil(self.width / f), math.ceil(self.height / f))
+        c0, r0 = int(win.col_off) // f, int(win.row_off) // f
+        return coarse, coarse.padded(Window(c0, r0, math.ceil((win.col_off + win.width) / f) - c0,
+                                            math.ceil((win.row_off + win.height) / f) - r0), 1)
+
     def bounds(self, win: Window) -> tuple[float, float, float, float]:
         x = self.x0 + win.col_off * self.res
         y = self.y0 - win.row_off * self.res

@@ -20,6 +20,7 @@ from scipy.spatial import cKDTree
 import shapely
 
 from geo.grid import Grid, Shapes
+from geo.raster.resample import upsample_bilinear
 
 
 BRUTE_FORCE_RATIO = 100  # squared differences per k-d tree query that still pay (measured: 2.5 ns vs 600 ns a cell)
@@ -90,17 +91,8 @@ def feature_distance(grid: Grid, win: Window, shapes: Shapes, reach_m: float, ma
         return point_distance(grid, win, shapes.points, reach_m, mask)
     f = int(cell_m // grid.res) if cell_m else 1
     if f >= 2:
-        from rasterio.enums import Resampling
-        from rasterio.warp import reproject
-        coarse = Grid(grid.crs, grid.x0, grid.y0, grid.res * f, math.ceil(grid.width / f), math.ceil(grid.height / f))
-        c0, r0 = int(win.col_off) // f, int(win.row_off) // f
-        cwin = coarse.padded(Window(c0, r0, math.ceil((win.col_off + win.width) / f) - c0,
-                                    math.ceil((win.row_off + win.height) / f) - r0), 1)
-        out = np.full((int(win.height), int(win.width)), np.nan, dtype=np.float32)
-        reproject(feature_distance(coarse, cwin, shapes, reach_m), out, src_transform=coarse.window_transform(cwin),
-                  src_crs=grid.crs, dst_transform=grid.window_transform(win), dst_crs=grid.crs,
-                  resampling=Resampling.bilinear)
-        return out
+        coarse, cwin = grid.coarser(win, f)
+        return upsample_bilinear(feature_distance(coarse, cwin, shapes, reach_m), f, cwin, win)
     pad = int(math.ceil(reach_m / grid.res)) + 1
     big = grid.padded(win, pad)
     x0, y0, x1, y1 = grid.bounds(big)

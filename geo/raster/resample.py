@@ -103,3 +103,51 @@ def row_span(win: Window, r0: int, r1: int) -> Window:
     CRS changes (measured: byte-identical COGs at 1000 and 100 m); a column span would not, nor a
     same-CRS warp (GDAL then composes the geotransforms: some cells moved by a float32 ulp)."""
     return Window(win.col_off, win.row_off + r0, win.width, r1 - r0)
+
+
+def _bilinear_axis(n: int, offset: int, factor: int, coarse_offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """For cells ``offset`` .. ``offset + n - 1`` of an axis, the index (in a coarse window starting at
+    block ``coarse_offset``) of the block centre at or before each cell centre and the weight of the next."""
+    u = (np.arange(offset, offset + n, dtype=np.float64) + 0.5) / factor - 0.5 - coarse_offset
+    i = np.floor(u)
+    return i.astype(np.intp), u - i
+
+
+def upsample_bilinear(values: np.ndarray, factor: int, cwin: Window, win: Window) -> np.ndarray:
+    """``values`` (window ``cwin`` of a grid ``factor`` times coarser with the same origin:
+    :meth:`geo.grid.Grid.coarser`) interpolated bilinearly at the cell centres of ``win`` (float32).
+    GDAL's bilinear rule (the four block centres around a cell centre, weighted by their distance; a cell
+    whose own block is NaN is NaN; NaN neighbours left out and the others' weights renormalised) as two
+    float32 linear interpolations, ``a + (b - a) w``, along rows then columns: an aligned integer factor
+    needs no warper. Measured on 1024 x 1024 tiles: 5 ms against 51 ms for ``rasterio.warp.reproject``,
+    whose values it matches to 1e-3 on values up to 5,000 (float32 rounding: a millimetre of a distance)."""
+    ri, rw = _bilinear_axis(int(win.height), int(win.row_off), factor, int(cwin.row_off))
+    ci, cw = _bilinear_axis(int(win.width), int(win.col_off), factor, int(cwin.col_off))
+    rw, cw = rw.astype(np.float32)[:, None], cw.astype(np.float32)
+
+    def lerp(v: np.ndarray) -> np.ndarray:
+        cols = v[:, ci]
+        cols += (v[:, ci + 1] - cols) * cw  # each block row at the cells' columns
+        out = cols[ri]
+        out += (cols[ri + 1] - out) * rw
+        return out
+
+    a = values.astype(np.float32)  # a copy: the caller's array is not changed
+    nan = np.isnan(a)
+    if not nan.any():
+        return lerp(a)
+    a[nan] = 0
+    weight = lerp((~nan).astype(np.float32))
+    own = nan[ri + (rw[:, 0] >= 0.5)][:, ci + (cw >= 0.5)]  # the block each cell centre lies in
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(own | (weight < 1e-5), np.float32(np.nan), lerp(a) / weight).astype(np.float32)
+
+
+def upsample_nearest(values: np.ndarray, factor: int, cwin: Window, win: Window) -> np.ndarray:
+    """``values`` (as in :func:`upsample_bilinear`) at the cells of ``win``: each cell takes the block it lies in."""
+    rows = np.arange(int(win.row_off), int(win.row_off + win.height)) // factor - int(cwin.row_off)
+    cols = np.arange(int(win.col_off), int(win.col_off + win.width)) // factor - int(cwin.col_off)
+    return values.astype(np.float32, copy=False)[rows][:, cols]
+
+
+UPSAMPLE = {"nearest": upsample_nearest, "bilinear": upsample_bilinear}  # aligned integer factors, by method

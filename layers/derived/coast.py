@@ -70,6 +70,11 @@ def open_sea_of(land, rule: dict | None = None) -> shapely.Geometry:
     return open_water(land, float(rule["min_width_m"]), int(rule.get("quad_segs", 2)))
 
 
+def reach_cells(res: float, reach_m: float) -> int:
+    """The padding (cells) :func:`open_sea_distance` transforms over for ``reach_m``: what its result depends on."""
+    return int(math.ceil(reach_m / res)) + 1
+
+
 def open_sea_distance(grid: Grid, win: Window, sea: Shapes, reach_m: float, cells: np.ndarray | None = None) -> np.ndarray:
     """Distance (m, float32) from each cell of ``win`` to the nearest open-sea cell (``sea``: the
     :func:`open_sea` geometry as :class:`Shapes`; a cell is sea when its centre lies in it), exact up to
@@ -83,7 +88,7 @@ def open_sea_distance(grid: Grid, win: Window, sea: Shapes, reach_m: float, cell
     if not len(rows):
         return out
     sub = Window(win.col_off + cols[0], win.row_off + rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1)
-    pad = int(math.ceil(reach_m / grid.res)) + 1
+    pad = reach_cells(grid.res, reach_m)
     dry = burn(grid, grid.padded(sub, pad), sea) == 0  # not open sea: land, estuaries, lagoons, lakes
     if not dry.all():
         d = np.zeros((dry.shape[0] - 2 * pad, dry.shape[1] - 2 * pad)) if not dry.any() else inner_distance(dry, pad)

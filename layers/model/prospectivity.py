@@ -32,7 +32,7 @@ from geo.executor import executor
 from geo.raster.fuzzy import combine
 from geo.grid import Grid, Shapes, burn, windows_meeting
 from geo.raster.zonal import BINS, ScoreStats, to_bins
-from layers.derived.coast import open_sea, open_sea_distance
+from layers.derived.coast import open_sea, open_sea_distance, reach_cells
 from layers.model.evidence import KINDS, MISSABLE, SCORES, Evidence, Kind, RunContext, ShorelineDistance
 from layers.model.model_spec import ModelSpec, TypeModel, load_spec
 from layers.validation.cells import (Blocks, ScoreValidation, SiteCells, TileValidation, block_factor, disc_cells)
@@ -131,7 +131,7 @@ class _Tile:
 
     def __init__(self, inputs: Inputs, grid: Grid, win, national: np.ndarray):
         self.inputs, self.grid, self.win, self.national = inputs, grid, win, national
-        self._shore: dict[float, np.ndarray] = {}
+        self._shore: dict[int, np.ndarray] = {}  # by padding (cells)
         self._zone: dict[int, np.ndarray] = {}
         self.cache: dict = {}  # what several evidence layers read alike (e.g. one raster resampled once)
         self.labels = np.empty(0, np.int32)  # province index per national cell (-1: none)
@@ -140,9 +140,10 @@ class _Tile:
     def shore_distance(self, reach_m: float) -> np.ndarray:
         """Distance (m) from each Vietnamese cell to the nearest cell of the open sea, exact up to
         ``reach_m`` (other cells: inf): :func:`layers.derived.coast.open_sea_distance`."""
-        if reach_m not in self._shore:
-            self._shore[reach_m] = open_sea_distance(self.grid, self.win, self.inputs.sea, reach_m, self.national)
-        return self._shore[reach_m]
+        pad = reach_cells(self.grid.res, reach_m)  # the same padding, the same result (the ensemble's reaches)
+        if pad not in self._shore:
+            self._shore[pad] = open_sea_distance(self.grid, self.win, self.inputs.sea, reach_m, self.national)
+        return self._shore[pad]
 
     def zone(self, i: int) -> np.ndarray:
         if i not in self._zone:
