@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
 
 import pandas as pd
 
 from geo.catalog import Catalog, LayerSpec, load_catalog
 from geo.errors import Problem, SourceDataError, raise_if
 from geo.points import coordinate_problems, to_points
+from geo.files.cache import cached_pickle, digest, files_digest
 from geo.files.table import check_foreign_keys, read_table
 from geo.vector import read_vector
 from layers import CATALOG_DIR, ROOT
@@ -68,9 +70,47 @@ def load_layers(catalog: Catalog | None = None, skip: Collection[str] = ()) -> d
 
     Builders run only when every source read cleanly (they assume checked inputs). Derived layers
     named in ``skip`` are not built (a caller that makes them itself, e.g. the grid tables of
-    `geo build`); they are missing from the result.
+    `geo build`); they are missing from the result. A result is kept in the derived-data cache
+    (:mod:`geo.files.cache`) under the digest of everything it is made from (:func:`inputs_digest`):
+    measured, 2.1 s (4.1 s with the 2 km grid tables) of every command that reads the layers, against
+    0.05 s to read it back. Problems are never cached: bad sources are read and reported every time.
     """
     catalog = catalog or default_catalog()
+    return cached_pickle("layers", inputs_digest(catalog, skip), lambda: _load(catalog, skip))
+
+
+def inputs_digest(catalog: Catalog, skip: Collection[str] = ()) -> str | None:
+    """SHA-256 of what :func:`load_layers` reads and runs: the catalog as loaded, every declaration and
+    source file, the data folder of a catalog outside the project (its rules, models and rasters), the
+    code and data of ``layers/`` and the code of ``geo/``, and the versions of Python and of the libraries
+    that compute the layers. None (not cached) for a data folder too large to hash quickly."""
+    import geo
+    roots = [ROOT, Path(geo.__file__).parent]
+    if catalog.root.resolve() != ROOT:
+        roots.append(catalog.root)
+    files = [p for spec in catalog for p in (spec.path, *(catalog.root / f for f in spec.source.files)) if p]
+    content = files_digest([*roots, *files])
+    if content is None:
+        return None
+    return digest(content, repr(catalog), repr(sorted(skip)), *_versions())
+
+
+def _versions() -> list[str]:
+    import sys
+
+    import geopandas
+    import numpy
+    import pyogrio
+    import pyproj
+    import rasterio
+    import scipy
+    import shapely
+    return [sys.version, numpy.__version__, pd.__version__, geopandas.__version__, pyogrio.__version__,
+            pyogrio.__gdal_version_string__, pyproj.__version__, pyproj.proj_version_str, rasterio.__version__,
+            rasterio.__gdal_version__, scipy.__version__, shapely.__version__, shapely.geos_version_string]
+
+
+def _load(catalog: Catalog, skip: Collection[str]) -> dict[str, pd.DataFrame]:
     frames: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
     for spec in build_order(catalog):

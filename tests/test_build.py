@@ -10,7 +10,7 @@ import textwrap
 import pyogrio
 import pytest
 
-from conftest import ROOT, run_geo, skip_without
+from conftest import ROOT, geo_in_process, run_geo, skip_without
 from geo.errors import ExportError
 from layers.load import default_catalog, load_layers
 from layers.package import GPKG_NAME, write_package
@@ -119,11 +119,11 @@ def test_default_maps_are_offline_single_files_that_request_nothing(built):
 
 
 def test_cdn_option_links_the_cdn_and_offline_is_still_accepted(tmp_path):
-    res = run_geo("map", "coastal", "--out", str(tmp_path), "--cdn")
-    assert res.returncode == 0, res.stderr
+    rc, _, err = geo_in_process("map", "coastal", "--out", str(tmp_path), "--cdn")  # in-process: no start-up
+    assert rc == 0, err
     assert '<script src="https://cdn.jsdelivr.net/npm/leaflet@' in (tmp_path / "maps" / "coastal.html").read_text()
-    res = run_geo("map", "coastal", "--out", str(tmp_path / "o"), "--offline")
-    assert res.returncode == 0, res.stderr
+    rc, _, err = geo_in_process("map", "coastal", "--out", str(tmp_path / "o"), "--offline")
+    assert rc == 0, err
     assert '<script src="http' not in (tmp_path / "o" / "maps" / "coastal.html").read_text()
 
 

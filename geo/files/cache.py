@@ -1,6 +1,6 @@
 """A content-addressed cache of derived geometries, shared by the processes of one user.
 
-A derived geometry that takes seconds to compute (e.g. the open sea: a buffer and union of the national
+A derived geometry or table that takes seconds to compute (e.g. the open sea: a buffer and union of the national
 land, 3.2 s) is stored as WKB under a key that is the SHA-256 of everything it is made from: its
 inputs, its parameters and the source code of the functions that make it. The same inputs give the
 same key and the same bytes back (WKB round-trips exactly); any change of input or code gives
@@ -16,8 +16,9 @@ import hashlib
 import inspect
 import marshal
 import os
+import pickle
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import shapely
 
@@ -65,3 +66,48 @@ def cached_geometry(name: str, key: str, make: Callable[[], shapely.Geometry]) -
             with atomic_path(path) as tmp:
                 tmp.write_bytes(shapely.to_wkb(geom))
     return geom
+
+
+def cached_pickle(name: str, key: str | None, make: Callable[[], Any], keep: int = 16) -> Any:
+    """The value stored as ``NAME-KEY.pickle`` in the cache folder, else ``make()``, stored there (the
+    ``keep`` newest entries of ``name`` are kept). ``key`` None: not cached. Only this cache's own files
+    are unpickled (the folder is the user's own, like the outputs beside it)."""
+    folder = cache_dir()
+    path = folder / f"{name}-{key}.pickle" if folder and key else None
+    if path is not None and path.is_file():
+        with contextlib.suppress(Exception):  # unreadable, truncated, or from other library versions: made again
+            return pickle.loads(path.read_bytes())
+    value = make()
+    if path is not None:
+        with contextlib.suppress(Exception):
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+            old = sorted(folder.glob(f"{name}-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)[keep:]
+            for stale in old:
+                stale.unlink(missing_ok=True)
+    return value
+
+
+def files_digest(paths, limit: int = 2_000, max_bytes: int = 200 << 20) -> bytes | None:
+    """SHA-256 over the names and contents of ``paths`` (files, or folders walked without ``__pycache__``
+    and hidden entries), in sorted order; None when they exceed ``limit`` files or ``max_bytes``."""
+    files: set[Path] = set()
+    for p in map(Path, paths):
+        if p.is_dir():
+            for q in p.rglob("*"):
+                if q.is_file() and not any(part == "__pycache__" or part.startswith(".") for part in q.relative_to(p).parts):
+                    files.add(q.resolve())
+                    if len(files) > limit:
+                        return None
+        elif p.is_file():
+            files.add(p.resolve())
+    h, size = hashlib.sha256(), 0
+    for f in sorted(files):
+        data = f.read_bytes()
+        size += len(data)
+        if size > max_bytes:
+            return None
+        for part in (str(f).encode(), data):
+            h.update(len(part).to_bytes(8, "little"))
+            h.update(part)
+    return h.digest()

@@ -2,6 +2,7 @@
 companion, off by default, coloured with the ramps declared in the model spec."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import folium
@@ -69,6 +70,18 @@ def overlay_rgba(values: np.ndarray, ramp: tuple[str, ...], style: GridStyle) ->
     return style.rgba(values, ramp, PREVIEW_LEVELS)
 
 
+@functools.lru_cache(maxsize=64)
+def _overlay_image(path: str, version: tuple[int, int, int], ramp: tuple[str, ...], style: GridStyle):
+    """(PNG data URI of a COG's Web Mercator preview, or None when it holds one value or none; its WGS84
+    bounds), once per file version (path; inode, modification time, size) and style: the maps of a build share
+    grids. The PNG is written here, byte for byte (folium's mercator_project hands floats to branca's
+    write_png, which stretches every channel to its own maximum: never use it)."""
+    values, bounds = mercator_preview(Path(path), PREVIEW_CELL_DEG)
+    if np.isnan(values).all() or np.nanmin(values) == np.nanmax(values):
+        return None, bounds
+    return png_data_uri(overlay_rgba(values, ramp, style)), bounds
+
+
 def grid_groups(m: folium.Map, out_dir: Path, scores: tuple[str, ...] = ("evidence",)) -> list[tuple[Group, str, str]]:
     """Add the overlays of every modelled type whose grids exist under ``out_dir``; return, for the
     layer control and the legend, each overlay's group with its swatch and its legend (HTML naming the
@@ -82,13 +95,12 @@ def grid_groups(m: folium.Map, out_dir: Path, scores: tuple[str, ...] = ("eviden
         path, ramp, title, legend = gl.path, gl.ramp, gl.title, gl.legend
         if gl.kind == "spread" or not path.exists():
             continue
-        values, (w, s, e, n) = mercator_preview(path, PREVIEW_CELL_DEG)
-        if np.isnan(values).all() or np.nanmin(values) == np.nanmax(values):
+        st = path.stat()
+        uri, (w, s, e, n) = _overlay_image(str(path), (st.st_ino, st.st_mtime_ns, st.st_size), tuple(ramp), style)
+        if uri is None:
             continue  # no evidence anywhere (alkaline-carbonatite: its uncertainty is 1 everywhere)
         layer = folium.FeatureGroup(name=path.stem, show=False, control=False)
-        # the PNG is written here, byte for byte (folium's mercator_project hands floats to branca's
-        # write_png, which stretches every channel to its own maximum: never use it)
-        image = folium.raster_layers.ImageOverlay(png_data_uri(overlay_rgba(values, ramp, style)), bounds=[[s, w], [n, e]],
+        image = folium.raster_layers.ImageOverlay(uri, bounds=[[s, w], [n, e]],
                                                   opacity=1.0, mercator_project=False, interactive=False,
                                                   pane=GRID_PANE[0], className="ree-grid-img").add_to(layer)
         layer.add_to(m)
