@@ -241,19 +241,14 @@ def default_build(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def build_5km(tmp_path_factory):
-    """`geo build --out OUT --resolution 5000` (every phase in seconds), once per run: out, stdout, seconds.
+    """`geo build --out OUT --resolution 5000` (every phase in seconds), once per run: out, stdout.
     Tests that change outputs copy it first."""
-    import time
-
     def make(folder: Path) -> None:
-        start = time.monotonic()
         res = run_geo("build", "--out", str(folder / "out"), "--resolution", "5000", timeout=600)
         assert res.returncode == 0, res.stderr
         (folder / "stdout.txt").write_text(res.stdout, encoding="utf-8")
-        (folder / "seconds.txt").write_text(f"{time.monotonic() - start:.3f}", encoding="utf-8")
     folder = shared_dir(tmp_path_factory, "build-5km", make)
-    return SimpleNamespace(out=folder / "out", stdout=(folder / "stdout.txt").read_text(encoding="utf-8"),
-                           seconds=float((folder / "seconds.txt").read_text(encoding="utf-8")))
+    return SimpleNamespace(out=folder / "out", stdout=(folder / "stdout.txt").read_text(encoding="utf-8"))
 
 
 # ---- pytest-xdist (`make test` runs `-n auto --dist loadfile`): a module's tests on one worker, so its module
