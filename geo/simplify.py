@@ -7,11 +7,10 @@ import weakref
 
 import geopandas as gpd
 import numpy as np
-import pyproj
 import shapely
 
 from geo.crs import METRIC_CRS, WEB_CRS
-from geo.files.cache import cached_pickle, digest
+from geo.files.cache import cached_pickle, digest, library_versions
 
 WEB_DECIMALS = 4  # 1e-4° ≈ 11 m: below every web simplification tolerance (≥ 100 m)
 
@@ -25,7 +24,7 @@ def for_web(frame: gpd.GeoDataFrame, tolerance_m: float, min_area_km2: float = 0
     :data:`WEB_DECIMALS`. Computed once per frame object (while it lives) and arguments: a build's maps
     draw many of the same layers (measured: 2.4 of a 5 km build's 20 s); the rows kept and their
     geometries are also kept in the derived-data cache (geo/files/cache.py) by the digest of the frame's
-    geometries, CRS and the arguments, for the next build. Neither frame may be changed in place
+    geometries, CRS, the arguments and the library versions, for the next build. Neither frame may be changed in place
     afterwards (the callers only read them)."""
     key = (id(frame), float(tolerance_m), float(min_area_km2))
     if key not in _MEMO:
@@ -38,8 +37,7 @@ def _stored(frame: gpd.GeoDataFrame, tolerance_m: float, min_area_km2: float) ->
     geoms = frame.geometry.values
     wkb = shapely.to_wkb(geoms)
     key = digest(pickle.dumps(list(wkb), protocol=5), frame.crs.to_wkt() if frame.crs else "",
-                 repr((tolerance_m, min_area_km2, WEB_DECIMALS, METRIC_CRS, WEB_CRS)),
-                 shapely.__version__, shapely.geos_version_string, pyproj.proj_version_str,
+                 repr((tolerance_m, min_area_km2, WEB_DECIMALS, METRIC_CRS, WEB_CRS)), *library_versions(),
                  code=(_simplified,))
 
     def make():

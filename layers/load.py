@@ -10,7 +10,7 @@ import pandas as pd
 from geo.catalog import Catalog, LayerSpec, load_catalog
 from geo.errors import Problem, SourceDataError, raise_if
 from geo.points import coordinate_problems, to_points
-from geo.files.cache import cached_pickle, digest, files_digest
+from geo.files.cache import cached_pickle, digest, files_digest, library_versions
 from geo.files.table import check_foreign_keys, read_table
 from geo.vector import read_vector
 from layers import CATALOG_DIR, ROOT
@@ -92,22 +92,7 @@ def inputs_digest(catalog: Catalog, skip: Collection[str] = ()) -> str | None:
     content = files_digest([*roots, *files])
     if content is None:
         return None
-    return digest(content, repr(catalog), repr(sorted(skip)), *_versions())
-
-
-def _versions() -> list[str]:
-    import sys
-
-    import geopandas
-    import numpy
-    import pyogrio
-    import pyproj
-    import rasterio
-    import scipy
-    import shapely
-    return [sys.version, numpy.__version__, pd.__version__, geopandas.__version__, pyogrio.__version__,
-            pyogrio.__gdal_version_string__, pyproj.__version__, pyproj.proj_version_str, rasterio.__version__,
-            rasterio.__gdal_version__, scipy.__version__, shapely.__version__, shapely.geos_version_string]
+    return digest(content, repr(catalog), repr(sorted(skip)), *library_versions())
 
 
 def _load(catalog: Catalog, skip: Collection[str]) -> dict[str, pd.DataFrame]:

@@ -67,8 +67,10 @@ def test_kill_9_at_random_moments(previous, tmp_path, capsys):
     src, sha = previous
     out = tmp_path / "build"
     shutil.copytree(src, out)
-    start = time.monotonic()  # a build over them, timed: the moments are drawn over what a build takes now (the
-    assert _build(out).returncode == 0 and _sha(out) == sha  # shared build ran with an empty derived-data cache)
+    # a build over them, timed: the moments are drawn over what a build takes now (the shared build ran with
+    # an empty derived-data cache, so it took longer)
+    start = time.monotonic()
+    assert _build(out).returncode == 0 and _sha(out) == sha
     duration = time.monotonic() - start
     rng = random.Random(SEED)
     left = 0

@@ -156,6 +156,13 @@ def write_text(target: str | os.PathLike, text: str) -> Path:
     return Path(target)
 
 
+def write_bytes(target: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``target`` atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+    return Path(target)
+
+
 def replace_dir(new: str | os.PathLike, target: str | os.PathLike) -> Path:
     """Move the finished folder ``new`` (a scratch folder beside ``target``'s parent entries, on the same
     file system) into place as ``target``; the previous ``target`` is removed only once the new one is

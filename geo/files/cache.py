@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import shapely
 
-from geo.files.atomic import atomic_path
+from geo.files.atomic import write_bytes
 
 DEFAULT_DIR = "build/.cache"  # beside the default outputs (--out build), never committed
 
@@ -53,6 +53,23 @@ def digest(*parts: bytes | str, code: tuple[Callable, ...] = ()) -> str:
     return h.hexdigest()
 
 
+def library_versions() -> list[str]:
+    """The versions of Python and of the numerical and geospatial libraries (with GDAL, GEOS and PROJ), for
+    keys of values they compute: an upgrade gives other keys, never an entry made by another version."""
+    import sys
+
+    import geopandas
+    import numpy
+    import pandas
+    import pyogrio
+    import pyproj
+    import rasterio
+    import scipy
+    return [sys.version, numpy.__version__, pandas.__version__, geopandas.__version__, pyogrio.__version__,
+            pyogrio.__gdal_version_string__, pyproj.__version__, pyproj.proj_version_str, rasterio.__version__,
+            rasterio.__gdal_version__, scipy.__version__, shapely.__version__, shapely.geos_version_string]
+
+
 def cached_geometry(name: str, key: str, make: Callable[[], shapely.Geometry]) -> shapely.Geometry:
     """The geometry stored as ``NAME-KEY.wkb`` in the cache folder, else ``make()``, stored there."""
     folder = cache_dir()
@@ -63,8 +80,7 @@ def cached_geometry(name: str, key: str, make: Callable[[], shapely.Geometry]) -
     geom = make()
     if path is not None:
         with contextlib.suppress(Exception):  # a cache that cannot be written is only not used
-            with atomic_path(path) as tmp:
-                tmp.write_bytes(shapely.to_wkb(geom))
+            write_bytes(path, shapely.to_wkb(geom))
     return geom
 
 
@@ -80,8 +96,7 @@ def cached_pickle(name: str, key: str | None, make: Callable[[], Any], keep: int
     value = make()
     if path is not None:
         with contextlib.suppress(Exception):
-            with atomic_path(path) as tmp:
-                tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+            write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
             old = sorted(folder.glob(f"{name}-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)[keep:]
             for stale in old:
                 stale.unlink(missing_ok=True)

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.files.atomic import atomic_path
-from geo.files.cache import cached_pickle, digest
+from geo.files.atomic import write_bytes
+from geo.files.cache import cached_pickle, digest, library_versions
 from geo.raster.zonal import BINS
 from layers.derived.prospectivity import ABLATION, AUC, MIN_SITES, SITES, TOO_FEW, area_above, site_scores, validation
 
@@ -47,7 +47,7 @@ def _png(draw, data: dict) -> bytes:
     number draws nothing)."""
     import matplotlib
     settings = repr(sorted((k, v) for k, v in dict.items(matplotlib.rcParams) if not k.startswith("backend")))  # Agg is used
-    key = digest(pickle.dumps(data, protocol=5), matplotlib.__version__, np.__version__, settings, code=(draw, _drawn))
+    key = digest(pickle.dumps(data, protocol=5), matplotlib.__version__, settings, *library_versions(), code=(draw, _drawn))
     return cached_pickle("figure", key, lambda: _drawn(draw, data), keep=64)
 
 
@@ -63,12 +63,6 @@ def _drawn(draw, data: dict) -> bytes:
         return buf.getvalue()
     finally:
         plt.close(fig)
-
-
-def _write(path: Path, png: bytes) -> Path:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(png)
-    return path
 
 
 def _validation_figure(plt, d: dict):
@@ -164,7 +158,7 @@ def write_reports(run, tables: dict[str, pd.DataFrame], out_dir: Path) -> list[P
                             if len(nulls[key]) and not (key == "type" and row["null"] == "land")],
                         ranks=[(str(r.validation_site), float(r.pct_rank)) for r in rk.itertuples()
                                if r.pct_rank is not None and not np.isnan(r.pct_rank)])
-            paths.append(_write(out_dir / f"validation_{s}_{t}.png", _png(_validation_figure, data)))
+            paths.append(write_bytes(out_dir / f"validation_{s}_{t}.png", _png(_validation_figure, data)))
     ab = tables[ABLATION]
     for t in dict.fromkeys(ab.deposit_type) if len(ab) else ():
         rows = ab[ab.deposit_type == t]
@@ -175,6 +169,6 @@ def write_reports(run, tables: dict[str, pd.DataFrame], out_dir: Path) -> list[P
                     labels=[("all evidence" if m == "all" else f"{m} {_title(run, e)}") + (" (simplest)" if simp else "")
                             for m, e, simp in zip(rows.model, rows.evidence, rows.simplest)],
                     models=[str(m) for m in rows.model])
-        paths.append(_write(out_dir / f"ablation_{t}.png", _png(_ablation_figure, data)))
+        paths.append(write_bytes(out_dir / f"ablation_{t}.png", _png(_ablation_figure, data)))
     paths.append(write_page(run, tables, out_dir))
     return paths

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.files.atomic import atomic_path
+from geo.files.atomic import write_text
 from geo.catalog import load_catalog
 from layers import CATALOG_DIR
 
@@ -167,7 +167,4 @@ def write_page(run, tables: dict[str, pd.DataFrame], out_dir: Path) -> Path:
     if "prospectivity_sites" in tables and len(tables["prospectivity_sites"]):
         parts.append(_table("prospectivity_sites", tables["prospectivity_sites"], cat))
     parts.append("</main></body></html>\n")
-    path = out_dir / PAGE
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text("".join(parts), encoding="utf-8")
-    return path
+    return write_text(out_dir / PAGE, "".join(parts))
