@@ -280,6 +280,7 @@ def test_overviews_are_exact_means_of_the_valid_cells(tmp_path):
     full = rng.random((grid.height, grid.width), dtype=np.float32)
     full[rng.random(full.shape) < 0.3] = np.nan
     full[:700, :900] = np.nan  # whole blocks of nodata
+    full[:1024, 1024:] = rng.random((1024, 1024), dtype=np.float32)  # a tile with every cell valid (no count kept)
     with CogWriter(tmp_path / "g.tif", grid, "x", {}, tile=1024) as w:
         for win in grid.tiles(1024):
             w.write(win, full[win.toslices()])
@@ -368,3 +369,67 @@ def test_statistics_without_files_match_the_run_that_writes_them(synthetic_run, 
         np.testing.assert_array_equal(sr.stats.zone_sum, want.stats.zone_sum)
         assert sr.loo_scores.keys() == want.loo_scores.keys()
         np.testing.assert_array_equal(list(sr.loo_scores.values()), list(want.loo_scores.values()))  # NaN == NaN
+
+
+def test_histogram_bins_as_the_plain_formula_and_leaves_nan_out():
+    from geo.raster.zonal import BINS, ScoreStats, histogram, to_bins
+    rng = np.random.default_rng(3)
+    v = rng.random(100_000, dtype=np.float32)
+    v[:50] = [0, 1, 1.5, -0.2, 1e-9] * 10  # the ends and beyond
+    v[rng.random(v.size) < 0.2] = np.nan
+    valid = v[~np.isnan(v)]
+    want = np.bincount(np.clip((valid * BINS).astype(np.int64), 0, BINS - 1), minlength=BINS)
+    np.testing.assert_array_equal(histogram(v), want)
+    assert to_bins(np.array([np.nan], np.float32))[0] == BINS  # one past the end: never counted
+    labels = rng.integers(-1, 3, v.size).astype(np.int32)
+    stats = ScoreStats(3)
+    stats.add(v, labels)
+    np.testing.assert_array_equal(stats.hist, want)
+    for z in range(3):
+        inside = v[(labels == z) & ~np.isnan(v)]
+        np.testing.assert_array_equal(stats.zone_hist[z], histogram(inside))
+        assert stats.zone_sum[z] == inside.sum(dtype=np.float64) and stats.zone_max[z] == inside.max()
+
+
+@pytest.mark.parametrize("k", [1, 2, 8, 32])
+@pytest.mark.parametrize("shape", [(1024, 1024), (1000, 700)])
+def test_null_blocks_are_the_plain_block_maxima_and_counts(k, shape):
+    from geo.raster.zonal import to_bins
+    from layers.validation.cells import Blocks
+    rng = np.random.default_rng(k)
+    score = rng.random(shape, dtype=np.float32)
+    score[rng.random(shape) < 0.3] = np.nan
+    score[:100] = np.nan  # whole blocks unscored
+    domain = rng.random(shape) < 0.5
+    top, n_land, n_null = Blocks.of_tile(score, domain, k)
+    H, W = -(-shape[0] // k) * k, -(-shape[1] // k) * k
+    padded = np.full((H, W), np.nan, np.float32)
+    padded[:shape[0], :shape[1]] = score
+    dom = np.zeros((H, W), bool)
+    dom[:shape[0], :shape[1]] = domain
+    blocks = padded.reshape(H // k, k, W // k, k)
+    ok = ~np.isnan(blocks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks
+        best = np.nanmax(blocks, axis=(1, 3))
+    want_top = np.where(np.isnan(best), 0, to_bins(np.nan_to_num(best)) + 1)
+    np.testing.assert_array_equal(top, want_top)
+    np.testing.assert_array_equal(n_land, ok.sum(axis=(1, 3)))
+    np.testing.assert_array_equal(n_null, (ok & dom.reshape(blocks.shape)).sum(axis=(1, 3)))
+
+
+def test_sea_distance_over_the_box_of_window_and_sea_equals_the_whole_padded_window():
+    """layers.derived.coast.open_sea_distance transforms only the box of the window and the sea cells:
+    the dry margin beyond them changes no distance."""
+    from scipy import ndimage
+    from geo.raster.distance import inner_distance
+    rng = np.random.default_rng(5)
+    pad, h, w = 40, 60, 50
+    dry = np.ones((h + 2 * pad, w + 2 * pad), bool)
+    dry[70:, 100:] = rng.random((dry.shape[0] - 70, dry.shape[1] - 100)) < 0.2  # sea to the south-east only
+    want = ndimage.distance_transform_edt(dry)[pad:pad + h, pad:pad + w]
+    r, c = np.flatnonzero((~dry).any(axis=1)), np.flatnonzero((~dry).any(axis=0))
+    r0, c0 = min(r[0], pad), min(c[0], pad)
+    box = dry[r0:max(r[-1] + 1, pad + h), c0:max(c[-1] + 1, pad + w)]
+    assert box.size < dry.size / 2
+    np.testing.assert_array_equal(inner_distance(box, pad - r0, pad - c0, h, w), want)

@@ -11,7 +11,17 @@ BINS = 4096
 
 
 def to_bins(values: np.ndarray) -> np.ndarray:
-    return np.clip((values * BINS).astype(np.int32), 0, BINS - 1)
+    """Each value's bin, 0 .. BINS - 1 (values beyond [0, 1] in the end bins); NaN: ``BINS``, one past the
+    end (so NaN cells need not be taken out first: a compaction is the slowest pass of a histogram)."""
+    b = np.multiply(values, np.float32(BINS))
+    np.clip(b, 0, BINS - 1, out=b)  # NaN stays NaN (in place: 4x faster than clip's own output here)
+    np.fmin(b, BINS, out=b)  # NaN -> BINS
+    return b.astype(np.intp)  # as bincount wants it
+
+
+def histogram(values: np.ndarray) -> np.ndarray:
+    """Cells per bin (NaN left out)."""
+    return np.bincount(to_bins(values), minlength=BINS + 1)[:BINS]
 
 
 class ScoreStats:
@@ -23,24 +33,33 @@ class ScoreStats:
         self.zone_sum = np.zeros(n_zones, dtype=np.float64)
         self.zone_max = np.full(n_zones, np.nan)
 
-    def add(self, scores: np.ndarray) -> None:
-        """Count scored cells (1-D, valid cells only) in the global histogram."""
-        self.hist += np.bincount(to_bins(scores), minlength=BINS)
+    def add(self, scores: np.ndarray, labels: np.ndarray | None = None) -> None:
+        """Count the scores (1-D, NaN: not scored) in the histogram and, with ``labels`` (parallel: the zone of
+        each score, < 0 = none), in their zones' statistics."""
+        bins = to_bins(scores)
+        self.hist += np.bincount(bins, minlength=BINS + 1)[:BINS]
+        if labels is None:
+            return
+        n = len(self.zone_hist)  # one bincount of (zone, bin) pairs; row 0: no zone, column BINS: not scored
+        pairs = np.bincount((labels + 1) * (BINS + 1) + bins, minlength=(n + 1) * (BINS + 1))
+        counts = pairs.reshape(n + 1, BINS + 1)[1:, :BINS]
+        self.zone_hist += counts
+        ok = None
+        for z in np.flatnonzero(counts.any(axis=1)):
+            ok = ~np.isnan(scores) if ok is None else ok
+            self._sum_max(int(z), scores[(labels == z) & ok])
 
     def add_zone(self, zone: int, scores: np.ndarray) -> None:
         """Add the scores (1-D, valid cells only) that fall in ``zone``."""
         if scores.size == 0:
             return
-        self.zone_hist[zone] += np.bincount(to_bins(scores), minlength=BINS)
+        self.zone_hist[zone] += histogram(scores)
+        self._sum_max(zone, scores)
+
+    def _sum_max(self, zone: int, scores: np.ndarray) -> None:
         self.zone_sum[zone] += float(scores.sum(dtype=np.float64))
         top = float(scores.max())
         self.zone_max[zone] = top if np.isnan(self.zone_max[zone]) else max(self.zone_max[zone], top)
-
-    def add_labelled(self, labels: np.ndarray, scores: np.ndarray) -> None:
-        """Add each score to the zone its label names (``labels`` parallel to ``scores``; < 0 = none)."""
-        present = np.flatnonzero(np.bincount(labels + 1)) - 1  # (bincount: 6x faster than np.unique)
-        for z in present[present >= 0]:
-            self.add_zone(int(z), scores[labels == z])
 
     def merge(self, other: "ScoreStats") -> None:
         """Add another tile's statistics to these."""

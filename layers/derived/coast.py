@@ -90,9 +90,17 @@ def open_sea_distance(grid: Grid, win: Window, sea: Shapes, reach_m: float, cell
     sub = Window(win.col_off + cols[0], win.row_off + rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1)
     pad = reach_cells(grid.res, reach_m)
     dry = burn(grid, grid.padded(sub, pad), sea) == 0  # not open sea: land, estuaries, lagoons, lakes
-    if not dry.all():
-        d = np.zeros((dry.shape[0] - 2 * pad, dry.shape[1] - 2 * pad)) if not dry.any() else inner_distance(dry, pad)
-        out[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] = d * grid.res
+    if dry.all():
+        return out
+    h, w = int(sub.height), int(sub.width)
+    if not dry.any():
+        d = np.zeros((h, w))
+    else:  # transformed over the box of the window and the sea cells: the dry margin beyond them changes no distance
+        wet = ~dry
+        r, c = np.flatnonzero(wet.any(axis=1)), np.flatnonzero(wet.any(axis=0))
+        r0, r1, c0, c1 = min(r[0], pad), max(r[-1] + 1, pad + h), min(c[0], pad), max(c[-1] + 1, pad + w)
+        d = inner_distance(dry[r0:r1, c0:c1], pad - r0, pad - c0, h, w)
+    out[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] = d * grid.res
     return out
 
 

@@ -31,7 +31,7 @@ from geo.errors import Problem, SourceDataError
 from geo.executor import executor
 from geo.raster.fuzzy import combine
 from geo.grid import Grid, Shapes, burn, windows_meeting
-from geo.raster.zonal import BINS, ScoreStats, to_bins
+from geo.raster.zonal import ScoreStats, histogram
 from layers.derived.coast import open_sea, open_sea_distance, reach_cells
 from layers.model.evidence import KINDS, MISSABLE, SCORES, Evidence, Kind, RunContext, ShorelineDistance
 from layers.model.model_spec import ModelSpec, TypeModel, load_spec
@@ -277,10 +277,12 @@ def _at(flat: np.ndarray | None, index: np.ndarray) -> np.ndarray | None:
     return None if flat is None else flat[index]
 
 
-def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int) -> dict[str, TileValidation]:
+def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int,
+              full: dict[str, np.ndarray]) -> dict[str, TileValidation]:
     """Per score of type ``t``, what this tile adds to its validation: each validation site's best cell
     within its discs, scored with the site held out of every evidence it shaped (the kinds' ``loo``);
-    for the evidence score, the same and the histogram of every ablation variant; the null blocks."""
+    for the evidence score, the same and the histogram of every ablation variant; the null blocks
+    (from ``full``: each score over the whole tile, NaN off the national cells)."""
     kinds, model, tile = run.kinds, run.model, ts.tile
     flat = ts.flat[t]
     sites = inputs.sites.get(t)
@@ -292,7 +294,7 @@ def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int) ->
         if s == "evidence":
             for name, idx in variants.items():
                 v = _variant(model, [flat[i] for i in idx], len(ts.labels))  # labels: one per national cell
-                out[s].variants[name] = (np.bincount(to_bins(v[~np.isnan(v)]), minlength=BINS), SiteCells.empty(n))
+                out[s].variants[name] = (histogram(v), SiteCells.empty(n))
     if sites is not None:
         xy, u = sites[["x", "y"]].to_numpy(float), sites["uncertainty_m"].to_numpy(float)
         # each cell's index among the national cells (elsewhere a neighbour's: those cells are set NaN)
@@ -320,11 +322,10 @@ def _validate(t: str, run: "TypeRun", ts: TileScores, inputs: Inputs, k: int) ->
     null = run.model.validation.get("null", "land")
     domain = None
     for s in out:
-        full = _full(ts.national, ts.scores[(t, s)][0])
         if domain is None:
             domain = ts.national if null == "land" else \
                 ShorelineDistance.distance(tile, run.model.validation["null_within_m"]) <= run.model.validation["null_within_m"]
-        out[s].blocks = (int(tile.win.row_off) // k, int(tile.win.col_off) // k, Blocks.of_tile(full, domain & ts.national, k))
+        out[s].blocks = (int(tile.win.row_off) // k, int(tile.win.col_off) // k, Blocks.of_tile(full[s], domain & ts.national, k))
     return out
 
 
@@ -340,10 +341,10 @@ def type_clusters(model: TypeModel, sites: pd.DataFrame | None) -> list[Cluster]
 def _variant(model: TypeModel, layers: list, n: int) -> np.ndarray:
     """An ablation variant's score from 1-D ``layers`` of ``n`` cells; one evidence alone is its membership
     (what every fuzzy operator gives for a single layer), without combining: that layer itself, not a copy."""
-    if len(layers) == 1:
-        m = layers[0]
-        return np.full(n, np.nan, np.float32) if m is None else m
-    return combine_flat(model.operator, model.gamma, layers, n)[0]
+    if len(layers) == 1 and layers[0] is not None:
+        return layers[0]
+    present = [m for m in layers if m is not None]  # combine_flat's score, without its share of missing evidence
+    return combine(model.operator, present, model.gamma) if present else np.full(n, np.nan, np.float32)
 
 
 def ablation_variants(kinds: list[Kind], idx: list[int]) -> dict[str, list[int]]:
@@ -373,23 +374,24 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
         return None
     ts.mems = {}  # the validation and the files read the memberships at the national cells (flat): ~40 MB less a tile
     n_prov = len(inputs.provinces)
+    present_zones = [i for i, inside in enumerate(ts.zones) if inside.any()]
     out: TileResult = {}
     written: list[TileRecord] = []
     for t, run in runs.items():
         arrays: dict[tuple[str, str], np.ndarray] = {}
-        val = _validate(t, run, ts, inputs, block)
+        full = {s: _full(ts.national, ts.scores[(t, s)][0]) for s in score_groups(run.kinds)}
+        val = _validate(t, run, ts, inputs, block, full)
         for s in run.scores:
             score1, missing1 = ts.scores[(t, s)]
             stats = ScoreStats(n_units)
+            stats.add(score1, ts.labels)
             ok = ~np.isnan(score1)
-            scored = score1[ok]
-            stats.add(scored)
-            stats.add_labelled(ts.labels[ok], scored)
-            for i, inside in enumerate(ts.zones):
-                stats.add_zone(n_prov + i, score1[ok & inside])
-            for name, values in ((s, score1), (f"uncertainty_{s}", missing1)):
-                if (t, name) in keys:
-                    arrays[(t, name)] = _full(ts.national, values)
+            for i in present_zones:
+                stats.add_zone(n_prov + i, score1[ok & ts.zones[i]])
+            if (t, s) in keys:
+                arrays[(t, s)] = full[s]
+            if (t, f"uncertainty_{s}") in keys:
+                arrays[(t, f"uncertainty_{s}")] = _full(ts.national, missing1)
             out[(t, s)] = (stats, val[s])
         for i, (k, mem) in enumerate(zip(run.kinds, ts.flat[t])):
             for what in ("membership", "value"):

@@ -139,28 +139,25 @@ class Blocks:
         null ``domain`` mask. The bin of a block's best score is the best of its cells' bins (binning is
         monotone), so the scores are reduced first and only the block maxima binned."""
         h, w = score.shape
-        H, W = -(-h // k) * k, -(-w // k) * k
         ok = ~np.isnan(score)
-        best = np.full((H, W), -1, np.float32)  # -1: no scored cell
-        np.copyto(best[:h, :w], score, where=ok)
-        land = np.zeros((H, W), np.uint16)
-        land[:h, :w] = ok
-        null = np.zeros((H, W), np.uint16)
-        null[:h, :w] = ok & domain
+        null = ok & domain
+        if h % k or w % k:  # an edge tile: padded with unscored cells
+            pad = ((0, -h % k), (0, -w % k))
+            score, ok, null = np.pad(score, pad, constant_values=np.nan), np.pad(ok, pad), np.pad(null, pad)
 
-        def blocks(a, op):  # k strided slices folded in place, columns then rows (fast for small k)
-            cols = a[:, 0::k].copy()
+        def blocks(a, op, dtype):  # rows first (each read once, contiguous), then the k-times smaller array's columns
+            rows = a[0::k].astype(dtype)
             for i in range(1, k):
-                op(cols, a[:, i::k], out=cols)
-            out = cols[0::k].copy()
+                op(rows, a[i::k], out=rows)
+            out = rows[:, 0::k].copy()
             for i in range(1, k):
-                op(out, cols[i::k], out=out)
+                op(out, rows[:, i::k], out=out)
             return out
-        best = blocks(best, np.maximum)
+        best = blocks(score, np.fmax, np.float32)  # NaN: no scored cell in the block
         top = np.zeros(best.shape, np.uint16)
-        scored = best >= 0
+        scored = ~np.isnan(best)
         top[scored] = to_bins(best[scored]).astype(np.uint16) + 1
-        return top, blocks(land, np.add), blocks(null, np.add)
+        return top, blocks(ok, np.add, np.uint16), blocks(null, np.add, np.uint16)
 
     def add(self, r0: int, c0: int, part) -> None:
         h, w = part[0].shape
