@@ -215,10 +215,11 @@ def combine_flat(operator: str, gamma, layers: list[np.ndarray | None], n: int) 
     """(score, share of evidence missing) of 1-D layers of ``n`` cells: layers with no data anywhere
     (None) are left out of the combination (as NaN cells are) and counted as missing."""
     present = [m for m in layers if m is not None]
-    missing = np.zeros(n, dtype=np.float32)
-    missing += np.float32(sum(m is None for m in layers))
+    count = np.zeros(n, dtype=np.uint8 if len(layers) < 256 else np.uint16)  # missing layers per cell (exact)
     for m in present:
-        missing += np.isnan(m)
+        count += np.isnan(m)
+    missing = count.astype(np.float32)
+    missing += np.float32(len(layers) - len(present))
     missing /= np.float32(len(layers))
     if not present:
         return np.full(missing.shape, np.nan, dtype=np.float32), missing
