@@ -15,6 +15,7 @@ import pytest
 from affine import Affine
 
 from conftest import geo_in_process
+from maps.headless import CHROMIUM
 from layers.model.model_spec import load_spec
 from test_model_files import write_dem
 
@@ -155,3 +156,34 @@ def test_a_damaged_model_copy_is_refused_in_one_line(user_build, tmp_path, damag
     assert rc == 2 and err.count("\n") == 1, err
     assert err.startswith(f"error: {copy}: ") and f"rebuild the grids (geo grid --out {out}" in err
     assert ("differs from the model that made the grids" if damage == "edited" else "cannot be read") in err
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
+def test_a_click_in_chromium_explains_the_cell_with_the_user_model(user_build):
+    """The panel of a high mainland cell names the user's type and evidence; an evidence without a
+    mineral-system component shows none (no empty "Component:" label)."""
+    from geo.raster.preview import wgs84_preview
+    from layers.model.overlay import overlay
+    from maps.headless import chromium
+    from maps.web.grids import PREVIEW_CELL_DEG
+    _, out = user_build
+    values, (w, _, _, n) = wgs84_preview(overlay(TYPE, out).path, PREVIEW_CELL_DEG)
+    values[:, w + (np.arange(values.shape[1]) + 0.5) * PREVIEW_CELL_DEG > 109.5] = np.nan  # the mainland
+    high = np.nan_to_num(values, nan=-1) >= np.nanmax(values) - 0.05
+    r, c = next((r, c) for r, c in zip(*np.nonzero(high)) if high[r - 2:r + 3, c - 2:c + 3].all())  # inland
+    lat, lon = n - (r + 0.5) * PREVIEW_CELL_DEG, w + (c + 0.5) * PREVIEW_CELL_DEG
+    with chromium((1400, 900)) as ctx:
+        page = ctx.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto((out / "maps" / "prospectivity.html").resolve().as_uri(), wait_until="load")
+        page.wait_for_function("() => window.REE && REE.ready !== null")
+        page.evaluate(f"() => document.querySelector('input[data-key=\"evidence_{TYPE}\"]').click()")
+        x, y = page.evaluate("""([lat, lon]) => { const m = REE.map; m.setView([lat, lon], 9, {animate: false});
+            const p = m.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }""", [lat, lon])
+        page.locator(".ree-lang button[data-lang=en]").click()
+        page.mouse.click(x, y)
+        text = page.locator(".ree-cell").inner_text(timeout=5000)
+    assert errors == []
+    assert USER_TITLE in text and USER_EVIDENCE in text and "Component" not in text, text
+    assert not [t for t in _default_texts() if t in text]
