@@ -34,7 +34,7 @@ MULTIHASH_SHA2_256 = "1220"  # multihash prefix: code 0x12 (sha2-256), 0x20 (32 
 MEDIA_TYPES = {  # by suffix; pystac names the common ones
     ".tif": pystac.MediaType.COG, ".gpkg": pystac.MediaType.GEOPACKAGE, ".html": pystac.MediaType.HTML,
     ".png": pystac.MediaType.PNG, ".pdf": pystac.MediaType.PDF, ".json": pystac.MediaType.JSON,
-    ".qml": "application/xml", ".sld": "application/vnd.ogc.sld+xml",
+    ".qml": "application/xml", ".sld": "application/vnd.ogc.sld+xml", ".toml": "application/toml",
 }
 
 

@@ -21,8 +21,9 @@ from layers.model.grid_styles import write_grid_styles
 from layers.derived.admin import VIETNAM_AREA_LAYERS
 from layers.load import load_layers, load_sources
 from layers.derived.summary import occurrence_statement
-from layers.derived.prospectivity import AUC, GRID_TABLES, VALIDATION, grid_tables
+from layers.derived.prospectivity import AUC, GRID_TABLES, VALIDATION, grid_tables, model_tables
 from layers.model.overlay import GRIDS_DIR, grid_layers
+from layers.model.record import MODEL_RECORD, build_spec, is_default, model_record
 from layers.package import GPKG_NAME, write_package
 from layers.model.prospectivity import run_grids
 from maps.arguments import EXPLAIN_RESOLUTION, LATITUDE, LONGITUDE, RESOLUTION, cap_jobs, cap_scheduler, output_dir
@@ -143,9 +144,9 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
     for tr in run.types.values():
         for path in tr.paths.values():
             obj.say(str(path))
-    for path in spread:
+    for path in (*spread, *run.model_paths):
         obj.say(str(path))
-    for path in write_grid_styles(out):  # QGIS's default style beside each COG
+    for path in write_grid_styles(out, spec):  # QGIS's default style beside each COG
         obj.say(str(path))
     for path in reports:
         obj.say(str(path))
@@ -155,6 +156,26 @@ def _grids(obj: Context, frames, out: Path, resolution: float, types, evidence, 
     obj.note(tables[AUC][["deposit_type", "score", "n_sites", "n_scored", "n_snapped", "n_excluded", "success_auc",
                           "baseline_auc_p95", "null_auc_p95", "verdict", "note"]].to_string(index=False))
     return run, tables
+
+
+def _build_model(obj: Context, out: Path):
+    """The model that made the grids of the build in ``out`` (layers/model/record.py); a build whose grids
+    record none (made before the record existed) is described by the project's model, with a warning."""
+    if model_record(out) is None and any((Path(out) / GRIDS_DIR).glob("*.tif")):
+        click.echo(f"warning: {Path(out) / GRIDS_DIR} records no model ({MODEL_RECORD}): its grids are described "
+                   f"with the project's model; fix: rebuild them (geo grid --out {out})", err=True)
+    return build_spec(out)
+
+
+def _build_layers(catalog, out: Path, model):
+    """The layers, with the prospectivity tables (validation verdicts, evidence) of ``model``, the model
+    that made the grids of the build in ``out``: when it is not the project's own, run again at its
+    ``table_resolution_m`` (as the builders run the project's), from the evidence files it read."""
+    if is_default(model):
+        return load_layers(catalog)
+    frames = load_layers(catalog, skip=GRID_TABLES)
+    frames.update(model_tables(frames, build_spec(out, open_files=True)))
+    return frames
 
 
 @cli.command()
@@ -176,20 +197,20 @@ def build(obj: Context, out: Path, cdn: bool, offline_alias: bool, resolution: f
     frames.update(tables)
     frames = {spec.name: frames[spec.name] for spec in catalog}  # catalog order
     target = out / GPKG_NAME
-    projects = tuple(composition_project(comp, catalog, frames, target, out) for name, comp in comps.items()
-                     if name == QGIS_PROJECT)
+    projects = tuple(composition_project(comp, catalog, frames, target, out, run.spec)
+                     for name, comp in comps.items() if name == QGIS_PROJECT)
     with obj.step("Writing GeoPackage"):
         gpkg = write_package(catalog, frames, target, projects)
     obj.say(str(gpkg))
     obj.note(occurrence_statement(frames))  # issue 12: provinces with cited occurrences against the minister's 21
     for name, comp in comps.items():
         with obj.step(f"Rendering map {name}"):
-            path = save_map(render(comp, catalog, frames, offline, grids_dir=out), out / "maps" / f"{name}.html",
-                            offline)
+            path = save_map(render(comp, catalog, frames, offline, grids_dir=out, model=run.spec),
+                            out / "maps" / f"{name}.html", offline)
         obj.say(str(path))
     from maps.stac import write_build_catalog
     with obj.step("Writing the STAC catalog"):
-        obj.say(str(write_build_catalog(out, catalog, frames, comps)))  # issue 23: an item per output file
+        obj.say(str(write_build_catalog(out, catalog, frames, comps, run.spec)))  # issue 23: an item per output file
 
 
 @cli.command()
@@ -220,11 +241,11 @@ def grid(obj: Context, out: Path, resolution: float, types, evidence, jobs, mode
 @click.pass_obj
 def tiles(obj: Context, names, min_zoom: int, max_zoom: int, out: Path, build_dir: Path, jobs):
     """Full-resolution XYZ PNG tiles of chosen grids, in the maps' colours, sparse; then redraw the maps."""
-    from layers.model.overlay import grid_layers
     from maps.web.tiles import TILES_DIR, write_grid_tiles
     if min_zoom > max_zoom:
         raise click.BadParameter(f"--min-zoom {min_zoom} is deeper than --max-zoom {max_zoom}", param_hint="--min-zoom")
-    layers = {gl.path.stem: gl for gl in grid_layers(build_dir) if gl.kind != "spread"}
+    model = _build_model(obj, build_dir)
+    layers = {gl.path.stem: gl for gl in grid_layers(build_dir, spec=model) if gl.kind != "spread"}
     present = {k: gl for k, gl in layers.items() if gl.path.exists()}
     if not present:
         raise click.BadParameter(f"no grids in {build_dir / 'grids'}; run `geo build` (or `geo grid`) first",
@@ -249,14 +270,14 @@ def tiles(obj: Context, names, min_zoom: int, max_zoom: int, out: Path, build_di
     drawn = [n for n, c in comps.items() if c.grids and (Path(build_dir) / "maps" / f"{n}.html").exists()]
     if not drawn:
         return
-    frames = load_layers(catalog)
+    frames = _build_layers(catalog, build_dir, model)
     for n in drawn:  # the maps of the build, redrawn with the tile layers
         with obj.step(f"Rendering map {n}"):
-            obj.say(str(save_map(render(comps[n], catalog, frames, True, grids_dir=build_dir),
+            obj.say(str(save_map(render(comps[n], catalog, frames, True, grids_dir=build_dir, model=model),
                                  Path(build_dir) / "maps" / f"{n}.html", True)))
     if (Path(build_dir) / "stac" / "catalog.json").exists():
         with obj.step("Writing the STAC catalog"):
-            obj.say(str(write_build_catalog(build_dir, catalog, frames, comps)))
+            obj.say(str(write_build_catalog(build_dir, catalog, frames, comps, model)))
 
 
 @cli.command()
@@ -330,13 +351,14 @@ def map_(obj: Context, name: str, out: Path, cdn: bool, offline_alias: bool):
     comps = load_compositions(catalog)
     if name not in comps:
         raise click.BadParameter(f"unknown map {name!r}; choose one of {', '.join(comps)}", param_hint="NAME")
-    frames = load_layers(catalog)
-    if comps[name].grids and not any(gl.path.exists() for gl in grid_layers(out, comps[name].grid_scores)):
+    model = _build_model(obj, out)
+    frames = _build_layers(catalog, out, model) if comps[name].grids else load_layers(catalog)
+    if comps[name].grids and not any(gl.path.exists() for gl in grid_layers(out, comps[name].grid_scores, model)):
         click.echo(f"warning: no prospectivity grids in {out / GRIDS_DIR}: the map draws no score overlays; "
                    f"fix: run `geo grid --out {out}` first", err=True)
     with obj.step(f"Rendering map {name}"):
-        path = save_map(render(comps[name], catalog, frames, offline, grids_dir=out), out / "maps" / f"{name}.html",
-                        offline)
+        path = save_map(render(comps[name], catalog, frames, offline, grids_dir=out, model=model),
+                        out / "maps" / f"{name}.html", offline)
     obj.say(str(path))
 
 

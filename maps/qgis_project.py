@@ -12,6 +12,7 @@ from geo.crs import METRIC_CRS, WEB_CRS
 from geo.gpkg.qgis_project import Project, ProjectGroup, ProjectLayer, layer_id
 from geo.gpkg.qml import bilingual, layer_qml
 from layers.model.grid_styles import grid_qml
+from layers.model.model_spec import ModelSpec
 from layers.model.overlay import GRIDS_DIR, grid_layers
 from maps.composition import Composition
 from maps.i18n import load_labels
@@ -25,8 +26,9 @@ _KIND = {"Point": "Point", "MultiPoint": "Point", "LineString": "Line", "MultiLi
 
 
 def composition_project(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame], gpkg: Path,
-                        out_dir: Path) -> Project:
-    """``comp`` as a QGIS project whose layers read ``gpkg`` and ``out_dir/grids/*.tif`` by relative path."""
+                        out_dir: Path, model: ModelSpec | None = None) -> Project:
+    """``comp`` as a QGIS project whose layers read ``gpkg`` and ``out_dir/grids/*.tif`` by relative path;
+    ``model``: the model that made the grids (when not given, the one ``out_dir`` records)."""
     labels = load_labels()
     groups: dict[str, list[ProjectLayer]] = {g: [] for g in TREE_ORDER}
     for ml in comp.layers:  # drawn first = bottom; QGIS lists the top layer first
@@ -35,7 +37,7 @@ def composition_project(comp: Composition, catalog: Catalog, frames: dict[str, p
             id=layer_id(spec.name), name=bilingual(spec.title), source=f"./{gpkg.name}|layername={spec.name}", provider="ogr",
             crs=WEB_CRS, qml=layer_qml(catalog, spec), visible=ml.show, geometry=_KIND[spec.geometry]))
     if comp.grids:
-        for gl in grid_layers(out_dir):
+        for gl in grid_layers(out_dir, spec=model):
             if gl.path.exists():
                 with rasterio.open(gl.path) as src:
                     crs = f"EPSG:{src.crs.to_epsg()}"

@@ -13,8 +13,9 @@ import pystac
 from geo.catalog import Catalog
 from geo.stac import AssetSpec, Citation, Group, ItemSpec, write_catalog
 from geo.files.table import split_list
-from layers.model.model_spec import load_spec
+from layers.model.model_spec import ModelSpec
 from layers.model.overlay import GRIDS_DIR, SCORE_NAMES, grid_layers
+from layers.model.record import MODEL_COPY, MODEL_RECORD, MODEL_STEM, build_spec, model_record
 from layers.package import ABSTRACT, GPKG_NAME, TITLE, build_stamp
 from layers.model.prospectivity import EXPLAIN_DIR
 
@@ -92,18 +93,44 @@ def _assets(paths: list[Path], title: str, unit: str | None = None) -> tuple[Ass
                   SIDECAR_ROLES.get(p.suffix, ("data",))) for p in rest)
 
 
-def grid_items(out: Path, frames) -> tuple[ItemSpec, ...]:
-    spec = load_spec()
-    known = {gl.path.name: gl for gl in grid_layers(out)}
-    items = []
+def model_item(out: Path, spec: ModelSpec, frames) -> ItemSpec | None:
+    """The model that made the grids (layers/model/record.py): its copy, and the record of where it was
+    read; no footprint (a text file: the collection's extent stays the grids')."""
+    record = model_record(out)
+    if record is None:
+        return None
+    types = "; ".join(f"{t.title.en} ({len(t.evidence)} evidence layer{'s' * (len(t.evidence) != 1)})"
+                      for t in spec.types.values())
+    desc = (f"The fuzzy prospectivity model file (TOML) that made every grid of this collection, byte for byte "
+            f"as read from {record['source']} (SHA-256 {record['sha256']}); {MODEL_RECORD} records that path and "
+            f"checksum. The maps' legends and click panel and these items take their text from it. Types: {types}.")
+    title = "Prospectivity model that made the grids"
+    refs = [r for t in spec.types for r in _type_refs(spec, t)]
+    return ItemSpec(MODEL_STEM, title, desc,
+                    (AssetSpec(out / GRIDS_DIR / MODEL_COPY, "Model file (TOML)", ("data",)),
+                     AssetSpec(out / GRIDS_DIR / MODEL_RECORD, "Where the model file was read and its SHA-256",
+                               ("metadata",))),
+                    GRIDS_LICENCE, citations(frames, refs), keywords=("prospectivity", "fuzzy logic"))
+
+
+def grid_items(out: Path, frames, spec: ModelSpec) -> tuple[ItemSpec, ...]:
+    """An item per grid COG of ``out`` (with its style), described by ``spec``, the model that made it,
+    and an item of that model's file."""
+    known = {gl.path.name: gl for gl in grid_layers(out, spec=spec)}
+    model = model_item(out, spec, frames)
+    items = [model] if model else []
+    made_by = f". Made by the model {GRIDS_DIR}/{MODEL_COPY} (SHA-256 {spec.sha256[:12]}…)" if model else ""
     grids = out / GRIDS_DIR
     for stem, paths in _by_stem(grids).items():
+        if stem == MODEL_STEM and model:
+            continue
         gl = known.get(f"{stem}.tif")
         if gl is not None:
-            title, desc, unit = gl.title.en, f"{gl.title.vi}. {gl.legend.en} — {gl.legend.vi}", gl.unit
+            title, desc, unit = gl.title.en, f"{gl.title.vi}. {gl.legend.en} — {gl.legend.vi}{made_by}", gl.unit
             refs = _type_refs(spec, gl.deposit_type)
         else:
-            title, desc, unit, refs = stem.replace("_", " "), "Prospectivity grid", None, list(spec.refs())
+            title, desc, unit = stem.replace("_", " "), f"Prospectivity grid{made_by}", None
+            refs = [r for t in spec.types for r in _type_refs(spec, t)]
         items.append(ItemSpec(stem, title, desc, _assets(paths, title, unit), GRIDS_LICENCE,
                               citations(frames, refs), keywords=("prospectivity", "fuzzy logic")))
     for stem, paths in _by_stem(grids / EXPLAIN_DIR).items():
@@ -113,11 +140,13 @@ def grid_items(out: Path, frames) -> tuple[ItemSpec, ...]:
         ev = next((e for t, tm in spec.types.items() if t == type_name for e in tm.evidence if e.name == ev_name), None)
         tm = spec.types.get(type_name)
         type_title = tm.title.en if tm else type_name
+        named = spec.evidence_title(ev_name).en
+        ev_title = f"'{ev_name}'" if ev is None or named == ev_name else f"'{ev_name}' — {named}"
         if what == "membership":
-            title = f"{type_title}: fuzzy membership of the evidence '{ev_name}'"
+            title = f"{type_title}: fuzzy membership of the evidence {ev_title}"
             desc = "Fuzzy membership (0-1) of one evidence layer at each cell: what the click panel of the prospectivity map shows."
         else:
-            title = f"{type_title}: measured value of the evidence '{ev_name}'"
+            title = f"{type_title}: measured value of the evidence {ev_title}"
             desc = "The evidence's measured value at each cell, before its membership function."
         if ev is not None and ev.rationale:
             desc += f" {ev.rationale}"
@@ -126,8 +155,8 @@ def grid_items(out: Path, frames) -> tuple[ItemSpec, ...]:
     return tuple(items)
 
 
-def report_items(out: Path, frames) -> tuple[ItemSpec, ...]:
-    spec = load_spec()
+def report_items(out: Path, frames, spec: ModelSpec) -> tuple[ItemSpec, ...]:
+    """An item per figure of ``out/reports`` (validation of ``spec``'s scores) and ``out/print``."""
     items = []
     for folder in REPORT_DIRS:
         for stem, paths in _by_stem(out / folder).items():
@@ -145,8 +174,9 @@ def report_items(out: Path, frames) -> tuple[ItemSpec, ...]:
     return tuple(items)
 
 
-def build_groups(out: Path, catalog: Catalog, frames, comps) -> list[Group]:
-    """The four product groups of a build in ``out`` (only the files present are described)."""
+def build_groups(out: Path, catalog: Catalog, frames, comps, spec: ModelSpec) -> list[Group]:
+    """The four product groups of a build in ``out`` (only the files present are described); ``spec``:
+    the model that made its grids."""
     licence, ids, note = package_licence(catalog)
     vn_bbox = _bbox(frames)
     all_refs = list(frames["references"]["id"])
@@ -167,14 +197,15 @@ def build_groups(out: Path, catalog: Catalog, frames, comps) -> list[Group]:
     return [
         Group("grids", "Prospectivity grids", "Cloud-Optimized GeoTIFFs of the fuzzy prospectivity model: per "
               "deposit type the evidence and proximity scores, their uncertainty and spread, and each evidence's "
-              "membership and value, with QGIS styles.", GRIDS_LICENCE, grid_items(out, frames),
+              "membership and value, with QGIS styles, and the model file that made them.", GRIDS_LICENCE,
+              grid_items(out, frames, spec),
               ("prospectivity", "rare earth elements", "Vietnam"), (PROVIDER,)),
         Group("package", "Vector package", "The GeoPackage of every cited layer. " + note, licence, package,
               ("rare earth elements", "Vietnam"), (PROVIDER,), ids),
         Group("maps", "Web maps", "Interactive Folium/Leaflet maps of the layers and grids. " + note, licence,
               tuple(maps), ("web map",), (PROVIDER,), ids),
         Group("reports", "Reports and figures", "Validation figures of the model, and printed sheets and figures.",
-              GRIDS_LICENCE, report_items(out, frames), ("validation",), (PROVIDER,)),
+              GRIDS_LICENCE, report_items(out, frames, spec), ("validation",), (PROVIDER,)),
     ]
 
 
@@ -186,7 +217,9 @@ def _bbox(frames) -> tuple[float, float, float, float] | None:
             float(max(b[2] for b in boxes)), float(max(b[3] for b in boxes)))
 
 
-def write_build_catalog(out: Path, catalog: Catalog, frames, comps) -> Path:
-    """Write ``OUT/stac/catalog.json`` for the files of a build; return its path."""
-    return write_catalog(out, "vietnam-ree", TITLE, ABSTRACT, build_groups(Path(out), catalog, frames, comps),
+def write_build_catalog(out: Path, catalog: Catalog, frames, comps, spec: ModelSpec | None = None) -> Path:
+    """Write ``OUT/stac/catalog.json`` for the files of a build; return its path. ``spec``: the model that
+    made its grids (when not given, the one the build records: :func:`layers.model.record.build_spec`)."""
+    spec = spec or build_spec(out)
+    return write_catalog(out, "vietnam-ree", TITLE, ABSTRACT, build_groups(Path(out), catalog, frames, comps, spec),
                          build_stamp())

@@ -17,12 +17,13 @@ from geo.errors import CatalogError, GeoError, Problem
 _AT = re.compile(r"^(?P<msg>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
 
 
-def toml_problems(path: str | Path) -> tuple[dict | None, list[Problem]]:
-    """``(data, [])`` for a good file, ``(None, problems)`` for one that cannot be used."""
+def toml_problems(path: str | Path, content: bytes | None = None) -> tuple[dict | None, list[Problem]]:
+    """``(data, [])`` for a good file, ``(None, problems)`` for one that cannot be used; ``content``:
+    the file's bytes when the caller has read them (then parsed, not read again)."""
     path = Path(path)
     name = str(path)
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if content is None else content
     except OSError as exc:
         return None, [Problem(name, f"cannot be read: {exc.strerror or exc}", fix="restore the file")]
     try:
@@ -69,9 +70,10 @@ def _numbers(data: dict):
             stack += [(f"{where}[{i}]", v) for i, v in reversed(list(enumerate(node)))]
 
 
-def read_toml(path: str | Path, error: type[GeoError] = CatalogError) -> dict:
-    """The parsed file; raise ``error`` naming the file, line and key when it cannot be used."""
-    data, problems = toml_problems(path)
+def read_toml(path: str | Path, error: type[GeoError] = CatalogError, content: bytes | None = None) -> dict:
+    """The parsed file (or its bytes ``content``); raise ``error`` naming the file, line and key when it
+    cannot be used."""
+    data, problems = toml_problems(path, content)
     if problems:
         raise error(problems=problems)
     return data

@@ -9,11 +9,19 @@ from geo.files.table import LIST_SEP
 from layers.registry import builder
 
 
-@builder("prospectivity_evidence")
+EVIDENCE = "prospectivity_evidence"
+
+
+@builder(EVIDENCE)
 def prospectivity_evidence(spec, frames) -> pd.DataFrame:
-    """One row per declared evidence of every modelled type (layers/models/prospectivity.toml)."""
+    """The project's model (layers/models/prospectivity.toml) as :func:`evidence_table`; a build takes
+    the table of the model it ran (layers.derived.prospectivity.grid_tables)."""
     from layers.model.model_spec import load_spec
-    model = load_spec()
+    return evidence_table(load_spec())
+
+
+def evidence_table(model) -> pd.DataFrame:
+    """One row per declared evidence of every type of ``model`` (a :class:`~layers.model.model_spec.ModelSpec`)."""
     rows = []
     for t in model.types.values():
         for ev in t.evidence:

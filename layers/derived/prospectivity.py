@@ -1,6 +1,6 @@
 """The prospectivity tables of the GeoPackage, per deposit type and score (``evidence``, ``proximity``):
 prediction-area validation, success-rate AUCs with both nulls and the verdict, each validation site,
-the ablation of the evidence score, the confidence tiers, and zonal statistics.
+the ablation of the evidence score, the confidence tiers, zonal statistics, and the model's evidence.
 
 `geo build` fills them from its own grid run; without one (validate, export) the builders run the
 model at the spec's coarse ``table_resolution_m`` without writing rasters. The numbers are explained
@@ -12,26 +12,36 @@ import numpy as np
 import pandas as pd
 
 import layers.model.prospectivity as engine  # (module import: layers.model.prospectivity imports the zone rules of this package)
+from layers.derived.evidence_table import EVIDENCE, evidence_table
 from layers.registry import builder
 from layers.validation.stats import (MIN_SITES, NULL_DRAWS, area_above, null_aucs, pa_intersection, ranks,  # noqa: F401
                                      median_score, site_radius, success_auc, summary, verdict)
 
 VALIDATION, ZONAL, AUC = "prospectivity_validation", "prospectivity_zonal", "prospectivity_auc"
 SITES, ABLATION, TIERS = "prospectivity_sites", "prospectivity_ablation", "prospectivity_tiers"
-GRID_TABLES = (VALIDATION, ZONAL, AUC, SITES, ABLATION, TIERS)  # what a grid run gives the GeoPackage
+GRID_TABLES = (VALIDATION, ZONAL, AUC, SITES, ABLATION, TIERS, EVIDENCE)  # what a grid run gives the GeoPackage
 TOO_FEW = f"too few sites to validate (fewer than {MIN_SITES}): each site's percentile rank instead of an AUC"
 
 _cache: dict[tuple, "engine.GridRun"] = {}
 
 
-def _table_run(frames) -> engine.GridRun:
-    key = (id(frames["deposits"]), id(frames["prospect_zones"]))
-    if key not in _cache:
-        _cache.clear()
+def _table_run(frames, spec=None) -> engine.GridRun:
+    """The run of ``spec`` (default: the project's model) at its ``table_resolution_m``, kept for the
+    builders of one set of frames."""
+    if spec is None:
         from layers.model.model_spec import load_spec
         spec = load_spec()
+    key = (id(frames["deposits"]), id(frames["prospect_zones"]), spec.sha256)
+    if key not in _cache:
+        _cache.clear()
         _cache[key] = engine.run_grids(frames, spec.table_resolution_m, spec=spec)
     return _cache[key]
+
+
+def model_tables(frames, spec) -> dict[str, pd.DataFrame]:
+    """The tables of ``GRID_TABLES`` for the model ``spec`` at its ``table_resolution_m``: what the builders
+    give for the project's model, for another (e.g. the model that made a build, when a map is redrawn)."""
+    return grid_tables(_table_run(frames, spec))
 
 
 def site_scores(tr, score: str) -> np.ndarray:
@@ -308,7 +318,7 @@ def zonal_table(run: engine.GridRun) -> pd.DataFrame:
 
 
 TABLES = {VALIDATION: validation_table, ZONAL: zonal_table, AUC: auc_table, SITES: sites_table,
-          ABLATION: ablation_table, TIERS: tiers_table}
+          ABLATION: ablation_table, TIERS: tiers_table, EVIDENCE: lambda run: evidence_table(run.spec)}
 
 
 def grid_tables(run: engine.GridRun) -> dict[str, pd.DataFrame]:

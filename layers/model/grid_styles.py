@@ -6,6 +6,7 @@ from pathlib import Path
 
 from geo.files.atomic import write_text
 from geo.gpkg.qml import bilingual, raster_qml
+from layers.model.model_spec import ModelSpec
 from layers.model.overlay import GridLayer, grid_layers
 
 
@@ -18,6 +19,7 @@ def grid_qml(layer: GridLayer) -> str:
     return raster_qml(layer.ramp, f"{bilingual(layer.title)} [{layer.unit}]")
 
 
-def write_grid_styles(out_dir: str | Path) -> list[Path]:
-    """Write ``NAME.qml`` beside every grid of ``out_dir`` that exists; return the paths written."""
-    return [write_text(qml_path(gl.path), grid_qml(gl)) for gl in grid_layers(out_dir) if gl.path.exists()]
+def write_grid_styles(out_dir: str | Path, spec: ModelSpec | None = None) -> list[Path]:
+    """Write ``NAME.qml`` beside every grid of ``out_dir`` that exists; return the paths written.
+    ``spec``: the model that made the grids (when not given, the one ``out_dir`` records)."""
+    return [write_text(qml_path(gl.path), grid_qml(gl)) for gl in grid_layers(out_dir, spec=spec) if gl.path.exists()]

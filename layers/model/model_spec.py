@@ -1,6 +1,7 @@
 """The declared fuzzy prospectivity model (layers/models/prospectivity.toml), loaded and checked."""
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,12 @@ class ModelSpec:
     ensemble_runs: int = 20  # members of the parameter ensemble (layers/model/uncertainty.py)
     ensemble_seed: int = 1
     ensemble_resolution_m: float = 5000.0
+    content: bytes = field(default=b"", repr=False)  # the file's bytes, as parsed (layers/model/record.py copies them)
+
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 of the model file's bytes (hex)."""
+        return hashlib.sha256(self.content).hexdigest()
 
     def evidence_title(self, name: str) -> Text:
         """How readers see evidence ``name`` (``[evidence_text.NAME].title``; the id if undeclared)."""
@@ -95,8 +102,9 @@ def distance_limit(key: str) -> float:
     return MAX_PADDING_M.get(key.rsplit(".", 1)[-1], MAX_DISTANCE_M)
 
 
-def _evidence(path, where, t, problems) -> Evidence | None:
-    """Check one evidence table (generic rules here, the kind's own in its ``check``)."""
+def _evidence(path, where, t, problems, base: Path, files: bool = True) -> Evidence | None:
+    """Check one evidence table (generic rules here, the kind's own in its ``check``); relative paths
+    start from ``base``; ``files``: also open what it names (coverage, the kind's files)."""
     file = str(path)
     kind = t.get("kind")
     if kind not in KINDS:
@@ -142,23 +150,32 @@ def _evidence(path, where, t, problems) -> Evidence | None:
                                      leaves[key]))
     ev = Evidence(t.get("name", "?"), kind, params, t.get("rationale", ""), tuple(t.get("refs", [])),
                   t.get("component", ""), t.get("basis", ""), {k: tuple(v) for k, v in ranges.items()},
-                  Path(path).resolve().parent)
-    if "coverage" in t:
+                  base)
+    if "coverage" in t and files:
         check_coverage(ev, where, file, problems)
     src_res = t.get("source_resolution_m")
     if src_res is not None and (not _is_number(src_res) or src_res <= 0):
         problems.append(_problem(path, f"{where}.source_resolution_m", "must be a positive number of metres", src_res))
-    cls.check(ev, where, file, problems)
+    if files:
+        cls.check(ev, where, file, problems)
     return ev
 
 
-def load_spec(path: str | Path = SPEC_PATH) -> ModelSpec:
-    """Read and check the model spec; raise one :class:`CatalogError` naming every problem."""
+def load_spec(path: str | Path = SPEC_PATH, recorded_from: Path | None = None, open_files: bool = True) -> ModelSpec:
+    """Read and check the model spec; raise one :class:`CatalogError` naming every problem.
+    ``recorded_from``: ``path`` is a build's copy of that model file (layers/model/record.py): relative
+    paths start from the original's folder. ``open_files``: also check the files the evidence names
+    (describing a build needs none of them; running the model does)."""
     path = Path(path)
-    raw = read_toml(path)
+    try:
+        content = path.read_bytes()
+    except OSError:
+        content = None  # read_toml names the file and the cause
+    raw = read_toml(path, content=content)
     raise_if(structure_problems(path, raw), CatalogError)
     problems: list[Problem] = []
     types = {}
+    base = Path(recorded_from or path).resolve().parent  # where the evidence's relative paths start
     named = set()  # every evidence name of every type, as written (a malformed evidence still has its name)
     for name, t in (raw.get("types") or {}).items():
         where = f"types.{name}"
@@ -174,7 +191,8 @@ def load_spec(path: str | Path = SPEC_PATH) -> ModelSpec:
             problems.append(_problem(path, where, "the operator needs a rationale and refs", None,
                                      "add 'rationale = \"…\"' and 'refs = [\"id\"]'"))
         title = t.get("title") or {}
-        evs = [_evidence(path, f"{where}.evidence[{i}]", e, problems) for i, e in enumerate(t.get("evidence") or [])]
+        evs = [_evidence(path, f"{where}.evidence[{i}]", e, problems, base, open_files)
+               for i, e in enumerate(t.get("evidence") or [])]
         if not evs:
             problems.append(_problem(path, f"{where}.evidence", "a type needs at least one evidence"))
         val = dict(t.get("validation") or {})
@@ -199,8 +217,17 @@ def load_spec(path: str | Path = SPEC_PATH) -> ModelSpec:
     if problems:
         raise CatalogError(problems=problems)
     return ModelSpec(path, float(raw.get("resolution_m", 250)), float(raw.get("table_resolution_m", 2000)),
-                     tuple(raw.get("top_shares", (0.05, 0.10, 0.20))), types, style, raw, runs,
-                     int(raw.get("ensemble_seed", 1)), float(raw.get("ensemble_resolution_m", 5000)))
+                     tuple(raw.get("top_shares", (0.05, 0.10, 0.20))), types, {**_project_legends(path), **style}, raw,
+                     runs, int(raw.get("ensemble_seed", 1)), float(raw.get("ensemble_resolution_m", 5000)), content)
+
+
+def _project_legends(path: Path) -> dict:
+    """The project model's legend templates (``[style] *_legend``), for a model file that leaves them out:
+    they say what a score means, and :func:`layers.model.overlay.score_legend` fills them with the
+    titles of that model's own evidence."""
+    if path.resolve() == SPEC_PATH.resolve():
+        return {}
+    return {k: v for k, v in (read_toml(SPEC_PATH).get("style") or {}).items() if k.endswith("_legend")}
 
 
 def _validation_problems(path, where: str, val: dict, names: list[str], problems: list[Problem]) -> None:
@@ -252,6 +279,8 @@ def structure_problems(path: Path, raw: dict) -> list[Problem]:
         ramp = style.get(key)
         if isinstance(ramp, list) and not all(isinstance(c, str) and HEX_COLOUR.match(c) for c in ramp):
             r.problem(f"style.{key}", "colours must be '#RRGGBB'", ramp)
+    for key in (k for k in style if str(k).endswith("_legend")):  # a reader's text: { vi = "…", en = "…" }
+        r.text(style, key, "style")
     for name, t in (r.get(raw, "evidence_text", dict, "", required=False) or {}).items():
         where = f"evidence_text.{name}"
         if not isinstance(t, dict):

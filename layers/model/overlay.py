@@ -7,9 +7,9 @@ from pathlib import Path
 from geo.catalog import Text
 from geo.errors import CatalogError, Problem
 from layers.model.evidence import KINDS, MISSABLE, SCORES
-from layers.model.model_spec import ModelSpec, load_spec
+from layers.model.model_spec import ModelSpec
+from layers.model.record import GRIDS_DIR, build_spec
 
-GRIDS_DIR = "grids"
 SCORE_NAMES = {  # how each score is named beside the type's title
     "evidence": Text("bằng chứng", "evidence"),  # the legend text says what each score rests on
     "proximity": Text("lân cận điểm đã biết", "proximity"),
@@ -68,8 +68,9 @@ def score_legend(spec, deposit_type: str, score: str) -> Text:
 def overlay(deposit_type: str, out_dir: str | Path = "build", score: str = "evidence",
             spec: ModelSpec | None = None) -> Overlay:
     """The ``score`` overlay (``evidence`` or ``proximity``) of ``deposit_type`` as written by
-    ``geo grid --out OUT_DIR`` (the files may not exist yet); ``spec``: the model (read when not given)."""
-    spec = spec or load_spec()
+    ``geo grid --out OUT_DIR`` (the files may not exist yet); ``spec``: the model that made them (when not
+    given, the one OUT_DIR records: :func:`layers.model.record.build_spec`)."""
+    spec = spec or build_spec(out_dir)
     problems = []
     if deposit_type not in spec.types:
         problems.append(Problem(str(spec.path), "no model for this deposit type", field="types",
@@ -87,11 +88,11 @@ def overlay(deposit_type: str, out_dir: str | Path = "build", score: str = "evid
                    Text(**s["uncertainty_legend"]), score, Path(out_dir) / GRIDS_DIR / f"spread_{score}_{deposit_type}.tif")
 
 
-def grid_layers(out_dir: str | Path = "build", scores=SCORES) -> list[GridLayer]:
+def grid_layers(out_dir: str | Path = "build", scores=SCORES, spec: ModelSpec | None = None) -> list[GridLayer]:
     """Every grid ``geo grid --out OUT_DIR`` writes for ``scores``, in model order (per type and score:
     the score, its uncertainty, its ensemble spread), with title, ramp, legend and unit; the files may
-    not exist yet."""
-    spec = load_spec()
+    not exist yet. ``spec``: the model that made them (when not given, the one OUT_DIR records)."""
+    spec = spec or build_spec(out_dir)
     s = spec.style
     out = []
     for t in spec.types:

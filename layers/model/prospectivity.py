@@ -35,6 +35,7 @@ from geo.raster.zonal import ScoreStats, histogram
 from layers.derived.coast import open_sea, open_sea_distance, reach_cells
 from layers.model.evidence import KINDS, MISSABLE, SCORES, Evidence, Kind, RunContext, ShorelineDistance
 from layers.model.model_spec import ModelSpec, TypeModel, load_spec
+from layers.model.record import record_model
 from layers.validation.cells import (Blocks, ScoreValidation, SiteCells, TileValidation, block_factor, disc_cells)
 from layers.validation.clusters import Cluster, site_clusters
 
@@ -124,6 +125,7 @@ class GridRun:
     units: list[tuple[str, str, str]]  # (kind, id, name) in zone-statistics order
     types: dict[str, TypeRun]
     sites: dict[str, pd.DataFrame] = field(default_factory=dict)  # per type: its known sites (Inputs.sites)
+    model_paths: tuple[Path, ...] = ()  # OUT/model.toml and model.json: the model that made the COGs
 
 
 class _Tile:
@@ -463,7 +465,8 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
     order, so the outputs do not depend on ``jobs``. ``scheduler`` runs the tiles on a dask.distributed
     cluster instead (``local:N`` or an address: :mod:`geo.executor`); the files are the same. ``explain``
     also writes ``OUT/explain/{membership,value}_<evidence>_<type>.tif`` for the prospectivity map's
-    click panel (``geo build`` does; ``geo grid`` with ``--explain``)."""
+    click panel (``geo build`` does; ``geo grid`` with ``--explain``). After the COGs, ``OUT/model.toml``
+    and ``OUT/model.json`` record the model that made them (:mod:`layers.model.record`)."""
     spec = spec or load_spec()
     types = list(types or spec.types)
     unknown = [t for t in types if t not in spec.types]
@@ -530,7 +533,8 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
         for r in runs.values():
             for k in r.kinds:
                 k.close()
-    return GridRun(spec, grid, units, runs, inputs.sites)
+    recorded = record_model(spec, out_dir) if out_dir is not None else ()
+    return GridRun(spec, grid, units, runs, inputs.sites, recorded)
 
 
 def release_freed_memory() -> None:

@@ -473,8 +473,8 @@ REE.cellPanel = function (map, overlays, data) {
         ev.refs.forEach(r => used.add(r));
         h += `<li data-evidence="${ev.name}"><span class="ree-cell-name">${bi(l => ev.title[l])}</span>`
           + `<span class="ree-mu"${mu === null ? "" : ` data-v="${mu}"`}>${bi(l => score(mu, l))}</span>`
-          + `<span class="ree-cell-detail">${bi(l => (ev.value ? data.ui.value[l] + " " + value(ev, q, l) + " · " : "")
-              + data.ui.component[l] + ": " + ev.component[l])}</span></li>`;
+          + `<span class="ree-cell-detail">${bi(l => [ev.value ? data.ui.value[l] + " " + value(ev, q, l) : "",
+              ev.component[l] ? data.ui.component[l] + ": " + ev.component[l] : ""].filter(Boolean).join(" · "))}</span></li>`;
       }
       h += `</ul>${verdictLine(g.verdict, g.figure)}</section>`;
     }

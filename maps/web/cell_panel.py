@@ -22,7 +22,7 @@ from rasterio.warp import transform_bounds
 from geo.catalog import Text
 from geo.crs import WEB_CRS
 from layers.model.evidence import KINDS
-from layers.model.model_spec import load_spec
+from layers.model.model_spec import ModelSpec
 from layers.model.overlay import GRIDS_DIR, SCORE_NAMES, grid_paths
 from layers.model.prospectivity import EXPLAIN_DIR
 from maps.escape import safe, script_json
@@ -127,13 +127,13 @@ def _short(ref) -> tuple[str, str, str]:
     return (f"{head}: {short}" if head else short), link, title
 
 
-def panel_data(out_dir: Path, types: list[str], refs: pd.DataFrame | None = None, auc: pd.DataFrame | None = None,
-               verdicts=None, nulls=None) -> dict | None:
+def panel_data(out_dir: Path, types: list[str], spec: ModelSpec, refs: pd.DataFrame | None = None,
+               auc: pd.DataFrame | None = None, verdicts=None, nulls=None) -> dict | None:
     """The panel's data for ``types`` (those with an overlay on the map), or None when no grid exists.
-    ``refs``: the references table (citations as short titles with links); ``auc``: the
-    ``prospectivity_auc`` table (the validation verdict of each score); ``verdicts``: the catalog's
-    ``validation_verdict`` domain, if declared; ``nulls``: its ``validation_null`` domain."""
-    spec = load_spec()
+    ``spec``: the model that made the grids of ``out_dir``; ``refs``: the references table (citations as
+    short titles with links); ``auc``: the ``prospectivity_auc`` table (the validation verdict of each
+    score); ``verdicts``: the catalog's ``validation_verdict`` domain, if declared; ``nulls``: its
+    ``validation_null`` domain."""
     firsts = [grid_paths(out_dir, t, s)[0] for t in types for s in SCORE_NAMES]
     first = next((p for p in firsts if p.exists()), None)
     if first is None:

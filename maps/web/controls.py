@@ -104,12 +104,10 @@ class About(MacroElement):
         self.prefix = script_json(f'<a href="#" class="ree-about-link">{bi(ui["about"])}</a> · {bi(ui["credits"])}')
 
 
-def grid_sources(types: list[str], refs) -> list[tuple[Text, list[str]]]:
+def grid_sources(types: list[str], refs, spec) -> list[tuple[Text, list[str]]]:
     """Per modelled type on the map: its title and the citations (safe HTML) of its operator and every
-    evidence of its model, in model order, each once."""
-    from layers.model.model_spec import load_spec
+    evidence of its model ``spec`` (the model that made the grids), in model order, each once."""
     from maps.web.popup import citation
-    spec = load_spec()
     out = []
     for t in types:
         model = spec.types[t]

@@ -82,16 +82,17 @@ def _overlay_image(path: str, version: tuple[int, int, int], ramp: tuple[str, ..
     return png_data_uri(overlay_rgba(values, ramp, style)), bounds
 
 
-def grid_groups(m: folium.Map, out_dir: Path, scores: tuple[str, ...] = ("evidence",)) -> list[tuple[Group, str, str]]:
+def grid_groups(m: folium.Map, out_dir: Path, scores: tuple[str, ...] = ("evidence",),
+                spec=None) -> list[tuple[Group, str, str]]:
     """Add the overlays of every modelled type whose grids exist under ``out_dir``; return, for the
     layer control and the legend, each overlay's group with its swatch and its legend (HTML naming the
     grid and its score, read from what ``layers.model.overlay.grid_layers`` returns). ``scores``: the scores
-    drawn (the national map: the evidence score only, from independent layers); each group knows its
-    ``deposit_type``."""
+    drawn (the national map: the evidence score only, from independent layers); ``spec``: the model that
+    made the grids (when not given, the one ``out_dir`` records); each group knows its ``deposit_type``."""
     labels = load_labels()
     style, ui = labels.grids, labels.ui
     rows = []
-    for gl in grid_layers(out_dir, scores=scores):
+    for gl in grid_layers(out_dir, scores=scores, spec=spec):
         path, ramp, title, legend = gl.path, gl.ramp, gl.title, gl.legend
         if gl.kind == "spread" or not path.exists():
             continue

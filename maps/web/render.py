@@ -15,6 +15,8 @@ from geo.files.atomic import write_text
 from geo.catalog import Catalog
 from geo.crs import WEB_CRS
 from geo.simplify import for_web
+from layers.model.model_spec import ModelSpec
+from layers.model.record import build_spec
 from layers.package import build_stamp
 from maps.web.cell_panel import add_cell_panel, panel_data
 from maps.composition import CONTROL_ORDER, Composition
@@ -59,12 +61,13 @@ def _default_basemap(comp: Composition, offline: bool) -> str:
 
 
 def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame], offline: bool = False,
-           grids_dir: Path | None = None) -> folium.Map:
+           grids_dir: Path | None = None, model: ModelSpec | None = None) -> folium.Map:
     """A folium map of ``comp`` drawn from ``frames`` (name -> loaded layer), in both languages.
 
     ``grids_dir``: the build directory whose ``grids/`` holds the prospectivity grids; when the
     composition asks for them and they exist there, each is an overlay (off by default) above the
-    base geography."""
+    base geography, described (legend, sources, click panel) by ``model``, the model that made them
+    (when not given, the one the build records: :func:`layers.model.record.build_spec`)."""
     labels = load_labels()
     # the project's layers draw on canvas renderers of their own (REE.layer); not preferCanvas, under which
     # leaflet-measure's vertices have no SVG path and every measuring click threw a TypeError
@@ -87,12 +90,14 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
     legend: dict[str, list] = {g: [] for g in order}  # per group, top layers first
     credits, minimap, sea = [], None, None
     grids_pending = comp.grids and grids_dir is not None
+    if grids_pending:
+        model = model or build_spec(grids_dir)
     grid_rows = []
     fit = []  # bounds of the layers the opening view must include (composition `fit`)
     marks = 0  # point layers get a pane each, in composition order: later layers always draw on top
     for ml in comp.layers:
         if grids_pending and ml.group != "base":  # above the land, below everything else
-            grid_rows = grid_groups(m, grids_dir, comp.grid_scores)
+            grid_rows = grid_groups(m, grids_dir, comp.grid_scores, model)
             by_group["grids"] = [g for g, _, _ in grid_rows]
             legend["grids"] = [(svg, label, [g]) for g, svg, label in grid_rows]
             grids_pending = False
@@ -157,7 +162,7 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
     Legend(labels.ui["legend"], [(k, labels.groups[k], _unique(legend[k])) for k in order if legend[k]]).add_to(m)
     grid_types = list(dict.fromkeys(g.deposit_type for g, _, _ in grid_rows))
     About(labels, comp.title, credits, [labels.basemaps[b] for b in comp.basemaps],
-          grid_sources(grid_types, refs), build_stamp().date().isoformat()).add_to(m)
+          grid_sources(grid_types, refs, model), build_stamp().date().isoformat()).add_to(m)
     Title(comp.title).add_to(m)
     if fit:
         b = np.array(fit)
@@ -170,7 +175,7 @@ def render(comp: Composition, catalog: Catalog, frames: dict[str, pd.DataFrame],
         minimap.add_to(m)
     if comp.explain and grid_rows:
         types = list(dict.fromkeys(g.deposit_type for g, _, _ in grid_rows))
-        data = panel_data(grids_dir, types, frames.get(REFERENCES), frames.get(AUC_TABLE),
+        data = panel_data(grids_dir, types, model, frames.get(REFERENCES), frames.get(AUC_TABLE),
                           catalog.domains.get("validation_verdict"), catalog.domains.get("validation_null"))
         if data:
             add_cell_panel(m, data, [(g.layer, g.deposit_type, g.score) for g, _, _ in grid_rows])
