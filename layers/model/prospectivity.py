@@ -465,8 +465,8 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
     order, so the outputs do not depend on ``jobs``. ``scheduler`` runs the tiles on a dask.distributed
     cluster instead (``local:N`` or an address: :mod:`geo.executor`); the files are the same. ``explain``
     also writes ``OUT/explain/{membership,value}_<evidence>_<type>.tif`` for the prospectivity map's
-    click panel (``geo build`` does; ``geo grid`` with ``--explain``). After the COGs, ``OUT/model.toml``
-    and ``OUT/model.json`` record the model that made them (:mod:`layers.model.record`)."""
+    click panel (``geo build`` does; ``geo grid`` with ``--explain``). After the COGs, ``model.toml``
+    and ``model.json`` beside them record the model that made them (:mod:`layers.model.record`)."""
     spec = spec or load_spec()
     types = list(types or spec.types)
     unknown = [t for t in types if t not in spec.types]
