@@ -174,7 +174,7 @@ class Part:
                 if i not in self._files:
                     self._files[i] = self._open(i)
                 for f, ds, a in zip((1, *self.factors), self._files[i], levels):
-                    ds.write(a, 1, window=Window(col // f, row // f, a.shape[1], a.shape[0]))
+                    ds.write(a[np.newaxis], window=Window(col // f, row // f, a.shape[1], a.shape[0]))  # 3-D: no copy
             written.append(key)
         return TileRecord(row, col, int(win.height), int(win.width), self.name, tuple(written))
 

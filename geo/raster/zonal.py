@@ -33,21 +33,27 @@ class ScoreStats:
         self.zone_sum = np.zeros(n_zones, dtype=np.float64)
         self.zone_max = np.full(n_zones, np.nan)
 
-    def add(self, scores: np.ndarray, labels: np.ndarray | None = None) -> None:
+    def add(self, scores: np.ndarray, labels: np.ndarray | None = None, offsets: np.ndarray | None = None) -> None:
         """Count the scores (1-D, NaN: not scored) in the histogram and, with ``labels`` (parallel: the zone of
-        each score, < 0 = none), in their zones' statistics."""
-        bins = to_bins(scores)
-        self.hist += np.bincount(bins, minlength=BINS + 1)[:BINS]
-        if labels is None:
+        each score, < 0 = none) or their ``offsets`` (:meth:`label_offsets`), in their zones' statistics."""
+        if labels is None and offsets is None:
+            self.hist += histogram(scores)
             return
         n = len(self.zone_hist)  # one bincount of (zone, bin) pairs; row 0: no zone, column BINS: not scored
-        pairs = np.bincount((labels + 1) * (BINS + 1) + bins, minlength=(n + 1) * (BINS + 1))
-        counts = pairs.reshape(n + 1, BINS + 1)[1:, :BINS]
+        offsets = self.label_offsets(labels) if offsets is None else offsets
+        pairs = np.bincount(offsets + to_bins(scores), minlength=(n + 1) * (BINS + 1)).reshape(n + 1, BINS + 1)
+        self.hist += pairs[:, :BINS].sum(axis=0)
+        counts = pairs[1:, :BINS]
         self.zone_hist += counts
         ok = None
         for z in np.flatnonzero(counts.any(axis=1)):
             ok = ~np.isnan(scores) if ok is None else ok
-            self._sum_max(int(z), scores[(labels == z) & ok])
+            self._sum_max(int(z), scores[(offsets == (z + 1) * (BINS + 1)) & ok])
+
+    @staticmethod
+    def label_offsets(labels: np.ndarray) -> np.ndarray:
+        """Each zone label's row in the (zone, bin) pairs (intp): computed once for the scores of one tile."""
+        return (labels.astype(np.intp) + 1) * (BINS + 1)
 
     def add_zone(self, zone: int, scores: np.ndarray) -> None:
         """Add the scores (1-D, valid cells only) that fall in ``zone``."""

@@ -378,6 +378,7 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
     ts.mems = {}  # the validation and the files read the memberships at the national cells (flat): ~40 MB less a tile
     n_prov = len(inputs.provinces)
     present_zones = [i for i, inside in enumerate(ts.zones) if inside.any()]
+    offsets = ScoreStats.label_offsets(ts.labels)  # the provinces, for every score of the tile
     out: TileResult = {}
     written: list[TileRecord] = []
     for t, run in runs.items():
@@ -387,7 +388,7 @@ def _run_tile(win, grid: Grid, inputs: Inputs, runs: dict[str, TypeRun], n_units
         for s in run.scores:
             score1, missing1 = ts.scores[(t, s)]
             stats = ScoreStats(n_units)
-            stats.add(score1, ts.labels)
+            stats.add(score1, offsets=offsets)
             ok = ~np.isnan(score1)
             for i in present_zones:
                 stats.add_zone(n_prov + i, score1[ok & ts.zones[i]])
