@@ -72,6 +72,11 @@ def _path(ctx, param, value):
     return None if value is None else safe_user_path(value, f"--{param.name.replace('_', '-')}")
 
 
+def build_option(help: str):
+    """``--build DIR`` (default build/): the build a command reads, and whose grids' model it describes."""
+    return click.option("--build", "build_dir", default="build", show_default=True, callback=_path, help=help)
+
+
 def variant_option(fn):
     """--cdn (and the old --offline, now the default and a no-op), shared by `geo build` and `geo map`."""
     fn = click.option("--offline", "offline_alias", is_flag=True, hidden=True,
@@ -235,8 +240,7 @@ def grid(obj: Context, out: Path, resolution: float, types, evidence, jobs, mode
               help="Deepest zoom cut; the maps scale its tiles up beyond it.")
 @click.option("--out", "out", default="build/tiles", show_default=True, callback=_path,
               help="Tiles directory: OUT/<grid>/{z}/{x}/{y}.png and tilejson.json.")
-@click.option("--build", "build_dir", default="build", show_default=True, callback=_path,
-              help="The build whose grids/ are tiled; its maps/ are redrawn to use tiles in BUILD/tiles.")
+@build_option("The build whose grids/ are tiled; its maps/ are redrawn to use tiles in BUILD/tiles.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker threads (default: the CPUs).")
 @click.pass_obj
 def tiles(obj: Context, names, min_zoom: int, max_zoom: int, out: Path, build_dir: Path, jobs):
@@ -405,13 +409,15 @@ def print_(obj: Context, out: Path, names, langs, figures: bool):
 @click.option("--raw", is_flag=True, help="CSV: keep text cells that begin with = + - @ tab or CR as they are "
                                            "(by default a ' is put before them, so that a spreadsheet shows "
                                            "them as text instead of running them as formulas).")
+@build_option("The build whose model the prospectivity tables describe (that of its grids, "
+              "BUILD/grids/model.toml; the project's model when it has none).")
 @click.pass_obj
-def export(obj: Context, fmt: str, names: str | None, crs: str, out: Path, raw: bool):
+def export(obj: Context, fmt: str, names: str | None, crs: str, out: Path, raw: bool, build_dir: Path):
     """Export layers for GIS tools, one file per layer, in OUT."""
     catalog = obj.catalog()
     wanted = [n.strip() for n in names.split(",")] if names else list(catalog.layers)
     check_choices(catalog, fmt, wanted, crs)
-    frames = load_layers(catalog)
+    frames = _build_layers(catalog, build_dir, _build_model(obj, build_dir))
     for name in wanted:
         obj.say(str(export_layer(catalog, catalog[name], frames, fmt, crs, out, raw=raw)))
 

@@ -187,3 +187,20 @@ def test_a_click_in_chromium_explains_the_cell_with_the_user_model(user_build):
     assert errors == []
     assert USER_TITLE in text and USER_EVIDENCE in text and "Component" not in text, text
     assert not [t for t in _default_texts() if t in text]
+
+
+def test_the_export_describes_the_model_of_the_build(user_build, tmp_path):
+    """`geo export --build OUT` exports the evidence table of the model that made OUT's grids (the project's
+    model when the build records none)."""
+    import pandas as pd
+    _, out = user_build
+    for build, want in ((out, {"survey_height"}), (tmp_path / "no-build", None)):
+        rc, _, err = geo_in_process("export", "--format", "csv", "--layers", "prospectivity_evidence",
+                                    "--build", str(build), "--out", str(tmp_path / build.name))
+        assert rc == 0, err
+        table = pd.read_csv(tmp_path / build.name / "prospectivity_evidence.csv")
+        names = set(table.loc[table.deposit_type == TYPE, "evidence"])
+        if want:
+            assert names == want
+        else:
+            assert names == {e.name for e in load_spec().types[TYPE].evidence}
