@@ -204,3 +204,19 @@ def test_the_export_describes_the_model_of_the_build(user_build, tmp_path):
             assert names == want
         else:
             assert names == {e.name for e in load_spec().types[TYPE].evidence}
+
+
+def test_another_models_run_of_some_types_is_refused_where_it_would_leave_other_grids(user_build, tmp_path):
+    """`geo grid --types` with another model into a build whose other types' grids it would not replace:
+    refused in one line before anything is computed (the record would ascribe those grids to this model),
+    every file left as it was; the same run into an empty folder works."""
+    _, out = user_build
+    build = tmp_path / "build"
+    shutil.copytree(out / "grids", build / "grids")
+    before = {p.name: p.read_bytes() for p in (build / "grids").glob("*") if p.is_file()}
+    rc, _, err = geo_in_process("grid", "--types", "coastal_placer", "--resolution", "20000", "--out", str(build))
+    assert rc == 2 and len(err.strip().splitlines()) == 1, err
+    assert "model.json" in err and f"evidence_{TYPE}.tif" in err and "without --types" in err
+    assert {p.name: p.read_bytes() for p in (build / "grids").glob("*") if p.is_file()} == before
+    rc, _, err = geo_in_process("grid", "--types", "coastal_placer", "--resolution", "20000", "--out", str(tmp_path / "new"))
+    assert rc == 0, err

@@ -35,7 +35,8 @@ from geo.raster.zonal import ScoreStats, histogram
 from layers.derived.coast import open_sea, open_sea_distance, reach_cells
 from layers.model.evidence import KINDS, MISSABLE, SCORES, Evidence, Kind, RunContext, ShorelineDistance
 from layers.model.model_spec import ModelSpec, TypeModel, load_spec
-from layers.model.record import record_model
+from layers.model.overlay import grid_layers
+from layers.model.record import check_replaceable, record_model
 from layers.validation.cells import (Blocks, ScoreValidation, SiteCells, TileValidation, block_factor, disc_cells)
 from layers.validation.clusters import Cluster, site_clusters
 
@@ -474,6 +475,8 @@ def run_grids(frames: dict[str, pd.DataFrame], resolution: float | None = None, 
     if unknown:
         raise SourceDataError(problems=[Problem(str(spec.path), "no model for this deposit type", field="--types",
                                                 value=",".join(unknown), fix=f"use some of {', '.join(spec.types)}")])
+    if out_dir is not None:
+        check_replaceable(spec, out_dir, {g.path.stem for g in grid_layers(Path(out_dir).parent, spec=spec) if g.deposit_type in types})
     extra = (user_evidence(evidence),) if evidence else ()
     inputs = prepare(frames)
     grid = national_grid(inputs, resolution or spec.resolution_m)

@@ -27,6 +27,26 @@ def record_model(spec: ModelSpec, grids_dir: Path) -> tuple[Path, Path]:
     return copy, write_text(Path(grids_dir) / MODEL_RECORD, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
 
 
+def check_replaceable(spec: ModelSpec, grids_dir: Path, stems: set[str]) -> None:
+    """Refuse, before anything is computed, a run of another model than the one ``grids_dir`` records that
+    would leave COGs it does not write (``stems``: the file names it writes): the record would then ascribe
+    them to this model. A folder without a (readable) record is not judged."""
+    try:
+        record = model_record(Path(grids_dir).parent)
+    except CatalogError:
+        return
+    if record is None or record["sha256"] == spec.sha256:
+        return
+    others = sorted(p.name for p in Path(grids_dir).glob("*.tif") if p.stem not in stems)
+    if others:
+        out = Path(grids_dir).parent
+        raise CatalogError(problems=[Problem(
+            str(Path(grids_dir) / MODEL_RECORD),
+            f"the grids here ({', '.join(others[:3])}{', …' if len(others) > 3 else ''}) were made by another model "
+            f"(SHA-256 {record['sha256'][:12]}…) and would be described by {Path(spec.path).name} after this run",
+            fix=f"run every type of the model (without --types), or write into another folder (--out, not {out})")])
+
+
 def _refused(path: Path, message: str) -> CatalogError:
     out = path.parent.parent
     return CatalogError(problems=[Problem(str(path), message,
