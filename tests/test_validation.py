@@ -185,6 +185,8 @@ def test_the_best_cell_within_the_disc_is_the_sites_score(run):
         disc |= np.hypot(xs - x, ys - y) <= u
     assert best == pytest.approx(float(a[disc].max()), abs=1e-6)
     assert best > float(a[ds.index(*SITES["pair_a"][:2])])  # better than the site's own cell
+    # its scored cells: those of the union of the two overlapping discs, each once (not once per disc)
+    assert tr.scores["evidence"].validation.sites.n_disc[i] == int((disc & ~np.ma.getmaskarray(a)).sum())
 
 
 def test_the_placer_null_draws_only_within_10_km_of_the_sea(run):

@@ -33,7 +33,7 @@ class SiteCells:
     """Per validation site (arrays of one value per site)."""
 
     best: np.ndarray  # best score in the disc (NaN: no scored cell there)
-    n_disc: np.ndarray  # scored cells in the disc
+    n_disc: np.ndarray  # scored cells in the disc (the union of its members' discs: each cell once)
     snap_d: np.ndarray  # distance (m) to the nearest scored cell touching the disc (inf: none)
     snap_v: np.ndarray  # its score
 
@@ -43,13 +43,13 @@ class SiteCells:
 
     def add(self, i: int, values: np.ndarray, discs: np.ndarray, dist: np.ndarray) -> None:
         """Add one tile's candidate cells of site ``i`` (:func:`disc_cells`; ``values`` NaN where not
-        scored): a cell counts in :attr:`n_disc` once per member disc holding it; the nearest scored
-        cell is the snap candidate (ties: the higher value, as between tiles)."""
+        scored): a scored cell in any member's disc counts once in :attr:`n_disc` (co-located members'
+        discs overlap); the nearest scored cell is the snap candidate (ties: the higher value, as between tiles)."""
         ok = ~np.isnan(values)
         disc = ok & (discs > 0)
         if disc.any():
             self.best[i] = np.fmax(self.best[i], float(values[disc].max()))
-            self.n_disc[i] += int(discs[disc].sum())
+            self.n_disc[i] += int(disc.sum())
         if ok.any():
             d = np.where(ok, dist, np.inf)
             nearest = d == d.min()
