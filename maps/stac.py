@@ -76,6 +76,11 @@ def _type_refs(spec, t: str) -> list[str]:
     return ids + list(spec.raw.get("uncertainty_refs", [])) + list(spec.raw.get("validation_refs", []))
 
 
+def _model_refs(spec) -> list[str]:
+    """Every reference of the model, in model order (type by type: a set's order would change run to run)."""
+    return [r for t in spec.types for r in _type_refs(spec, t)]
+
+
 def _by_stem(folder: Path, pattern: str = "*") -> dict[str, list[Path]]:
     """Files of ``folder`` grouped by name stem, the main file first (a raster before its style)."""
     out: dict[str, list[Path]] = {}
@@ -105,7 +110,7 @@ def model_item(out: Path, spec: ModelSpec, frames) -> ItemSpec | None:
             f"as read from {record['source']} (SHA-256 {record['sha256']}); {MODEL_RECORD} records that path and "
             f"checksum. The maps' legends and click panel and these items take their text from it. Types: {types}.")
     title = "Prospectivity model that made the grids"
-    refs = [r for t in spec.types for r in _type_refs(spec, t)]
+    refs = _model_refs(spec)
     return ItemSpec(MODEL_STEM, title, desc,
                     (AssetSpec(out / GRIDS_DIR / MODEL_COPY, "Model file (TOML)", ("data",)),
                      AssetSpec(out / GRIDS_DIR / MODEL_RECORD, "Where the model file was read and its SHA-256",
@@ -130,7 +135,7 @@ def grid_items(out: Path, frames, spec: ModelSpec) -> tuple[ItemSpec, ...]:
             refs = _type_refs(spec, gl.deposit_type)
         else:
             title, desc, unit = stem.replace("_", " "), f"Prospectivity grid{made_by}", None
-            refs = [r for t in spec.types for r in _type_refs(spec, t)]
+            refs = _model_refs(spec)
         items.append(ItemSpec(stem, title, desc, _assets(paths, title, unit), GRIDS_LICENCE,
                               citations(frames, refs), keywords=("prospectivity", "fuzzy logic")))
     for stem, paths in _by_stem(grids / EXPLAIN_DIR).items():
